@@ -1,0 +1,50 @@
+"""``xl-lazada``: a thin command line over the library. Errors are one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import __version__
+from ..config import ConfigError
+from ..lazada.errors import LazadaError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xl-lazada")
+def cli() -> None:
+    """Track Lazada orders, parcels and settlements from Excel and the command line."""
+
+
+def _register() -> None:
+    # Each command lives in its own module; add new ones here.
+    from . import sandbox_cmd
+
+    cli.add_command(sandbox_cmd.sandbox)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the group, turning expected failures into one readable line."""
+    try:
+        cli.main(args=argv, prog_name="xl-lazada", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (LazadaError, ConfigError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
