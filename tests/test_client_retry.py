@@ -270,3 +270,14 @@ def test_error_envelope_with_http_500_json_maps_from_body() -> None:
     with client, pytest.raises(E.BadRequestError) as info:
         client.seller()
     assert info.value.parameter == "limit" and len(seen) == 1
+
+
+def test_retry_log_line_keeps_lazadas_code_on_one_line(caplog) -> None:
+    t = FakeTime()
+    forged = {"type": "ISP", "code": "X\nINFO forged: token accepted", "message": "m"}
+    client, seen = make([forged, OK], t)
+    with caplog.at_level("WARNING", logger="xl_lazada.http"), client:
+        client.seller()
+    assert len(seen) == 2
+    lines = [r.getMessage() for r in caplog.records if r.name == "xl_lazada.http"]
+    assert lines and all("\n" not in line for line in lines)

@@ -305,6 +305,22 @@ def test_timestamp_window(http, sb, token) -> None:
     assert_error(send(http, sb, "/seller/get", seconds_not_ms).json(), "IllegalTimestamp")
 
 
+def test_garbage_sign_or_timestamp_is_lazadas_error_not_a_server_fault(http, sb, token) -> None:
+    """Untrusted non-ASCII text in ``sign``/``timestamp`` is refused like any bad value.
+
+    (It used to crash the check and answer UnknownRuntimeException, which clients retry.)
+    """
+    params = signed(sb, "/seller/get", token)
+    params["sign"] = "\u00e9" * 64
+    assert_error(send(http, sb, "/seller/get", params).json(), "IncompleteSignature")
+    params = signed(sb, "/seller/get", token)
+    params["timestamp"] = "\u00b2"  # str.isdigit() is true for it, int() refuses it
+    params["sign"] = sign(
+        sb.app_secret, "/seller/get", {k: v for k, v in params.items() if k != "sign"}
+    )
+    assert_error(send(http, sb, "/seller/get", params).json(), "IllegalTimestamp")
+
+
 def test_access_token_missing_unknown(http, sb) -> None:
     body = call(http, sb, "/seller/get", None)
     assert_error(body, "MissingParameter")

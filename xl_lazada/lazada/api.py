@@ -147,10 +147,11 @@ class TypedCalls:
         """Every matching order exactly once, oldest watermark first.
 
         Sorted ascending by ``updated_at`` when ``update_after`` is given (else
-        ``created_at``). Lazada refuses offsets past 5000, so before that the window's
-        after-filter moves to the last timestamp seen and paging restarts at 0; orders on
-        that boundary timestamp that were already yielded are skipped (only their ids are
-        kept, so memory stays flat however many orders there are).
+        ``created_at``). After each full page the after-filter moves to the last timestamp
+        seen and the offset restarts at 0 (so offset 5000 is never reached unless one
+        timestamp holds a whole page); orders on that boundary timestamp already yielded
+        are skipped (only their ids are kept, so memory stays flat). On a live shop an
+        order updated during the read is yielded again with its newer data; none is missed.
         """
         if update_after is None and created_after is None:
             raise ValueError("give update_after or created_after (Lazada requires one)")
@@ -202,15 +203,19 @@ class TypedCalls:
                 yield order
             if len(raw_orders) < page_size:
                 return
-            offset += len(raw_orders)
-            if offset > MAX_OFFSET:  # Lazada would refuse it: move the window instead
-                if last_ts is None or last_ts <= window_start:
-                    raise OrderWindowError(
-                        f"/orders/get: more than {MAX_OFFSET} orders share the timestamp "
-                        f"{format_iso(window_start, tz)}; narrow the query (status, a before-filter)",
-                        api="/orders/get",
-                    )
+            if last_ts is not None and last_ts > window_start:
+                # Re-anchor after every page rather than growing the offset: on a live shop
+                # an order updated mid-read leaves its place, shifting the rest down, and an
+                # offset would then step over an order never yielded (lost to the watermark).
                 window_start, boundary, offset = last_ts, set(at_last), 0
+                continue
+            offset += len(raw_orders)  # a whole page on one timestamp: page within it
+            if offset > MAX_OFFSET:  # Lazada would refuse it
+                raise OrderWindowError(
+                    f"/orders/get: more than {MAX_OFFSET} orders share the timestamp "
+                    f"{format_iso(window_start, tz)}; narrow the query (status, a before-filter)",
+                    api="/orders/get",
+                )
 
     def get_order(self, order_id: str) -> Order | None:
         """One order by id, or ``None`` when Lazada does not know it (another shop's, a typo)."""

@@ -288,7 +288,7 @@ class LazadaClient(TypedCalls):
                     "%s %s: %s, retry %d/%d in %.2f s",
                     verb,
                     path,
-                    _code_of(exc),
+                    _clean(_code_of(exc)),  # Lazada's text: keep the log line one line
                     attempt,
                     policy.max_attempts - 1,
                     delay,
@@ -412,7 +412,8 @@ class LazadaClient(TypedCalls):
                 raise
             self._early_refresh_failed_at = utcnow()
             log.warning(
-                "token refresh ahead of expiry failed (%s); using the current token", _code_of(exc)
+                "token refresh ahead of expiry failed (%s); using the current token",
+                _clean(_code_of(exc)),
             )
 
     def _refresh(self, *, stale: Secret | None, reason: str) -> Secret:

@@ -57,5 +57,6 @@ def sign(secret: str, path: str, params: Mapping[str, str]) -> str:
 
 def verify(secret: str, path: str, params: Mapping[str, str], signature: str) -> bool:
     """Constant-time check of a received signature (used by the sandbox)."""
-    expected = sign(secret, path, params)
-    return hmac.compare_digest(expected, (signature or "").upper())
+    expected = sign(secret, path, params).encode("ascii")
+    # bytes: compare_digest raises TypeError on non-ASCII str, and the text is untrusted
+    return hmac.compare_digest(expected, (signature or "").upper().encode("utf-8"))

@@ -104,7 +104,10 @@ def check_common(
     stamp = params.get("timestamp", "")
     if not stamp:
         raise missing("timestamp")
-    if not stamp.isdigit() or abs(int(stamp) / 1000.0 - now_seconds) > TIMESTAMP_WINDOW_SECONDS:
+    if (
+        not (stamp.isascii() and stamp.isdigit())
+        or abs(int(stamp) / 1000.0 - now_seconds) > TIMESTAMP_WINDOW_SECONDS
+    ):
         raise ApiFail(
             "IllegalTimestamp",
             "The specified timestamp is invalid or expired: it must be epoch milliseconds "
