@@ -1,0 +1,465 @@
+"""The local cache: schema and migrations, writes from the wire models, the read contract."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from xl_lazada.cache import Cache, CacheError, default_path
+from xl_lazada.cache import db as cache_db
+from xl_lazada.cache.schema import CURRENT_VERSION, V1
+from xl_lazada.lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
+from xl_lazada.sync.policy import FINAL_STATUSES
+
+MYT = timezone(timedelta(hours=8))
+NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+FINAL = FINAL_STATUSES
+
+
+def order(oid: str, created: str, updated: str | None = None, statuses=("pending",), **kw) -> Order:
+    wire = {
+        "order_id": oid,
+        "order_number": oid,
+        "created_at": created,
+        "updated_at": updated or created,
+        "price": "129.90",
+        "statuses": list(statuses),
+        "customer_first_name": kw.pop("first", "Siti"),
+        "customer_last_name": kw.pop("last", "Aminah"),
+        "items_count": "1",
+        "remarks": kw.pop("remarks", ""),
+        **kw,
+    }
+    return Order.from_wire(wire, MYT)
+
+
+def item(
+    oid: str, iid: str, status: str, pkg: str | None = None, tn: str | None = None
+) -> OrderItem:
+    return OrderItem.from_wire(
+        {
+            "order_item_id": iid,
+            "order_id": oid,
+            "status": status,
+            "name": "Phone case",
+            "sku": "SKU-1",
+            "paid_price": "64.95",
+            "item_price": "69.90",
+            "currency": "MYR",
+            "tracking_code": tn or "",
+            "package_id": pkg or "",
+            "sla_time_stamp": "2026-11-05 18:00:00 +0800",
+        },
+        MYT,
+    )
+
+
+def trace(oid: str, pkg: str, tn: str, *events: tuple[str, datetime]) -> OrderTrace:
+    return OrderTrace.from_result(
+        oid,
+        {
+            "module": [
+                {
+                    "package_detail_info_list": [
+                        {
+                            "ofc_package_id": pkg,
+                            "tracking_number": tn,
+                            "logistic_detail_info_list": [
+                                {
+                                    "status_code": code,
+                                    "title": code.title(),
+                                    "description": "",
+                                    "event_time": str(int(when.timestamp() * 1000)),
+                                    "package_location_name": "LGS Shenzhen Sorting Centre",
+                                }
+                                for code, when in events
+                            ],
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+
+def tx(number: str, order_no: str, amount: str, paid: str = "Not paid") -> Transaction:
+    return Transaction.from_wire(
+        {
+            "transaction_number": number,
+            "transaction_date": "2026-11-06",
+            "fee_name": "Item Price Credit",
+            "fee_type": "13",
+            "amount": amount,
+            "paid_status": paid,
+            "order_no": order_no,
+            "statement": "2 Nov 2026 - 8 Nov 2026",
+        }
+    )
+
+
+@pytest.fixture
+def cache(tmp_path):
+    c = Cache.open(tmp_path / "cache.sqlite3")
+    with c.transaction():
+        c.upsert_shop("my", "MY", None, observed_at=NOW)
+    yield c
+    c.close()
+
+
+def write(c: Cache, orders, items, shop="my", record_new=False):
+    with c.transaction():
+        return c.write_orders(shop, orders, items, observed_at=NOW, record_new=record_new)
+
+
+def test_new_cache_is_wal_with_foreign_keys_and_current_schema(tmp_path):
+    c = Cache.open(tmp_path / "sub" / "c.sqlite3")
+    conn = c.connection
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert c.schema_version == CURRENT_VERSION
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for t in [
+        "shops",
+        "orders",
+        "items",
+        "packages",
+        "refs",
+        "checkpoints",
+        "transactions",
+        "statements",
+        "watermarks",
+        "history",
+        "sync_failures",
+        "sync_runs",
+        "schema_version",
+    ]:
+        assert t in tables
+    c.close()
+    # Reopening neither re-runs nor duplicates migrations.
+    c2 = Cache.open(tmp_path / "sub" / "c.sqlite3")
+    assert [r[0] for r in c2.connection.execute("SELECT version FROM schema_version")] == [1, 2]
+    c2.close()
+
+
+def test_v1_database_migrates_to_current_keeping_data(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    conn = cache_db.connect(path, migrate=False)
+    assert cache_db.migrate_to(conn, 1) == 1
+    assert "baseline" not in V1  # sanity: this really is the v1 script
+    conn.execute(
+        "INSERT INTO shops VALUES ('my','MY','1','Shop','SC','','',1,'+08:00',480,NULL,'t','t')"
+    )
+    conn.execute(
+        "INSERT INTO orders (shop, order_id, order_number, created_at, updated_at, statuses,"
+        " raw, first_seen_at, synced_at) VALUES ('my','1','1','a','a','shipped','{}','t','t')"
+    )
+    conn.execute(
+        "INSERT INTO packages (shop, package_id, order_id, first_seen_at) VALUES ('my','FP1','1','t')"
+    )
+    for i, (when, code) in enumerate(
+        [("2026-11-01T00:00:00+00:00", "READY_TO_SHIP"), ("2026-11-03T00:00:00+00:00", "HANDOVER")]
+    ):
+        conn.execute(
+            "INSERT INTO checkpoints (shop, package_id, order_id, event_time, status_code, raw,"
+            " first_seen_at) VALUES ('my','FP1','1',?,?,'{}',?)",
+            (when, code, f"t{i}"),
+        )
+    cols = {r[1] for r in conn.execute("PRAGMA table_info(packages)")}
+    assert "last_status_code" not in cols
+    conn.close()
+
+    c = Cache.open(path)
+    assert c.schema_version == CURRENT_VERSION
+    (pkg,) = c.packages()
+    assert pkg["last_status_code"] == "HANDOVER"
+    assert pkg["last_event_at"] == "2026-11-03T00:00:00+00:00"
+    assert c.orders()[0]["order_id"] == "1"
+    assert c.connection.execute("SELECT COUNT(*) FROM sync_runs").fetchone()[0] == 0
+    assert c.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    c.close()
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "future.sqlite3"
+    Cache.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_version VALUES (99, 'x')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(CacheError, match="newer"):
+        Cache.open(path)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(CacheError, match="not a usable"):
+        Cache.open(path)
+
+
+def test_default_path_honours_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("XL_LAZADA_CACHE", raising=False)
+    monkeypatch.setenv("XL_LAZADA_HOME", str(tmp_path / "home"))
+    assert default_path() == str(tmp_path / "home" / "cache.sqlite3")
+    monkeypatch.setenv("XL_LAZADA_CACHE", str(tmp_path / "x.db"))
+    assert default_path() == str(tmp_path / "x.db")
+    c = Cache.open()
+    assert c.path == str(tmp_path / "x.db") and (tmp_path / "x.db").exists()
+    c.close()
+
+
+def test_orders_items_packages_refs_round_trip(cache):
+    o = order("200000000000001", "2026-11-03 18:36:05 +0800", first='=HYPERLINK("http://x","y")')
+    its = [
+        item(o.order_id, "1", "ready_to_ship", "FP0001", "MYLGS0001"),
+        item(o.order_id, "2", "pending"),
+    ]
+    w = write(cache, [o], {o.order_id: its})
+    assert (w.new_orders, w.new_items, w.changed_orders, w.status_changes) == (1, 2, 0, 0)
+
+    (row,) = cache.orders()
+    assert row["created_at"] == "2026-11-03T10:36:05+00:00"  # UTC text
+    assert row["price"] == "129.90" and Decimal(row["price"]) == Decimal("129.90")
+    assert row["buyer_name"].startswith('=HYPERLINK("http://x"')  # stored verbatim, as text
+    assert row["statuses"] == "pending"
+    assert [i["order_item_id"] for i in cache.items([o.order_id])] == ["1", "2"]
+    (pkg,) = cache.packages()
+    assert (pkg["package_id"], pkg["tracking_number"], pkg["final"]) == ("FP0001", "MYLGS0001", 0)
+    for ref in (o.order_id, " MYLGS0001 ", "FP0001"):
+        assert cache.resolve(ref) == [("my", o.order_id)]
+    assert cache.resolve("nope") == [] and cache.resolve("  ") == []
+    assert cache.resolve("FP0001", shop="other") == []
+
+
+def test_same_ids_in_two_shops_stay_apart(cache):
+    with cache.transaction():
+        cache.upsert_shop("sg", "SG", None, observed_at=NOW)
+    write(cache, [order("1", "2026-11-03 10:00:00 +0800")], {"1": [item("1", "1", "pending")]})
+    write(
+        cache,
+        [order("1", "2026-11-04 10:00:00 +0800", statuses=("shipped",))],
+        {"1": [item("1", "1", "shipped", "FP9", "TN9")]},
+        shop="sg",
+    )
+    assert sorted(cache.resolve("1")) == [("my", "1"), ("sg", "1")]
+    assert cache.resolve("1", shop="sg") == [("sg", "1")]
+    assert [r["status"] for r in cache.items(shop="my")] == ["pending"]
+    assert [r["status"] for r in cache.items(shop="sg")] == ["shipped"]
+    info = {s.name: s for s in cache.shops()}
+    assert info["sg"].venture == "SG" and info["sg"].tz.utcoffset(None) == timedelta(hours=8)
+
+
+def test_seller_profile_is_stored(cache):
+    seller = Seller.from_wire(
+        {"seller_id": "1000123", "name": "Shenzhen Gadgets", "short_code": "MY1A2B", "cb": "true"}
+    )
+    with cache.transaction():
+        cache.upsert_shop("my", "MY", seller, observed_at=NOW)
+        cache.upsert_shop("my", "MY", None, observed_at=NOW)  # a failed profile call keeps it
+    (s,) = cache.shops()
+    assert (s.seller_id, s.seller_name, s.cross_border) == ("1000123", "Shenzhen Gadgets", True)
+
+
+def test_created_date_filter_uses_the_shops_local_day(cache):
+    late = order("1", "2026-11-03 23:30:00 +0800")  # 15:30 UTC on the 3rd
+    early = order("2", "2026-11-04 00:30:00 +0800")  # 16:30 UTC on the 3rd, local 4th
+    write(
+        cache, [late, early], {"1": [item("1", "a", "pending")], "2": [item("2", "b", "pending")]}
+    )
+    ids = lambda rows: [r["order_id"] for r in rows]  # noqa: E731
+    assert ids(cache.orders(created_from=date(2026, 11, 4))) == ["2"]
+    assert ids(cache.orders(created_to=date(2026, 11, 3))) == ["1"]
+    assert ids(cache.orders(created_from="2026-11-03", created_to="2026-11-03")) == ["1"]
+    instant = datetime(2026, 11, 3, 16, 0, tzinfo=UTC)
+    assert ids(cache.orders(created_from=instant)) == ["2"]
+    assert ids(cache.orders(created_to=instant)) == ["1"]
+    assert ids(cache.orders(order_ids=["2", "zzz"])) == ["2"]
+
+
+def test_large_id_lists_are_fine(cache):
+    many = [str(i) for i in range(50_000)] + ["1"]
+    write(cache, [order("1", "2026-11-03 10:00:00 +0800")], {"1": [item("1", "a", "pending")]})
+    assert len(cache.orders(order_ids=many)) == 1
+    assert len(cache.items(order_ids=many)) == 1
+
+
+def test_status_changes_go_to_history_and_vanished_units_are_removed(cache):
+    o1 = order("1", "2026-11-03 10:00:00 +0800")
+    write(cache, [o1], {"1": [item("1", "a", "pending"), item("1", "b", "pending")]})
+    assert cache.history() == []  # the initial load records no history
+    o2 = order("1", "2026-11-03 10:00:00 +0800", "2026-11-04 09:00:00 +0800", ("ready_to_ship",))
+    w = write(cache, [o2], {"1": [item("1", "a", "ready_to_ship", "FP1", "TN1")]})
+    assert (w.new_orders, w.changed_orders, w.status_changes) == (0, 1, 1)
+    kinds = [(h["kind"], h["entity_id"], h["old_value"], h["new_value"]) for h in cache.history()]
+    assert ("order_statuses", "1", "pending", "ready_to_ship") in kinds
+    assert ("item_status", "a", "pending", "ready_to_ship") in kinds
+    assert [i["order_item_id"] for i in cache.items()] == ["a"]
+    (o,) = cache.orders()
+    assert o["first_seen_at"] == NOW.isoformat() and o["updated_at"] == "2026-11-04T01:00:00+00:00"
+    # a new order after the baseline is recorded as such
+    write(
+        cache,
+        [order("2", "2026-11-05 10:00:00 +0800")],
+        {"2": [item("2", "c", "pending")]},
+        record_new=True,
+    )
+    assert cache.history()[-1]["kind"] == "order_new"
+    assert cache.history(since=NOW + timedelta(seconds=1)) == []
+    assert len(cache.history(shop="my", since=NOW)) == 3
+
+
+def test_trace_dedupes_checkpoints_and_finalises_packages(cache):
+    t0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+    write(
+        cache,
+        [order("1", "2026-11-03 10:00:00 +0800", statuses=("shipped",))],
+        {"1": [item("1", "a", "shipped", "FP1", "TN1")]},
+    )
+    tr = trace("1", "FP1", "TN1", ("READY_TO_SHIP", t0), ("HANDOVER", t0 + timedelta(days=2)))
+    with cache.transaction():
+        assert (
+            cache.write_trace("my", tr, observed_at=NOW, record_new=True, final_statuses=FINAL) == 2
+        )
+        assert (
+            cache.write_trace("my", tr, observed_at=NOW, record_new=True, final_statuses=FINAL) == 0
+        )
+    assert [c["status_code"] for c in cache.checkpoints(["FP1"])] == ["READY_TO_SHIP", "HANDOVER"]
+    (p,) = cache.packages()
+    assert p["ready_to_ship_at"] == "2026-11-04T01:00:00+00:00"
+    assert (p["last_status_code"], p["final"]) == ("HANDOVER", 0)
+    assert p["last_traced_at"] == NOW.isoformat()
+    assert [h["new_value"] for h in cache.history() if h["kind"] == "checkpoint"] == [
+        "READY_TO_SHIP",
+        "HANDOVER",
+    ]
+
+    # delivered + traced after → final; a later status change (returned) un-finals it
+    write(
+        cache,
+        [order("1", "2026-11-03 10:00:00 +0800", "2026-11-09 10:00:00 +0800", ("delivered",))],
+        {"1": [item("1", "a", "delivered", "FP1", "TN1")]},
+    )
+    assert cache.packages()[0]["final"] == 0  # not traced since it was delivered
+    tr2 = trace("1", "FP1", "TN1", ("DELIVERED", t0 + timedelta(days=6)))
+    with cache.transaction():
+        assert (
+            cache.write_trace("my", tr2, observed_at=NOW, record_new=True, final_statuses=FINAL)
+            == 1
+        )
+    assert cache.packages()[0]["final"] == 1
+    assert cache.packages()[0]["last_status_code"] == "DELIVERED"
+    stale = NOW + timedelta(days=1)
+    due = lambda: cache.due_trace_orders(  # noqa: E731
+        "my", stale_before=stale, traceable={"shipped", "delivered", "returned"}, trace_once=set()
+    )
+    assert due() == []
+    write(
+        cache,
+        [order("1", "2026-11-03 10:00:00 +0800", "2026-11-12 10:00:00 +0800", ("returned",))],
+        {"1": [item("1", "a", "returned", "FP1", "TN1")]},
+    )
+    assert cache.packages()[0]["final"] == 0
+    assert due() == ["1"]
+
+
+def test_due_trace_orders(cache):
+    write(
+        cache,
+        [
+            order("1", "2026-11-03 10:00:00 +0800"),
+            order("2", "2026-11-03 10:00:00 +0800"),
+            order("3", "2026-11-03 10:00:00 +0800"),
+        ],
+        {
+            "1": [item("1", "a", "packed", "FP1", "TN1")],  # not ready-to-ship: no trace yet
+            "2": [item("2", "b", "ready_to_ship", "FP2", "TN2")],
+            "3": [item("3", "c", "canceled", "FP3", "TN3")],  # canceled after packing: once
+        },
+    )
+    kw = dict(traceable={"ready_to_ship"}, trace_once={"canceled"})
+    assert cache.due_trace_orders("my", stale_before=NOW, **kw) == ["2", "3"]
+    with cache.transaction():
+        for oid, pkg in (("2", "FP2"), ("3", "FP3")):
+            cache.write_trace(
+                "my", trace(oid, pkg, "TN"), observed_at=NOW, record_new=False, final_statuses=FINAL
+            )
+    fresh = NOW - timedelta(seconds=1)
+    assert cache.due_trace_orders("my", stale_before=fresh, **kw) == []  # traced since
+    later = NOW + timedelta(hours=3)
+    assert cache.due_trace_orders("my", stale_before=later, **kw) == ["2"]  # 3 is final
+    assert cache.packages(["3"])[0]["final"] == 1
+
+
+def test_transactions_upsert_and_paid_status_history(cache):
+    with cache.transaction():
+        w = cache.write_transactions(
+            "my", [tx("T1", "1", "64.95"), tx("T2", "1", "-3.25")], observed_at=NOW
+        )
+    assert (w.new, w.paid_changes) == (2, 0)
+    with cache.transaction():
+        w = cache.write_transactions("my", [tx("T1", "1", "64.95", "Paid")], observed_at=NOW)
+    assert (w.new, w.paid_changes) == (0, 1)
+    rows = cache.transactions(["1"])
+    assert [(r["transaction_number"], r["paid"]) for r in rows] == [("T1", 1), ("T2", 0)]
+    assert sum(Decimal(r["amount"]) for r in rows) == Decimal("61.70")
+    (h,) = cache.history()
+    assert (h["kind"], h["entity_id"], h["old_value"], h["new_value"]) == (
+        "paid_status",
+        "T1",
+        "Not paid",
+        "Paid",
+    )
+    assert cache.oldest_unpaid_date("my") == date(2026, 11, 6)
+    st = Statement.from_wire({"statement_number": "S1", "paid": "0", "payout": "10.00"}, MYT)
+    with cache.transaction():
+        cache.write_statements("my", [st], observed_at=NOW, tz=MYT)
+        cache.write_statements(
+            "my",
+            [Statement.from_wire({"statement_number": "S1", "paid": "1"}, MYT)],
+            observed_at=NOW,
+        )
+    assert cache.statements()[0]["paid"] == 1
+    assert cache.history()[-1]["kind"] == "statement_paid"
+
+
+def test_a_failed_batch_leaves_nothing_behind(cache):
+    with pytest.raises(RuntimeError), cache.transaction():
+        cache.write_orders(
+            "my",
+            [order("1", "2026-11-03 10:00:00 +0800")],
+            {"1": [item("1", "a", "pending")]},
+            observed_at=NOW,
+            record_new=False,
+        )
+        cache.set_watermark("my", "orders_updated_at", "x", observed_at=NOW)
+        raise RuntimeError("killed mid-batch")
+    assert (
+        cache.orders() == []
+        and cache.items() == []
+        and cache.watermark("my", "orders_updated_at") is None
+    )
+
+
+def test_failures_are_recorded_and_cleared(cache):
+    with cache.transaction():
+        cache.record_failure("my", "items", "1", "boom\nsecond line", observed_at=NOW)
+        cache.record_failure("my", "items", "1", "boom again", observed_at=NOW)
+    (f,) = cache.failures()
+    assert (f["ref"], f["attempts"], f["error"]) == ("1", 2, "boom again")
+    with cache.transaction():
+        cache.clear_failures("my", "items", ["1"])
+    assert cache.failures() == []
+
+
+def test_orders_need_their_shop(cache):
+    with pytest.raises(sqlite3.IntegrityError), cache.transaction():
+        cache.write_orders(
+            "ghost",
+            [order("1", "2026-11-03 10:00:00 +0800")],
+            {},
+            observed_at=NOW,
+            record_new=False,
+        )

@@ -1,0 +1,130 @@
+"""Open the cache database: location, pragmas (WAL, foreign keys) and schema migrations.
+
+WAL lets Excel read while a sync writes; ``synchronous=NORMAL`` in WAL mode never corrupts
+the file on a crash or kill (at worst the last commit is lost on power failure). The
+connection is in autocommit mode: every write batch opens its own ``BEGIN IMMEDIATE``
+transaction (see :func:`transaction`), so a killed sync never leaves half a batch.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from .. import config
+from .schema import CURRENT_VERSION, MIGRATIONS
+
+CACHE_FILENAME = "cache.sqlite3"
+
+
+class CacheError(RuntimeError):
+    """The cache file cannot be used (newer schema, not a database, ...)."""
+
+
+def default_path() -> str:
+    """``XL_LAZADA_CACHE`` if set, else ``<data dir>/cache.sqlite3``."""
+    env = os.environ.get(config.ENV_CACHE, "").strip()
+    if env:
+        return env
+    return os.path.join(config.data_dir(), CACHE_FILENAME)
+
+
+def connect(
+    path: str | os.PathLike[str] | None = None, *, migrate: bool = True
+) -> sqlite3.Connection:
+    """Open (creating if needed) the cache at ``path`` and bring its schema up to date."""
+    target = os.fspath(path) if path is not None else default_path()
+    if target != ":memory:":
+        parent = os.path.dirname(os.path.abspath(target))
+        os.makedirs(parent, exist_ok=True)
+    conn = sqlite3.connect(target, isolation_level=None, timeout=30.0)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 30000")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if target != ":memory:" and str(mode).lower() != "wal":
+            raise CacheError(f"cannot switch {target!r} to WAL mode (got {mode!r})")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if migrate:
+            migrate_to(conn, CURRENT_VERSION)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise CacheError(f"{target}: not a usable xl-lazada cache ({exc})") from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write batch: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The highest applied migration (0 for an empty database)."""
+    has = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if not has:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a DDL script into complete statements (``executescript`` would commit early)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf.strip()
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {buf.strip()[:60]!r}")
+
+
+def migrate_to(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
+    """Apply the migrations above the current version up to ``target``, each in one transaction.
+
+    Returns the resulting version. A database from a newer xl-lazada is refused rather than
+    written with an older idea of the schema.
+    """
+    current = schema_version(conn)
+    if current > CURRENT_VERSION:
+        raise CacheError(
+            f"the cache has schema version {current}, newer than this xl-lazada "
+            f"({CURRENT_VERSION}); upgrade xl-lazada or use another cache file"
+        )
+    for version, script in MIGRATIONS:
+        if version <= current or version > target:
+            continue
+        with transaction(conn):
+            # Re-check inside the write lock: another process may have migrated meanwhile.
+            if schema_version(conn) >= version:
+                continue
+            if version == 1:
+                conn.execute(
+                    "CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)"
+                )
+            for stmt in _statements(script):
+                conn.execute(stmt)
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (version, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+        current = version
+    return schema_version(conn)

@@ -1,0 +1,919 @@
+"""The :class:`Cache`: the only thing Excel formulas read, and what the sync engine writes.
+
+Reads return ``sqlite3.Row`` lists in a stable order. Writes take the parsed models from
+``xl_lazada.lazada.models``; each write method expects to run inside :meth:`Cache.transaction`
+(the sync engine groups a whole chunk — orders, items, packages, refs, history and the
+advanced watermark — into one), so a killed sync leaves either all of a batch or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from ..lazada.dates import parse_datetime
+from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction, money
+from ..lazada.ventures import venture as lookup_venture
+from . import db
+from .codec import extra_fields, iso_date, iso_utc, money_text, raw_json, statuses_text
+
+TimeBound = datetime | date | str | None
+
+#: Wire fields that have their own column: ``raw`` of these rows keeps only the others
+#: (these tables are the big ones, and every field Lazada documents is a column).
+CHECKPOINT_WIRE = frozenset(
+    {"status_code", "detail_type", "title", "description", "event_time", "package_location_name"}
+)
+TRANSACTION_WIRE = frozenset(
+    {
+        "transaction_date",
+        "transaction_type",
+        "fee_name",
+        "fee_type",
+        "amount",
+        "VAT_in_amount",
+        "WHT_amount",
+        "statement",
+        "paid_status",
+        "order_no",
+        "orderItem_no",
+        "orderItem_status",
+        "shipping_provider",
+        "transaction_number",
+        "reference",
+        "comment",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ShopInfo:
+    """One synced shop. ``tz`` is the venture's fixed offset (Lazada shows times in it)."""
+
+    name: str
+    venture: str
+    seller_id: str
+    seller_name: str
+    cross_border: bool
+    tz: tzinfo
+
+
+@dataclass(slots=True)
+class OrderWrite:
+    """What one :meth:`Cache.write_orders` call changed."""
+
+    new_orders: int = 0
+    changed_orders: int = 0
+    new_items: int = 0
+    status_changes: int = 0
+
+
+@dataclass(slots=True)
+class FinanceWrite:
+    new: int = 0
+    paid_changes: int = 0
+    seen: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def _ids(values: Iterable[str]) -> str:
+    """A list of ids as one JSON parameter (``IN (SELECT value FROM json_each(?))``): no
+    variable-count limit however many refs a worksheet passes."""
+    return json.dumps([str(v).strip() for v in values])
+
+
+def _bound(value: TimeBound) -> tuple[str, str] | None:
+    """A date filter as ('instant', UTC ISO) or ('day', YYYY-MM-DD in the shop's timezone)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return ("instant", iso_utc(aware) or "")
+    if isinstance(value, date):
+        return ("day", value.isoformat())
+    text = str(value).strip()
+    if len(text) == 10:
+        return ("day", date.fromisoformat(text).isoformat())
+    return _bound(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+class Cache:
+    """The local SQLite cache. Open with :meth:`open`; close with :meth:`close` or ``with``."""
+
+    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+        self.connection = connection
+        self.path = path
+
+    # ---- lifecycle -------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> Cache:
+        """Open the cache at ``path`` (``None``: ``XL_LAZADA_CACHE`` or the default location)."""
+        target = os.fspath(path) if path is not None else db.default_path()
+        return cls(db.connect(target), target)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Cache({self.path!r})"
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write batch."""
+        with db.transaction(self.connection) as conn:
+            yield conn
+
+    @property
+    def schema_version(self) -> int:
+        return db.schema_version(self.connection)
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self.connection.execute(sql, params).fetchall()
+
+    # ---- reads (the contract other modules use) --------------------------------------
+    def shops(self) -> list[ShopInfo]:
+        rows = self._all("SELECT * FROM shops ORDER BY shop")
+        return [
+            ShopInfo(
+                name=r["shop"],
+                venture=r["venture"],
+                seller_id=r["seller_id"] or "",
+                seller_name=r["name"] or "",
+                cross_border=bool(r["cross_border"]),
+                tz=timezone(timedelta(minutes=r["utc_offset_minutes"]), r["venture"]),
+            )
+            for r in rows
+        ]
+
+    def resolve(self, ref: str, shop: str | None = None) -> list[tuple[str, str]]:
+        """``[(shop, order_id)]`` for an order number, order id, tracking number or package id."""
+        text = str(ref).strip()
+        if not text:
+            return []
+        sql = "SELECT DISTINCT shop, order_id FROM refs WHERE ref = ?"
+        params: list[Any] = [text]
+        if shop is not None:
+            sql += " AND shop = ?"
+            params.append(shop)
+        return [(r[0], r[1]) for r in self._all(sql + " ORDER BY shop, order_id", params)]
+
+    def orders(
+        self,
+        shop: str | None = None,
+        *,
+        created_from: TimeBound = None,
+        created_to: TimeBound = None,
+        order_ids: Collection[str] | None = None,
+    ) -> list[sqlite3.Row]:
+        """Orders, oldest first. Bounds are inclusive; a ``date`` means that whole day in the
+        shop's timezone, a ``datetime`` an exact instant (naive = UTC)."""
+        sql = "SELECT o.* FROM orders o JOIN shops s ON s.shop = o.shop WHERE 1 = 1"
+        params: list[Any] = []
+        if shop is not None:
+            sql += " AND o.shop = ?"
+            params.append(shop)
+        lo, hi = _bound(created_from), _bound(created_to)
+        if lo is not None:
+            if lo[0] == "instant":
+                sql += " AND o.created_at >= ?"
+            else:
+                sql += (
+                    " AND o.created_at >= strftime('%Y-%m-%dT%H:%M:%S+00:00', ?,"
+                    " (-s.utc_offset_minutes) || ' minutes')"
+                )
+            params.append(lo[1])
+        if hi is not None:
+            if hi[0] == "instant":
+                sql += " AND o.created_at <= ?"
+            else:
+                sql += (
+                    " AND o.created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', ?, '+1 day',"
+                    " (-s.utc_offset_minutes) || ' minutes')"
+                )
+            params.append(hi[1])
+        if order_ids is not None:
+            sql += " AND o.order_id IN (SELECT value FROM json_each(?))"
+            params.append(_ids(order_ids))
+        return self._all(sql + " ORDER BY o.shop, o.created_at, o.order_id", params)
+
+    def _by_orders(
+        self, table: str, order_ids: Collection[str] | None, shop: str | None, order_by: str
+    ) -> list[sqlite3.Row]:
+        sql = f"SELECT * FROM {table} WHERE 1 = 1"
+        params: list[Any] = []
+        if shop is not None:
+            sql += " AND shop = ?"
+            params.append(shop)
+        if order_ids is not None:
+            sql += " AND order_id IN (SELECT value FROM json_each(?))"
+            params.append(_ids(order_ids))
+        return self._all(f"{sql} ORDER BY {order_by}", params)
+
+    def items(
+        self, order_ids: Collection[str] | None = None, shop: str | None = None
+    ) -> list[sqlite3.Row]:
+        return self._by_orders("items", order_ids, shop, "shop, order_id, order_item_id")
+
+    def packages(
+        self, order_ids: Collection[str] | None = None, shop: str | None = None
+    ) -> list[sqlite3.Row]:
+        return self._by_orders("packages", order_ids, shop, "shop, order_id, package_id")
+
+    def checkpoints(
+        self, package_ids: Collection[str] | None = None, shop: str | None = None
+    ) -> list[sqlite3.Row]:
+        """Tracking events, oldest first (by event time, then arrival)."""
+        sql = "SELECT * FROM checkpoints WHERE 1 = 1"
+        params: list[Any] = []
+        if shop is not None:
+            sql += " AND shop = ?"
+            params.append(shop)
+        if package_ids is not None:
+            sql += " AND package_id IN (SELECT value FROM json_each(?))"
+            params.append(_ids(package_ids))
+        return self._all(sql + " ORDER BY event_time, id", params)
+
+    def transactions(
+        self, order_numbers: Collection[str] | None = None, shop: str | None = None
+    ) -> list[sqlite3.Row]:
+        sql = "SELECT * FROM transactions WHERE 1 = 1"
+        params: list[Any] = []
+        if shop is not None:
+            sql += " AND shop = ?"
+            params.append(shop)
+        if order_numbers is not None:
+            sql += " AND order_no IN (SELECT value FROM json_each(?))"
+            params.append(_ids(order_numbers))
+        return self._all(sql + " ORDER BY shop, transaction_date, transaction_number", params)
+
+    def statements(self, shop: str | None = None) -> list[sqlite3.Row]:
+        sql = "SELECT * FROM statements"
+        params: list[Any] = []
+        if shop is not None:
+            sql += " WHERE shop = ?"
+            params.append(shop)
+        return self._all(sql + " ORDER BY shop, created_at, statement_number", params)
+
+    def history(self, shop: str | None = None, since: TimeBound = None) -> list[sqlite3.Row]:
+        """Changes in the order they were observed (``since`` is inclusive, on observed_at)."""
+        sql = "SELECT * FROM history WHERE 1 = 1"
+        params: list[Any] = []
+        if shop is not None:
+            sql += " AND shop = ?"
+            params.append(shop)
+        b = _bound(since)
+        if b is not None:
+            sql += " AND observed_at >= ?"
+            params.append(b[1] if b[0] == "instant" else f"{b[1]}T00:00:00+00:00")
+        return self._all(sql + " ORDER BY id", params)
+
+    def failures(self, shop: str | None = None) -> list[sqlite3.Row]:
+        sql = "SELECT * FROM sync_failures"
+        params: list[Any] = []
+        if shop is not None:
+            sql += " WHERE shop = ?"
+            params.append(shop)
+        return self._all(sql + " ORDER BY shop, stage, ref", params)
+
+    def last_sync(self, shop: str) -> sqlite3.Row | None:
+        """The latest finished sync run of ``shop`` (its ``summary`` is JSON)."""
+        return self.connection.execute(
+            "SELECT * FROM sync_runs WHERE shop = ? AND finished_at IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1",
+            (shop,),
+        ).fetchone()
+
+    # ---- shop, watermarks, runs --------------------------------------------------------
+    def upsert_shop(
+        self, shop: str, venture_code: str, seller: Seller | None, *, observed_at: datetime
+    ) -> None:
+        """Record the shop; ``seller`` None keeps whatever profile was stored before."""
+        v = lookup_venture(venture_code)
+        offset = v.utc_offset_hours * 60
+        sign = "+" if offset >= 0 else "-"
+        tz_text = f"{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+        now = iso_utc(observed_at)
+        self.connection.execute(
+            "INSERT INTO shops (shop, venture, timezone, utc_offset_minutes, first_seen_at,"
+            " synced_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (shop) DO UPDATE SET venture = excluded.venture,"
+            " timezone = excluded.timezone, utc_offset_minutes = excluded.utc_offset_minutes,"
+            " synced_at = excluded.synced_at",
+            (shop, v.code, tz_text, offset, now, now),
+        )
+        if seller is not None:
+            self.connection.execute(
+                "UPDATE shops SET seller_id = ?, name = ?, short_code = ?, location = ?,"
+                " email = ?, cross_border = ?, raw = ? WHERE shop = ?",
+                (
+                    seller.seller_id,
+                    seller.name,
+                    seller.short_code,
+                    seller.location,
+                    seller.email,
+                    int(seller.cross_border),
+                    raw_json(seller.raw),
+                    shop,
+                ),
+            )
+
+    def has_shop(self, shop: str) -> bool:
+        return (
+            self.connection.execute("SELECT 1 FROM shops WHERE shop = ?", (shop,)).fetchone()
+            is not None
+        )
+
+    def watermark(self, shop: str, name: str) -> str | None:
+        row = self.connection.execute(
+            "SELECT value FROM watermarks WHERE shop = ? AND name = ?", (shop, name)
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_watermark(self, shop: str, name: str, value: str, *, observed_at: datetime) -> None:
+        self.connection.execute(
+            "INSERT INTO watermarks (shop, name, value, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (shop, name) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            (shop, name, value, iso_utc(observed_at)),
+        )
+
+    def start_run(self, shop: str, started_at: datetime) -> int:
+        cur = self.connection.execute(
+            "INSERT INTO sync_runs (shop, started_at) VALUES (?, ?)", (shop, iso_utc(started_at))
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, finished_at: datetime, summary: Mapping[str, Any]) -> None:
+        self.connection.execute(
+            "UPDATE sync_runs SET finished_at = ?, summary = ? WHERE id = ?",
+            (iso_utc(finished_at), json.dumps(summary, ensure_ascii=False), run_id),
+        )
+
+    # ---- failures --------------------------------------------------------------------
+    def record_failure(
+        self, shop: str, stage: str, ref: str, error: str, *, observed_at: datetime
+    ) -> None:
+        now = iso_utc(observed_at)
+        line = " ".join(str(error).split())[:500]
+        self.connection.execute(
+            "INSERT INTO sync_failures (shop, stage, ref, error, first_failed_at, last_failed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (shop, stage, ref) DO UPDATE SET"
+            " error = excluded.error, last_failed_at = excluded.last_failed_at,"
+            " attempts = attempts + 1",
+            (shop, stage, ref, line, now, now),
+        )
+
+    def clear_failures(self, shop: str, stage: str, refs: Iterable[str]) -> None:
+        self.connection.execute(
+            "DELETE FROM sync_failures WHERE shop = ? AND stage = ?"
+            " AND ref IN (SELECT value FROM json_each(?))",
+            (shop, stage, _ids(refs)),
+        )
+
+    # ---- orders and items ------------------------------------------------------------
+    def order_states(self, shop: str, order_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+        """``{order_id: (updated_at, statuses)}`` of the given orders already cached."""
+        rows = self._all(
+            "SELECT order_id, updated_at, statuses FROM orders WHERE shop = ?"
+            " AND order_id IN (SELECT value FROM json_each(?))",
+            (shop, _ids(order_ids)),
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def orders_without_items(self, shop: str, order_ids: Collection[str]) -> list[str]:
+        """Those of ``order_ids`` cached with no item rows (their items were never fetched)."""
+        rows = self._all(
+            "SELECT o.order_id FROM orders o WHERE o.shop = ?"
+            " AND o.order_id IN (SELECT value FROM json_each(?))"
+            " AND NOT EXISTS (SELECT 1 FROM items i WHERE i.shop = o.shop"
+            " AND i.order_id = o.order_id) ORDER BY o.order_id",
+            (shop, _ids(order_ids)),
+        )
+        return [r[0] for r in rows]
+
+    def _history(
+        self,
+        shop: str,
+        observed: str | None,
+        kind: str,
+        order_id: str | None,
+        entity_id: str | None,
+        old: str | None,
+        new: str | None,
+        event_time: str | None = None,
+    ) -> None:
+        self.connection.execute(
+            "INSERT INTO history (shop, observed_at, kind, order_id, entity_id, old_value,"
+            " new_value, event_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (shop, observed, kind, order_id, entity_id, old, new, event_time),
+        )
+
+    def write_orders(
+        self,
+        shop: str,
+        orders: Sequence[Order],
+        items: Mapping[str, Sequence[OrderItem]],
+        *,
+        observed_at: datetime,
+        record_new: bool,
+    ) -> OrderWrite:
+        """Upsert orders with their items, packages and refs, recording changes in history.
+
+        Each order's item list replaces the cached one (units that vanished are removed).
+        ``record_new`` also logs first sightings (after the shop's baseline sync).
+        """
+        out = OrderWrite()
+        now = iso_utc(observed_at)
+        conn = self.connection
+        prev = self.order_states(shop, [o.order_id for o in orders])
+        for o in orders:
+            statuses = statuses_text(o.statuses)
+            before = prev.get(o.order_id)
+            conn.execute(
+                "INSERT INTO orders (shop, order_id, order_number, created_at, updated_at,"
+                " statuses, price, shipping_fee, voucher, payment_method, items_count,"
+                " promised_shipping_times, buyer_name, warehouse_code, remarks, raw,"
+                " first_seen_at, synced_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (shop, order_id) DO UPDATE SET"
+                " order_number = excluded.order_number, created_at = excluded.created_at,"
+                " updated_at = excluded.updated_at, statuses = excluded.statuses,"
+                " price = excluded.price, shipping_fee = excluded.shipping_fee,"
+                " voucher = excluded.voucher, payment_method = excluded.payment_method,"
+                " items_count = excluded.items_count,"
+                " promised_shipping_times = excluded.promised_shipping_times,"
+                " buyer_name = excluded.buyer_name, warehouse_code = excluded.warehouse_code,"
+                " remarks = excluded.remarks, raw = excluded.raw, synced_at = excluded.synced_at",
+                (
+                    shop,
+                    o.order_id,
+                    o.order_number,
+                    iso_utc(o.created_at),
+                    iso_utc(o.updated_at),
+                    statuses,
+                    money_text(o.price),
+                    money_text(o.shipping_fee),
+                    money_text(o.voucher),
+                    o.payment_method,
+                    o.items_count,
+                    o.promised_shipping_times,
+                    o.customer_name,
+                    o.warehouse_code,
+                    o.remarks,
+                    raw_json(o.raw),
+                    now,
+                    now,
+                ),
+            )
+            if before is None:
+                out.new_orders += 1
+                if record_new:
+                    self._history(shop, now, "order_new", o.order_id, o.order_id, None, statuses)
+            else:
+                if before != (iso_utc(o.updated_at), statuses):
+                    out.changed_orders += 1
+                if before[1] != statuses:
+                    self._history(
+                        shop, now, "order_statuses", o.order_id, o.order_id, before[1], statuses
+                    )
+            self._add_refs(
+                shop, o.order_id, [("order_id", o.order_id), ("order_number", o.order_number)]
+            )
+            if o.order_id in items:
+                self._write_items(shop, o.order_id, items[o.order_id], now, out)
+        return out
+
+    def _add_refs(self, shop: str, order_id: str, refs: Iterable[tuple[str, str | None]]) -> None:
+        rows = [(ref.strip(), shop, kind, order_id) for kind, ref in refs if ref and ref.strip()]
+        self.connection.executemany(
+            "INSERT OR IGNORE INTO refs (ref, shop, kind, order_id) VALUES (?, ?, ?, ?)", rows
+        )
+
+    def _write_items(
+        self, shop: str, order_id: str, items: Sequence[OrderItem], now: str | None, out: OrderWrite
+    ) -> None:
+        conn = self.connection
+        prev = {
+            r[0]: r[1]
+            for r in conn.execute(
+                "SELECT order_item_id, status FROM items WHERE shop = ? AND order_id = ?",
+                (shop, order_id),
+            )
+        }
+        seen: set[str] = set()
+        changed_packages: set[str] = set()
+        for it in items:
+            if not it.order_item_id:
+                continue
+            seen.add(it.order_item_id)
+            conn.execute(
+                "INSERT INTO items (shop, order_item_id, order_id, status, sku, shop_sku, name,"
+                " item_price, paid_price, currency, shipping_type, shipment_provider,"
+                " shipping_provider_type, tracking_code, package_id, promised_shipping_time,"
+                " sla_time_stamp, created_at, updated_at, reason, cancel_return_initiator,"
+                " order_flag, raw, first_seen_at, synced_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (shop, order_item_id) DO UPDATE SET order_id = excluded.order_id,"
+                " status = excluded.status, sku = excluded.sku, shop_sku = excluded.shop_sku,"
+                " name = excluded.name, item_price = excluded.item_price,"
+                " paid_price = excluded.paid_price, currency = excluded.currency,"
+                " shipping_type = excluded.shipping_type,"
+                " shipment_provider = excluded.shipment_provider,"
+                " shipping_provider_type = excluded.shipping_provider_type,"
+                " tracking_code = excluded.tracking_code, package_id = excluded.package_id,"
+                " promised_shipping_time = excluded.promised_shipping_time,"
+                " sla_time_stamp = excluded.sla_time_stamp, created_at = excluded.created_at,"
+                " updated_at = excluded.updated_at, reason = excluded.reason,"
+                " cancel_return_initiator = excluded.cancel_return_initiator,"
+                " order_flag = excluded.order_flag, raw = excluded.raw,"
+                " synced_at = excluded.synced_at",
+                (
+                    shop,
+                    it.order_item_id,
+                    order_id,
+                    it.status,
+                    it.sku,
+                    it.shop_sku,
+                    it.name,
+                    money_text(it.item_price),
+                    money_text(it.paid_price),
+                    it.currency,
+                    it.shipping_type,
+                    it.shipment_provider,
+                    it.shipping_provider_type,
+                    it.tracking_code,
+                    it.package_id,
+                    iso_utc(it.promised_shipping_time),
+                    iso_utc(it.sla_time_stamp),
+                    iso_utc(it.created_at),
+                    iso_utc(it.updated_at),
+                    it.reason,
+                    it.cancel_return_initiator,
+                    it.order_flag,
+                    raw_json(it.raw),
+                    now,
+                    now,
+                ),
+            )
+            old = prev.get(it.order_item_id)
+            if old is None:
+                out.new_items += 1
+            elif old != it.status:
+                out.status_changes += 1
+                self._history(shop, now, "item_status", order_id, it.order_item_id, old, it.status)
+                if it.package_id:
+                    changed_packages.add(it.package_id)
+            if it.package_id:
+                conn.execute(
+                    "INSERT INTO packages (shop, package_id, order_id, tracking_number,"
+                    " shipment_provider, first_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (shop, package_id) DO UPDATE SET order_id = excluded.order_id,"
+                    " tracking_number = COALESCE(excluded.tracking_number, tracking_number),"
+                    " shipment_provider = COALESCE(NULLIF(excluded.shipment_provider, ''),"
+                    " shipment_provider)",
+                    (shop, it.package_id, order_id, it.tracking_code, it.shipment_provider, now),
+                )
+            self._add_refs(
+                shop,
+                order_id,
+                [("tracking_number", it.tracking_code), ("package_id", it.package_id)],
+            )
+        gone = set(prev) - seen
+        if gone:
+            conn.executemany(
+                "DELETE FROM items WHERE shop = ? AND order_item_id = ?",
+                [(shop, g) for g in sorted(gone)],
+            )
+        # A parcel no unit points at any more (repacked into a new one) and with no events
+        # was never shipped: drop it. One with events stays, as history of the order.
+        conn.execute(
+            "DELETE FROM packages WHERE shop = ? AND order_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM items i WHERE i.shop = packages.shop"
+            " AND i.package_id = packages.package_id)"
+            " AND NOT EXISTS (SELECT 1 FROM checkpoints c WHERE c.shop = packages.shop"
+            " AND c.package_id = packages.package_id)",
+            (shop, order_id),
+        )
+        if changed_packages:
+            # An item moved on (e.g. delivered → returned): the parcel may have news again.
+            conn.executemany(
+                "UPDATE packages SET final = 0 WHERE shop = ? AND package_id = ?",
+                [(shop, p) for p in sorted(changed_packages)],
+            )
+
+    # ---- traces ----------------------------------------------------------------------
+    def due_trace_orders(
+        self,
+        shop: str,
+        *,
+        stale_before: datetime,
+        traceable: Collection[str],
+        trace_once: Collection[str],
+    ) -> list[str]:
+        """Orders with a non-final package worth tracing now.
+
+        A package is due when it is not final, was never traced or last traced at or before
+        ``stale_before``, and has an item in a ``traceable`` status — or, if never traced,
+        in a ``trace_once`` status (e.g. canceled after ready-to-ship: fetch its events once).
+        """
+        rows = self._all(
+            "SELECT DISTINCT p.order_id FROM packages p WHERE p.shop = ? AND p.final = 0"
+            " AND (p.last_traced_at IS NULL OR p.last_traced_at <= ?)"
+            " AND EXISTS (SELECT 1 FROM items i WHERE i.shop = p.shop"
+            "   AND i.package_id = p.package_id AND (i.status IN (SELECT value FROM json_each(?))"
+            "   OR (p.last_traced_at IS NULL AND i.status IN (SELECT value FROM json_each(?)))))"
+            " ORDER BY p.order_id",
+            (shop, iso_utc(stale_before), _ids(traceable), _ids(trace_once)),
+        )
+        return [r[0] for r in rows]
+
+    def write_trace(
+        self,
+        shop: str,
+        trace: OrderTrace,
+        *,
+        observed_at: datetime,
+        record_new: bool,
+        final_statuses: Collection[str],
+    ) -> int:
+        """Store an order's trace: new checkpoints (deduplicated), latest event, final flag.
+
+        Returns the number of checkpoints not seen before. Every cached package of the order
+        counts as traced now; it turns final once all its items are in ``final_statuses``.
+        """
+        conn = self.connection
+        now = iso_utc(observed_at)
+        order_id = trace.order_id
+        if (
+            conn.execute(
+                "SELECT 1 FROM orders WHERE shop = ? AND order_id = ?", (shop, order_id)
+            ).fetchone()
+            is None
+        ):
+            return 0
+        new = 0
+        for pkg in trace.packages:
+            package_id = pkg.package_id or pkg.tracking_number
+            if not package_id:
+                continue
+            conn.execute(
+                "INSERT INTO packages (shop, package_id, order_id, tracking_number, first_seen_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop, package_id) DO UPDATE SET"
+                " tracking_number = COALESCE(tracking_number, excluded.tracking_number)",
+                (shop, package_id, order_id, pkg.tracking_number or None, now),
+            )
+            self._add_refs(
+                shop,
+                order_id,
+                [("package_id", package_id), ("tracking_number", pkg.tracking_number)],
+            )
+            have = {
+                (r[0], r[1])
+                for r in conn.execute(
+                    "SELECT event_time, status_code FROM checkpoints"
+                    " WHERE shop = ? AND package_id = ?",
+                    (shop, package_id),
+                )
+            }
+            rows = []
+            for ev in pkg.events:
+                key = (iso_utc(ev.event_time), ev.status_code)
+                if key in have:
+                    continue
+                have.add(key)
+                rows.append(
+                    (
+                        shop,
+                        package_id,
+                        order_id,
+                        key[0],
+                        ev.status_code,
+                        ev.detail_type,
+                        ev.title,
+                        ev.description,
+                        ev.location,
+                        raw_json(extra_fields(ev.raw, CHECKPOINT_WIRE)),
+                        now,
+                    )
+                )
+            conn.executemany(
+                "INSERT INTO checkpoints (shop, package_id, order_id, event_time, status_code,"
+                " detail_type, title, description, location, raw, first_seen_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            new += len(rows)
+            if record_new and rows:
+                conn.executemany(
+                    "INSERT INTO history (shop, observed_at, kind, order_id, entity_id,"
+                    " old_value, new_value, event_time) VALUES (?, ?, 'checkpoint', ?, ?, NULL, ?, ?)",
+                    [(shop, now, order_id, package_id, r[4], r[3]) for r in rows],
+                )
+        conn.execute(
+            "UPDATE packages SET last_traced_at = ?,"
+            " ready_to_ship_at = (SELECT MIN(c.event_time) FROM checkpoints c"
+            "   WHERE c.shop = packages.shop AND c.package_id = packages.package_id"
+            "   AND c.status_code = 'READY_TO_SHIP'),"
+            " last_event_at = (SELECT c.event_time FROM checkpoints c WHERE c.shop = packages.shop"
+            "   AND c.package_id = packages.package_id ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
+            " last_status_code = (SELECT c.status_code FROM checkpoints c"
+            "   WHERE c.shop = packages.shop AND c.package_id = packages.package_id"
+            "   ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
+            " final = CASE WHEN EXISTS (SELECT 1 FROM items i WHERE i.shop = packages.shop"
+            "   AND i.package_id = packages.package_id) AND NOT EXISTS (SELECT 1 FROM items i"
+            "   WHERE i.shop = packages.shop AND i.package_id = packages.package_id"
+            "   AND i.status NOT IN (SELECT value FROM json_each(?))) THEN 1 ELSE 0 END"
+            " WHERE shop = ? AND order_id = ?",
+            (now, _ids(final_statuses), shop, order_id),
+        )
+        return new
+
+    # ---- finance ---------------------------------------------------------------------
+    def write_transactions(
+        self, shop: str, txs: Iterable[Transaction], *, observed_at: datetime
+    ) -> FinanceWrite:
+        """Upsert finance lines by transaction number; paid-status changes go to history."""
+        conn = self.connection
+        now = iso_utc(observed_at)
+        out = FinanceWrite()
+        batch = [t for t in txs if t.transaction_number]
+        known: dict[str, str] = {
+            r[0]: r[1]
+            for r in conn.execute(
+                "SELECT transaction_number, paid_status FROM transactions WHERE shop = ?"
+                " AND transaction_number IN (SELECT value FROM json_each(?))",
+                (shop, _ids(t.transaction_number for t in batch)),
+            )
+        }
+        for t in batch:
+            out.seen += 1
+            before = known.get(t.transaction_number)
+            conn.execute(
+                "INSERT INTO transactions (shop, transaction_number, transaction_date,"
+                " transaction_type, fee_name, fee_type, amount, vat_in_amount, wht_amount,"
+                " statement, paid_status, paid, order_no, order_item_no, order_item_status,"
+                " shipping_provider, reference, comment, raw, first_seen_at, synced_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (shop, transaction_number) DO UPDATE SET"
+                " transaction_date = excluded.transaction_date,"
+                " transaction_type = excluded.transaction_type, fee_name = excluded.fee_name,"
+                " fee_type = excluded.fee_type, amount = excluded.amount,"
+                " vat_in_amount = excluded.vat_in_amount, wht_amount = excluded.wht_amount,"
+                " statement = excluded.statement, paid_status = excluded.paid_status,"
+                " paid = excluded.paid, order_no = excluded.order_no,"
+                " order_item_no = excluded.order_item_no,"
+                " order_item_status = excluded.order_item_status,"
+                " shipping_provider = excluded.shipping_provider,"
+                " reference = excluded.reference, comment = excluded.comment,"
+                " raw = excluded.raw, synced_at = excluded.synced_at",
+                (
+                    shop,
+                    t.transaction_number,
+                    iso_date(t.transaction_date),
+                    t.transaction_type,
+                    t.fee_name,
+                    t.fee_type,
+                    money_text(t.amount),
+                    money_text(t.vat_in_amount),
+                    money_text(t.wht_amount),
+                    t.statement,
+                    t.paid_status,
+                    int(t.paid),
+                    t.order_no,
+                    t.order_item_no,
+                    t.order_item_status,
+                    t.shipping_provider,
+                    t.reference,
+                    t.comment,
+                    raw_json(extra_fields(t.raw, TRANSACTION_WIRE)),
+                    now,
+                    now,
+                ),
+            )
+            if t.transaction_number not in known:
+                out.new += 1
+                known[t.transaction_number] = t.paid_status  # a repeat in the same batch
+            elif before != t.paid_status:
+                out.paid_changes += 1
+                known[t.transaction_number] = t.paid_status
+                self._history(
+                    shop,
+                    now,
+                    "paid_status",
+                    None,
+                    t.transaction_number,
+                    before,
+                    t.paid_status,
+                )
+        return out
+
+    def write_statements(
+        self,
+        shop: str,
+        statements: Iterable[Statement],
+        *,
+        observed_at: datetime,
+        tz: tzinfo | None = None,
+    ) -> FinanceWrite:
+        """Upsert payout statements; a statement turning paid is recorded in history."""
+        conn = self.connection
+        now = iso_utc(observed_at)
+        out = FinanceWrite()
+        for s in statements:
+            if not s.statement_number:
+                continue
+            out.seen += 1
+            row = conn.execute(
+                "SELECT paid FROM statements WHERE shop = ? AND statement_number = ?",
+                (shop, s.statement_number),
+            ).fetchone()
+            raw = s.raw
+            conn.execute(
+                "INSERT INTO statements (shop, statement_number, created_at, updated_at,"
+                " opening_balance, item_revenue, other_revenue_total, fees_total, subtotal1,"
+                " refunds, subtotal2, closing_balance, payout, paid, raw, first_seen_at,"
+                " synced_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (shop, statement_number) DO UPDATE SET"
+                " created_at = excluded.created_at, updated_at = excluded.updated_at,"
+                " opening_balance = excluded.opening_balance,"
+                " item_revenue = excluded.item_revenue,"
+                " other_revenue_total = excluded.other_revenue_total,"
+                " fees_total = excluded.fees_total, subtotal1 = excluded.subtotal1,"
+                " refunds = excluded.refunds, subtotal2 = excluded.subtotal2,"
+                " closing_balance = excluded.closing_balance, payout = excluded.payout,"
+                " paid = excluded.paid, raw = excluded.raw, synced_at = excluded.synced_at",
+                (
+                    shop,
+                    s.statement_number,
+                    iso_utc(s.created_at),
+                    _raw_time(raw.get("updated_at"), tz, s.created_at),
+                    _raw_money(raw.get("opening_balance")),
+                    money_text(s.item_revenue),
+                    money_text(s.other_revenue_total),
+                    money_text(s.fees_total),
+                    money_text(s.subtotal1),
+                    money_text(s.refunds),
+                    money_text(s.subtotal2),
+                    money_text(s.closing_balance),
+                    money_text(s.payout),
+                    int(s.paid),
+                    raw_json(raw),
+                    now,
+                    now,
+                ),
+            )
+            if row is None:
+                out.new += 1
+            elif bool(row[0]) != s.paid:
+                out.paid_changes += 1
+                self._history(
+                    shop,
+                    now,
+                    "statement_paid",
+                    None,
+                    s.statement_number,
+                    str(row[0]),
+                    str(int(s.paid)),
+                )
+        return out
+
+    def newest_order_update(self, shop: str) -> str | None:
+        """The latest ``updated_at`` among the shop's cached orders (UTC text)."""
+        row = self.connection.execute(
+            "SELECT MAX(updated_at) FROM orders WHERE shop = ?", (shop,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def oldest_unpaid_date(self, shop: str) -> date | None:
+        """The earliest transaction date still not paid (finance re-reads from there)."""
+        row = self.connection.execute(
+            "SELECT MIN(transaction_date) FROM transactions WHERE shop = ? AND paid = 0",
+            (shop,),
+        ).fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
+
+
+def _raw_money(value: Any) -> str | None:
+    try:
+        return money_text(money(value))
+    except ValueError:
+        return None
+
+
+def _raw_time(value: Any, tz: tzinfo | None, fallback: datetime | None) -> str | None:
+    try:
+        parsed = parse_datetime(value, tz) if value not in (None, "") else None
+    except ValueError:
+        parsed = None
+    return iso_utc(parsed or fallback)
