@@ -1,0 +1,36 @@
+"""Seller-facing rules: pure functions that turn raw Lazada data into what a seller means.
+
+Every rule takes ``now`` explicitly and its thresholds from :class:`RuleSettings`, so the
+same inputs always give the same answer (tests, UDFs and sheets agree).
+"""
+
+from .deadline import RtsInfo, WorkCalendar, calendar_for, rts_deadline, rts_status
+from .events import Checkpoint, ready_to_ship_time
+from .settings import DEFAULT_SETTINGS, RuleSettings
+from .settlement import Line, Settlement, kind_of, settle
+from .sorting import SortingInfo, sorting_center
+from .status import DISPLAY_STATUSES, display_status, item_group
+from .stuck import StuckInfo, stuck_status
+
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "DISPLAY_STATUSES",
+    "Checkpoint",
+    "Line",
+    "RtsInfo",
+    "RuleSettings",
+    "Settlement",
+    "SortingInfo",
+    "StuckInfo",
+    "WorkCalendar",
+    "calendar_for",
+    "display_status",
+    "item_group",
+    "kind_of",
+    "ready_to_ship_time",
+    "rts_deadline",
+    "rts_status",
+    "settle",
+    "sorting_center",
+    "stuck_status",
+]

@@ -1,0 +1,154 @@
+"""The 48-hour ready-to-ship deadline, and how much of it is left.
+
+Lazada cancels (and fines) an order not set ready-to-ship within 48 hours of creation. For
+cross-border (LGS) sellers those 48 hours only run on working days: Saturdays, Sundays and
+the seller's public holidays (``holidays``, "CN" by default) do not count. Days are the
+shop's local days (its timezone), and the clock stops at midnight and restarts at the next
+working day's midnight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+
+from .settings import DEFAULT_SETTINGS, RuleSettings
+
+_MAX_DAYS = 400  # no calendar has a year without a working day; guards against bad input
+
+
+@lru_cache(maxsize=16)
+def _country_holidays(country: str):
+    import holidays
+
+    return holidays.country_holidays(country)  # lazily fills years on lookup
+
+
+@lru_cache(maxsize=8192)
+def _holiday_name(country: str, day: date) -> str | None:
+    return _country_holidays(country).get(day)
+
+
+@lru_cache(maxsize=8192)
+def _is_working_day(country: str, day: date, weekend: frozenset[int], makeup: bool) -> bool:
+    if country and _holiday_name(country, day) is not None:
+        return False
+    if day.weekday() in weekend:
+        if makeup and country:
+            return day in getattr(_country_holidays(country), "weekend_workdays", ())
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Which local days count towards the cross-border deadline."""
+
+    tz: tzinfo
+    holiday_country: str | None = "CN"
+    weekend: frozenset[int] = field(default=frozenset({5, 6}))  # Monday=0
+    count_makeup_workdays: bool = False
+
+    def holiday_name(self, day: date) -> str | None:
+        if not self.holiday_country:
+            return None
+        return _holiday_name(self.holiday_country, day)
+
+    def is_working_day(self, day: date) -> bool:
+        return _is_working_day(
+            self.holiday_country or "", day, self.weekend, self.count_makeup_workdays
+        )
+
+    def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
+        """``start`` plus ``duration`` of time that falls on working days (aware in, aware out)."""
+        if start.tzinfo is None:
+            raise ValueError("naive datetime; give it a timezone")
+        remaining = duration
+        cursor = start.astimezone(self.tz)
+        for _ in range(_MAX_DAYS + int(duration / timedelta(days=1)) + 1):
+            day = cursor.date()
+            next_midnight = datetime.combine(day + timedelta(days=1), time(0), self.tz)
+            if not self.is_working_day(day):
+                cursor = next_midnight
+                continue
+            available = next_midnight.astimezone(UTC) - cursor.astimezone(UTC)
+            if remaining <= available:
+                return (cursor.astimezone(UTC) + remaining).astimezone(self.tz)
+            remaining -= available
+            cursor = next_midnight
+        raise ValueError(f"no working days within {_MAX_DAYS} days of {start.isoformat()}")
+
+
+def calendar_for(
+    tz: tzinfo, *, cross_border: bool, settings: RuleSettings = DEFAULT_SETTINGS
+) -> WorkCalendar:
+    """The shop's calendar: its timezone plus the holiday country the settings pick."""
+    return WorkCalendar(
+        tz=tz,
+        holiday_country=settings.holiday_country_for(cross_border),
+        count_makeup_workdays=settings.count_makeup_workdays,
+    )
+
+
+def rts_deadline(
+    created_at: datetime,
+    *,
+    cross_border: bool,
+    calendar: WorkCalendar | None = None,
+    hours: float = DEFAULT_SETTINGS.rts_hours,
+) -> datetime:
+    """When the order must be ready-to-ship: creation + 48 h (working hours if cross-border).
+
+    Returned in the calendar's timezone (or ``created_at``'s for local shops without one).
+    """
+    if created_at.tzinfo is None:
+        raise ValueError("naive datetime; give it a timezone")
+    window = timedelta(hours=hours)
+    if not cross_border:
+        end = created_at.astimezone(UTC) + window
+        return end.astimezone(calendar.tz if calendar else created_at.tzinfo)
+    if calendar is None:
+        calendar = WorkCalendar(tz=created_at.tzinfo)
+    return calendar.add_working_time(created_at, window)
+
+
+@dataclass(frozen=True, slots=True)
+class RtsInfo:
+    """Deadline state. ``hours_left`` is ``None`` once nothing is left to do (set or closed)."""
+
+    deadline: datetime
+    hours_left: float | None
+    at_risk: bool
+    late: bool
+
+
+def rts_status(
+    created_at: datetime,
+    rts_at: datetime | None,
+    now: datetime,
+    *,
+    cross_border: bool,
+    calendar: WorkCalendar | None = None,
+    settings: RuleSettings = DEFAULT_SETTINGS,
+    done: bool | None = None,
+) -> RtsInfo:
+    """Deadline, hours left, at-risk (< ``at_risk_hours`` left) and late (past the deadline).
+
+    ``rts_at`` is when the order was set ready-to-ship (``None`` if not, or not known).
+    ``done`` says the deadline no longer applies (set ready-to-ship at an unknown time, or
+    canceled); it defaults to ``rts_at is not None``. A done order is late only if its known
+    ``rts_at`` came after the deadline.
+    """
+    deadline = rts_deadline(
+        created_at, cross_border=cross_border, calendar=calendar, hours=settings.rts_hours
+    )
+    if done is None:
+        done = rts_at is not None
+    if done:
+        late = rts_at is not None and rts_at > deadline
+        return RtsInfo(deadline=deadline, hours_left=None, at_risk=False, late=late)
+    hours_left = (deadline - now).total_seconds() / 3600.0
+    late = now > deadline
+    at_risk = not late and hours_left < settings.at_risk_hours
+    return RtsInfo(deadline=deadline, hours_left=hours_left, at_risk=at_risk, late=late)

@@ -1,0 +1,91 @@
+"""Did the parcel reach the LGS sorting centre in time (about 7 days after ready-to-ship)?
+
+Cross-border sellers drop parcels at a first-mile hub (Shenzhen, Yiwu, Guangzhou...). If
+the hub never scans a parcel, Lazada does not ship it and the seller finds out weeks later;
+this rule flags it early.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .events import AFTER_SORT_CENTRE, CheckpointLike, code, is_sort_centre_inbound, ordered
+from .settings import DEFAULT_SETTINGS, RuleSettings
+
+ARRIVED = "Arrived"
+ARRIVED_LATE = "Arrived late"
+NOT_ARRIVED = "Not arrived"
+OVERDUE = "Not arrived (overdue)"
+NOT_HANDED_OVER = "Not handed over"
+
+
+@dataclass(frozen=True, slots=True)
+class SortingInfo:
+    """``days`` is RTS → scan (arrived) or RTS → now (not yet); ``None`` if RTS time unknown.
+
+    ``inferred`` means no inbound scan was seen and ``arrived_at`` is the first later
+    milestone (the parcel must have passed the hub by then). ``handed_over`` is false only
+    when nothing says the parcel was set ready-to-ship yet.
+    """
+
+    arrived_at: datetime | None
+    location: str
+    days: float | None
+    flagged: bool
+    inferred: bool = False
+    handed_over: bool = True
+
+    @property
+    def label(self) -> str:
+        if self.arrived_at is not None:
+            return ARRIVED_LATE if self.flagged else ARRIVED
+        if not self.handed_over:
+            return NOT_HANDED_OVER
+        return OVERDUE if self.flagged else NOT_ARRIVED
+
+
+def _location(cp: CheckpointLike) -> str:
+    for attr in ("location", "package_location_name"):
+        value = getattr(cp, attr, None)
+        if value:
+            return str(value)
+    return ""
+
+
+def sorting_center(
+    checkpoints: Iterable[CheckpointLike],
+    *,
+    rts_at: datetime | None,
+    now: datetime,
+    settings: RuleSettings = DEFAULT_SETTINGS,
+    handed_over: bool | None = None,
+) -> SortingInfo:
+    """Arrival at the sorting centre and whether it is late (> ``sorting_center_days``).
+
+    ``handed_over`` (default: ``rts_at is not None``) lets a caller that knows the units
+    are ready-to-ship, but not when, say "Not arrived" rather than "Not handed over".
+    """
+    events = ordered(checkpoints)
+    limit = timedelta(days=settings.sorting_center_days)
+    scan = next((cp for cp in events if is_sort_centre_inbound(code(cp))), None)
+    inferred = False
+    if scan is None:
+        scan = next((cp for cp in events if code(cp) in AFTER_SORT_CENTRE), None)
+        inferred = scan is not None
+    if scan is not None:
+        if rts_at is None:
+            return SortingInfo(scan.event_time, _location(scan), None, False, inferred)
+        waited = scan.event_time - rts_at
+        return SortingInfo(
+            scan.event_time, _location(scan), _days(waited), waited > limit, inferred
+        )
+    if rts_at is None:
+        return SortingInfo(None, "", None, False, handed_over=bool(handed_over))
+    waited = now - rts_at
+    return SortingInfo(None, "", _days(waited), waited > limit)
+
+
+def _days(delta: timedelta) -> float:
+    return delta.total_seconds() / 86400.0

@@ -1,0 +1,38 @@
+"""The sheet tables: pandas frames of declared columns, built from the cache with the rules.
+
+``orders_table``, ``tracking_table``, ``checkpoints_table`` and ``settlements_table`` each
+return a frame whose columns and dtypes are exactly ``ORDERS_COLUMNS`` etc. (the contract the
+Excel writers use for headers). ``build_views`` gives the same facts per order as objects,
+for the ``status`` command and the UDFs.
+"""
+
+from .columns import (
+    CHECKPOINTS_COLUMNS,
+    ORDERS_COLUMNS,
+    SETTLEMENTS_COLUMNS,
+    TABLES,
+    TRACKING_COLUMNS,
+    Column,
+    empty_frame,
+)
+from .sheets import checkpoints_table, order_row, orders_table, settlements_table, tracking_table
+from .views import OrderView, PackageView, ShopContext, build_views
+
+__all__ = [
+    "CHECKPOINTS_COLUMNS",
+    "ORDERS_COLUMNS",
+    "SETTLEMENTS_COLUMNS",
+    "TABLES",
+    "TRACKING_COLUMNS",
+    "Column",
+    "OrderView",
+    "PackageView",
+    "ShopContext",
+    "build_views",
+    "checkpoints_table",
+    "empty_frame",
+    "order_row",
+    "orders_table",
+    "settlements_table",
+    "tracking_table",
+]
