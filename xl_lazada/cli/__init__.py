@@ -19,9 +19,17 @@ def cli() -> None:
 
 def _register() -> None:
     # Each command lives in its own module; add new ones here.
-    from . import sandbox_cmd
+    from . import demo_cmd, login_cmd, sandbox_cmd, status_cmd, sync_cmd
 
-    cli.add_command(sandbox_cmd.sandbox)
+    for command in (
+        demo_cmd.demo,
+        sandbox_cmd.sandbox,
+        login_cmd.login,
+        login_cmd.shops,
+        sync_cmd.sync,
+        status_cmd.status,
+    ):
+        cli.add_command(command)
 
 
 _register()

@@ -381,7 +381,11 @@ class _Generator:
                     it.reason, it.initiator = reason, C.INITIATOR_RETURN
                     self._settle(o, u, settle, refund_at)
             else:
-                settle = delivered + self._between(0, 10 * DAY)
+                # most settle within days; a few are held for weeks, which sellers must chase
+                held = rng.random() < 0.06
+                settle = delivered + (
+                    self._between(15 * DAY, 30 * DAY) if held else self._between(0, 10 * DAY)
+                )
                 for u in units:
                     self._settle(o, u, settle, None)
         never_scanned = events[-1][1] in ("READY_TO_SHIP", "FM_PICKUP_SUCCESS")

@@ -1,0 +1,158 @@
+"""``xl-lazada demo``: the whole product against the built-in sandbox, no account needed.
+
+Starts a simulated cross-border shop on loopback, syncs it into a demo cache, shows what a
+seller would look at first (status counts, orders about to miss the ready-to-ship deadline,
+parcels late to the sorting centre or stuck, delivered orders not yet paid), then moves the
+simulated clock on and syncs again to show that a second refresh only fetches what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ..cache import Cache
+from ..config import data_dir
+from ..lazada.client import LazadaClient
+from ..sandbox.server import SandboxServer
+from ..sync import SyncOptions, sync_shop
+from ..tables import orders_table
+from .progress import progress_bar
+from .sync_cmd import summary_line
+
+SHOP = "demo"
+
+
+def _default_cache() -> Path:
+    return Path(data_dir()) / "demo" / "cache.sqlite3"
+
+
+def _fresh(path: Path) -> None:
+    """Start the demo from an empty cache (only ever the demo's own file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+def _section(title: str, frame: pd.DataFrame, columns: list[str], limit: int = 5) -> None:
+    click.echo(f"\n{title}: {len(frame)}")
+    if frame.empty:
+        return
+    shown = frame[columns].head(limit).astype("string").fillna("")
+    for line in shown.to_string(index=False, max_colwidth=42).splitlines():
+        click.echo("  " + line)
+    if len(frame) > limit:
+        click.echo(f"  ... and {len(frame) - limit} more")
+
+
+@click.command("demo")
+@click.option(
+    "--orders",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(10, 100_000),
+    help="Orders in the simulated shop.",
+)
+@click.option("--seed", default=7, show_default=True, help="Seed of the simulated shop.")
+@click.option("--venture", default="MY", show_default=True, help="Country the shop sells into.")
+@click.option(
+    "--hours",
+    default=12.0,
+    show_default=True,
+    type=click.FloatRange(0, 24 * 30),
+    help="Simulated hours between the first and the second refresh.",
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Demo cache file (default: demo/cache.sqlite3 in the data directory).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print both sync summaries as JSON.")
+def demo(
+    orders: int, seed: int, venture: str, hours: float, cache_path: Path | None, as_json: bool
+) -> None:
+    """Run a sync against the sandbox shop and show what a seller sees."""
+    path = cache_path or _default_cache()
+    if cache_path is None or not path.exists():
+        _fresh(path)
+    elif not _is_demo_cache(path):
+        raise click.ClickException(f"{path} is not a demo cache; pick another --cache file")
+    click.echo(
+        f"Starting the sandbox: a cross-border shop selling into {venture.upper()} "
+        f"with {orders:,} orders (seed {seed})..."
+    )
+    with SandboxServer(orders=orders, seed=seed, venture=venture, clock_speed=0.0, qps=200) as sb:
+        click.echo(
+            f"Sandbox API at {sb.base_url} — simulated time "
+            f"{sb.clock.now().astimezone(sb.shop.venture.tz):%Y-%m-%d %H:%M %Z}"
+        )
+        conn = sb.connection(sb.issue_token())
+        options = SyncOptions(lookback_days=60)
+        with Cache.open(path) as cache, LazadaClient(conn, default_qps=100) as client:
+            first = _sync(client, cache, options)
+            _overview(cache, sb)
+            sb.clock.advance(timedelta(hours=hours))
+            click.echo(f"\nSimulated clock moved on {hours:g} hours; refreshing again...")
+            second = _sync(client, cache, options)
+            changes = cache.history(shop=SHOP, since=None)
+            click.echo(
+                f"History now holds {len(changes):,} recorded changes "
+                "(status changes, new checkpoints, payments)."
+            )
+    if as_json:
+        click.echo(
+            json.dumps({"first": first.to_dict(), "second": second.to_dict(), "cache": str(path)})
+        )
+    click.echo(
+        f"\nThe demo cache is {path}. Try:\n"
+        f"  xl-lazada status --cache {_quote(path)} <order or tracking number>"
+    )
+
+
+def _sync(client: LazadaClient, cache: Cache, options: SyncOptions):
+    with progress_bar() as on_progress:
+        summary = sync_shop(client, cache, SHOP, options=options, progress=on_progress)
+    click.echo(summary_line(SHOP, summary))
+    return summary
+
+
+def _overview(cache: Cache, sb: SandboxServer) -> None:
+    now = sb.clock.now()
+    table = orders_table(cache, shop=SHOP, now=now)
+    counts = table["Status"].value_counts()
+    click.echo("\nOrders by Seller Center status:")
+    for status, n in counts.items():
+        click.echo(f"  {status:<18} {n:>6,}")
+    cols = ["Order number", "Status", "RTS deadline", "Hours left"]
+    open_rts = table[table["At risk"].fillna(False) & ~table["RTS late"].fillna(False)]
+    _section("Ready-to-ship deadline within hours (at risk)", open_rts, cols)
+    _section("Delayed (past the promised shipping time)", table[table["Status"] == "Delayed"], cols)
+    parcels = ["Order number", "Tracking numbers", "Last checkpoint", "Last checkpoint time"]
+    late = table[table["Sorting centre"].fillna("").str.contains("late|overdue", case=False)]
+    _section("Parcels late to the sorting centre", late, parcels + ["Sorting centre"])
+    _section("Stuck parcels (no new checkpoint)", table[table["Stuck"].fillna(False)], parcels)
+    money = ["Order number", "Delivered", "Settlement state", "Settlement net"]
+    _section("Delivered but not yet settled", table[table["Unsettled"].fillna(False)], money)
+    sample = table["Order number"].dropna()
+    if not sample.empty:
+        click.echo(f"\nFor example: xl-lazada status --cache <demo cache> {sample.iloc[0]}")
+
+
+def _is_demo_cache(path: Path) -> bool:
+    try:
+        with Cache.open(path) as cache:
+            names = {s.name for s in cache.shops()}
+    except Exception:
+        return False
+    return names <= {SHOP}
+
+
+def _quote(path: Path) -> str:
+    text = str(path)
+    return f'"{text}"' if (" " in text or os.sep == "\\") else text

@@ -1,0 +1,95 @@
+"""``xl-lazada sync``: bring the local cache up to date with Lazada (incrementally).
+
+Progress goes to stderr (a live bar on a terminal), the result to stdout: one summary line,
+or with ``--json`` one JSON object (the :class:`~xl_lazada.sync.SyncSummary`). Orders that
+could not be fetched are listed on stderr; they do not fail the command (the next sync
+retries them), but authorisation or signature problems do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import click
+
+from ..cache import Cache
+from ..sync import SyncOptions, SyncSummary, sync_shop
+from .progress import progress_bar
+
+
+def _open_client(shop: str | None, **client_kwargs: Any) -> Any:
+    """A client for ``shop``: the environment or a saved profile (refreshed tokens are saved)."""
+    from .. import profiles
+
+    return profiles.open_client(shop, **client_kwargs)
+
+
+def summary_line(shop: str, s: SyncSummary) -> str:
+    """One human line: what changed, calls and time."""
+    parts = [
+        f"{s.new_orders} new orders",
+        f"{s.changed_orders} changed",
+        f"{s.status_changes} status changes",
+        f"{s.new_checkpoints} new checkpoints",
+        f"{s.new_transactions} new transactions",
+    ]
+    text = f"{shop}: " + ", ".join(parts) + f" — {s.calls} calls in {s.elapsed_s:.1f} s"
+    if s.failed:
+        text += f"; {len(s.failed)} failed (retried next sync)"
+    return text
+
+
+@click.command("sync")
+@click.option("--shop", help="Shop profile to sync (default: the environment or default shop).")
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    help="Cache file (default: XL_LAZADA_CACHE or the data directory).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--no-traces", is_flag=True, help="Skip tracking checkpoints.")
+@click.option("--no-finance", is_flag=True, help="Skip transactions and payout statements.")
+@click.option(
+    "--lookback-days",
+    type=click.IntRange(1, 3650),
+    help="How far back the first sync reads (default 30 days).",
+)
+@click.option(
+    "--qps",
+    type=click.FloatRange(0.1, 10_000),
+    help="Calls per second allowed per Lazada API (default: the client's, 10).",
+)
+@click.option("--order-chunk", type=click.IntRange(1, 10_000), hidden=True)
+def sync(
+    shop: str | None,
+    cache_path: str | None,
+    as_json: bool,
+    no_traces: bool,
+    no_finance: bool,
+    lookback_days: int | None,
+    qps: float | None,
+    order_chunk: int | None,
+) -> None:
+    """Fetch new and changed orders, tracking and settlements into the local cache."""
+    options = SyncOptions(traces=not no_traces, finance=not no_finance)
+    if lookback_days is not None:
+        options = replace(options, lookback_days=lookback_days)
+    if order_chunk is not None:
+        options = replace(options, order_chunk=order_chunk)
+    client_kwargs: dict[str, Any] = {} if qps is None else {"default_qps": qps}
+    with _open_client(shop, **client_kwargs) as client, Cache.open(cache_path) as cache:
+        name = shop or client.conn.shop
+        with progress_bar() as on_progress:
+            summary = sync_shop(client, cache, name, options=options, progress=on_progress)
+    for ref, message in summary.failed[:20]:
+        click.echo(f"failed: {ref}: {message}", err=True)
+    if len(summary.failed) > 20:
+        click.echo(f"... and {len(summary.failed) - 20} more failures", err=True)
+    if as_json:
+        click.echo(json.dumps({"shop": name, **summary.to_dict()}, ensure_ascii=False))
+        click.echo(summary_line(name, summary), err=True)
+    else:
+        click.echo(summary_line(name, summary))
