@@ -68,12 +68,16 @@ def test_bad_request_names_the_parameter() -> None:
 
 
 def test_throttle_reads_ban_length_and_never_waits_under_a_second() -> None:
-    msg = "The request has exceeded the limit of API calls per second. This ban will last 3 seconds."
+    msg = (
+        "The request has exceeded the limit of API calls per second. This ban will last 3 seconds."
+    )
     with pytest.raises(E.ThrottledError) as info:
         parse_body("/orders/get", 200, body(type="ISP", code="ApiCallLimit", message=msg))
     assert info.value.retry_after == 3.0
     with pytest.raises(E.ThrottledError) as info:
-        parse_body("/orders/get", 200, body(type="ISP", code="901", message="ban will last 0 seconds"))
+        parse_body(
+            "/orders/get", 200, body(type="ISP", code="901", message="ban will last 0 seconds")
+        )
     assert info.value.retry_after == 1.0
 
 
@@ -99,7 +103,9 @@ def test_three_envelope_shapes() -> None:
 
 
 def test_result_envelope_failure_is_an_error() -> None:
-    raw = body(code="0", result={"success": False, "error_code": "ServiceTimeout", "error_msg": "slow"})
+    raw = body(
+        code="0", result={"success": False, "error_code": "ServiceTimeout", "error_msg": "slow"}
+    )
     with pytest.raises(E.ServerError):
         parse_body("/logistic/order/trace", 200, raw)
 
@@ -146,7 +152,7 @@ def test_order_model_keeps_ids_as_text_and_money_exact() -> None:
             "updated_at": "2026-11-04 09:00:00 +0800",
             "price": "1,234.50",
             "statuses": ["pending", "canceled"],
-            "customer_first_name": "=HYPERLINK(\"http://x\")",
+            "customer_first_name": '=HYPERLINK("http://x")',
             "items_count": "2",
         },
         MYT,
@@ -154,7 +160,9 @@ def test_order_model_keeps_ids_as_text_and_money_exact() -> None:
     assert o.order_id == "318927481230123456"
     assert o.price == Decimal("1234.50")
     assert o.statuses == ("pending", "canceled")
-    assert o.customer_name.startswith("=HYPERLINK")  # kept as text; writers must not make it a formula
+    assert o.customer_name.startswith(
+        "=HYPERLINK"
+    )  # kept as text; writers must not make it a formula
 
 
 def test_trace_model_accepts_module_or_data_and_sorts_events() -> None:
@@ -172,8 +180,15 @@ def test_trace_model_accepts_module_or_data_and_sorts_events() -> None:
 
 
 def test_finance_models() -> None:
-    t = Transaction.from_wire({"transaction_number": "T1", "amount": "-12.30", "paid_status": "Paid",
-                               "transaction_date": "2026-05-12", "fee_type": "16"})
+    t = Transaction.from_wire(
+        {
+            "transaction_number": "T1",
+            "amount": "-12.30",
+            "paid_status": "Paid",
+            "transaction_date": "2026-05-12",
+            "fee_type": "16",
+        }
+    )
     assert t.amount == Decimal("-12.30") and t.paid and t.transaction_date == date(2026, 5, 12)
     s = Statement.from_wire({"statement_number": "S1", "subtotal1": "10", "paid": "0"})
     assert not s.paid and s.subtotal1 == Decimal("10")
@@ -200,10 +215,14 @@ def test_connection_from_env() -> None:
     assert conn.base_url == "http://127.0.0.1:9/rest" and conn.auth_url == conn.base_url
     assert conn.venture == "TH" and conn.access_token and conn.access_token.reveal() == "tok"
     assert "s3cr3t" not in repr(conn) and "tok" not in repr(conn)
-    real = connection_from_env({"XL_LAZADA_APP_KEY": "1", "XL_LAZADA_APP_SECRET": "2", "XL_LAZADA_VENTURE": "SG"})
+    real = connection_from_env(
+        {"XL_LAZADA_APP_KEY": "1", "XL_LAZADA_APP_SECRET": "2", "XL_LAZADA_VENTURE": "SG"}
+    )
     assert real is not None and real.base_url == "https://api.lazada.sg/rest"
     assert real.auth_url == "https://auth.lazada.com/rest"
     with pytest.raises(ConfigError, match="XL_LAZADA_APP_SECRET"):
         connection_from_env({"XL_LAZADA_APP_KEY": "1"})
     with pytest.raises(ConfigError, match="not a Lazada venture"):
-        connection_from_env({"XL_LAZADA_APP_KEY": "1", "XL_LAZADA_APP_SECRET": "2", "XL_LAZADA_VENTURE": "XX"})
+        connection_from_env(
+            {"XL_LAZADA_APP_KEY": "1", "XL_LAZADA_APP_SECRET": "2", "XL_LAZADA_VENTURE": "XX"}
+        )
