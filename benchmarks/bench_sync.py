@@ -1,6 +1,6 @@
 """Benchmark: a first and a second sync of a large sandbox shop (calls, seconds, orders/s).
 
-    /work/venv/bin/python benchmarks/bench_sync.py [--orders 20000] [--workers 4] [--qps 1000]
+    python benchmarks/bench_sync.py [--orders 20000] [--workers 4] [--qps 1000]
 
 The sandbox runs in its own process (as Lazada would be another machine), on loopback with a
 frozen clock, so the second sync sees no changes: it shows the incremental cost (the

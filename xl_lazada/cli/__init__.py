@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
 
 from .. import __version__
+from ..cache.db import CacheError
 from ..config import ConfigError
 from ..lazada.errors import LazadaError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xl-lazada")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="Log more: -v calls and retries, -vv everything.")
+def cli(verbose: int) -> None:
     """Track Lazada orders, parcels and settlements from Excel and the command line."""
+    _setup_logging(verbose)
+
+
+def _setup_logging(verbose: int) -> None:
+    """Warnings on stderr by default; the HTTP log never shows parameters (see lazada.client)."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logger = logging.getLogger("xl_lazada")
+    logger.setLevel(level)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (test runners swap it between commands)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: D401
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
 
 
 def _register() -> None:
@@ -45,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except (LazadaError, ConfigError) as exc:
+    except (LazadaError, ConfigError, CacheError) as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
     except KeyboardInterrupt:

@@ -79,10 +79,9 @@ def demo(
 ) -> None:
     """Run a sync against the sandbox shop and show what a seller sees."""
     path = cache_path or _default_cache()
-    if cache_path is None or not path.exists():
-        _fresh(path)
-    elif not _is_demo_cache(path):
+    if path.exists() and not _is_demo_cache(path):
         raise click.ClickException(f"{path} is not a demo cache; pick another --cache file")
+    _fresh(path)
     click.echo(
         f"Starting the sandbox: a cross-border shop selling into {venture.upper()} "
         f"with {orders:,} orders (seed {seed})..."

@@ -284,7 +284,9 @@ class LazadaClient(TypedCalls):
                         policy.max_elapsed,
                     )
                     raise
-                log.warning(
+                # throttling is routine under load; other retries are worth a warning
+                log.log(
+                    logging.INFO if isinstance(exc, ThrottledError) else logging.WARNING,
                     "%s %s: %s, retry %d/%d in %.2f s",
                     verb,
                     path,
