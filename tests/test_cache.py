@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -463,3 +464,27 @@ def test_orders_need_their_shop(cache):
             observed_at=NOW,
             record_new=False,
         )
+
+
+def test_readers_open_and_read_while_a_sync_holds_the_write_lock(cache):
+    """Excel UDFs read while a sync writes: WAL lets them see the last committed state at
+    once, neither waiting for the writer nor seeing its half-written batch."""
+    write(cache, [order("1", "2026-11-03 10:00:00 +0800")], {"1": [item("1", "a", "pending")]})
+    cache.connection.execute("BEGIN IMMEDIATE")
+    try:
+        cache.write_orders(
+            "my",
+            [order("2", "2026-11-03 11:00:00 +0800")],
+            {"2": [item("2", "b", "pending")]},
+            observed_at=NOW,
+            record_new=False,
+        )
+        started = time.monotonic()
+        with Cache.open(cache.path) as reader:  # opening checks the schema: must not block
+            assert [r["order_id"] for r in reader.orders("my")] == ["1"]
+            assert reader.resolve("2") == []
+        assert time.monotonic() - started < 2.0
+    finally:
+        cache.connection.execute("COMMIT")
+    with Cache.open(cache.path) as reader:
+        assert [r["order_id"] for r in reader.orders("my")] == ["1", "2"]

@@ -137,3 +137,21 @@ class TestRtsStatus:
     def test_custom_threshold(self) -> None:
         s = RuleSettings(at_risk_hours=24)
         assert self.info(self.deadline - timedelta(hours=20), settings=s).at_risk
+
+    def test_window_length_is_a_setting(self) -> None:
+        s = RuleSettings(rts_hours=24)
+        i = self.info(self.created + timedelta(hours=1), settings=s)
+        assert i.deadline == at(2026, 5, 13, 10)  # Tue 10:00 + 24 working hours
+        assert i.hours_left == pytest.approx(23)
+
+
+def test_cross_border_working_days_are_chinas_even_for_a_plus7_venture() -> None:
+    """A TH order placed Friday 23:30 (+07:00) is already Saturday in China: no time counts
+    until Monday 00:00 China time, so the 48 h end Tuesday 23:00 Bangkok time, not 23:30."""
+    from datetime import datetime, timedelta, timezone
+
+    bangkok = timezone(timedelta(hours=7))
+    created = datetime(2026, 11, 20, 23, 30, tzinfo=bangkok)
+    cal = calendar_for(bangkok, cross_border=True)
+    deadline = rts_deadline(created, cross_border=True, calendar=cal)
+    assert deadline == datetime(2026, 11, 24, 23, 0, tzinfo=bangkok)

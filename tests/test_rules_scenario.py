@@ -27,6 +27,7 @@ from xl_lazada.rules import (
     WorkCalendar,
     display_status,
     ready_to_ship_time,
+    rts_deadline,
     rts_status,
     settle,
     sorting_center,
@@ -375,3 +376,27 @@ def test_sheet_tables_agree_with_the_rules(world: World, tables: dict[str, Any])
             assert trow["Sorting centre late"] == sorting.flagged
             assert trow["Stuck"] == stuck.stuck
             assert trow["Tracking number"] == p.tracking_number
+
+
+def test_rts_deadline_is_lazadas_sla_plus_cn_holidays(world: World) -> None:
+    """Independent of the rules: the sandbox plans each order's SLA as 48 h on local
+    Monday-Friday. Weekends only, the rule must give exactly that; with the CN calendar, the
+    same unless a CN public holiday falls in the window, then strictly later."""
+    tz = world.shop.venture.tz
+    weekends_only = WorkCalendar(tz=tz, holiday_country=None)
+    cn = WorkCalendar(tz=tz, holiday_country="CN")
+    shifted = 0
+    for f in world.orders:
+        created = parse_datetime(f.wire["created_at"])
+        assert rts_deadline(created, cross_border=True, calendar=weekends_only) == f.sla, f.path
+        first, last = created.astimezone(tz).date(), f.sla.astimezone(tz).date()
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        holiday = any(cn.holiday_name(d) for d in days if d.weekday() < 5)
+        if holiday:
+            shifted += 1
+            assert f.rts.deadline > f.sla, (f.path, f.rts.deadline, f.sla)
+        else:
+            assert f.rts.deadline == f.sla, (f.path, f.rts.deadline, f.sla)
+        # a local (non cross-border) shop: plain 48 hours, weekends included
+        assert rts_deadline(created, cross_border=False) == created + timedelta(hours=48)
+    assert shifted, "the scenario's window has CN public holidays (Qingming, Labour Day)"

@@ -54,9 +54,14 @@ def test_every_spec_status_is_mapped_to_a_display_status() -> None:
     assert len(ITEM_GROUP) == 16
 
 
-@pytest.mark.parametrize("status", ["unpaid", "pending", "packed", "repacked"])
+@pytest.mark.parametrize("status", ["pending", "packed", "repacked"])
 def test_not_ready_to_ship_after_promise_is_delayed(status: str) -> None:
     assert show(status, promised=EARLIER) == "Delayed"
+
+
+def test_unpaid_orders_are_never_delayed_the_seller_cannot_ship_them() -> None:
+    assert show("unpaid", promised=EARLIER) == "Unpaid"
+    assert show("unpaid", "pending", promised=EARLIER) == "Delayed"
 
 
 @pytest.mark.parametrize("status", ["ready_to_ship", "shipped", "delivered", "canceled"])

@@ -156,3 +156,19 @@ def test_refresh_syncs_first(
     (a,) = json.loads(out.out)
     assert a["order_id"] == newest["order_id"]
     assert "synced" in out.err
+
+
+@pytest.mark.parametrize("kind", ["junk", "no_dir"])
+def test_unusable_cache_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    if kind == "junk":
+        path = tmp_path / "junk.sqlite3"
+        path.write_bytes(b"this is not sqlite" * 100)
+    else:  # a directory that cannot be created (its parent is a file)
+        (tmp_path / "file").write_text("x")
+        path = tmp_path / "file" / "sub" / "cache.sqlite3"
+    code = main(["status", "--cache", str(path), "123"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err

@@ -139,8 +139,13 @@ def test_first_sync_second_sync_and_time_passing(cache):
         assert {p.stage for p in ticks} == {"seller", "orders", "traces", "finance"}
         assert cache.history("my") == []  # the initial load is not "change"
 
+        newest = max(r["updated_at"] for r in cache.orders("my"))
+        assert cache.watermark("my", "orders_updated_at") == newest
+        sb.stats.reset()
         second = sync_shop(client, cache, "my", options=OPTS)
         assert second.failed == []
+        # from the watermark: one page of orders, not the whole look-back again
+        assert sb.stats.by_api["/orders/get"] == 1
         assert (second.new_orders, second.changed_orders, second.new_checkpoints) == (0, 0, 0)
         assert second.calls <= max(5, first.calls // 20), (second.calls, first.calls)
         assert_matches_ground_truth(cache, "my", sb)

@@ -309,3 +309,21 @@ def test_two_shops_side_by_side_each_in_its_own_time_zone(tmp_path: Path) -> Non
     assert sorted(zip(picked["Shop"], picked["Order number"], strict=True)) == sorted(
         [("th-shop", refs[0]), ("my-shop", refs[1])]
     )
+
+
+def test_local_shops_have_no_sorting_centre_verdict(synced: Synced) -> None:
+    """Only cross-border (LGS) parcels pass a first-mile sorting centre; a local seller's
+    parcel must never show "Not arrived (overdue)"."""
+    db = synced.cache.connection
+    assert synced.table("tracking")["Sorting centre"].notna().any()
+    with db:
+        db.execute("UPDATE shops SET cross_border = 0 WHERE shop = ?", (SHOP,))
+    try:
+        tracking = synced.table("tracking")
+        orders = synced.table("orders")
+        assert tracking["Sorting centre"].isna().all()
+        assert tracking["Sorting centre late"].isna().all()
+        assert orders["Sorting centre"].isna().all()
+    finally:
+        with db:
+            db.execute("UPDATE shops SET cross_border = 1 WHERE shop = ?", (SHOP,))

@@ -37,10 +37,13 @@ def connect(
 ) -> sqlite3.Connection:
     """Open (creating if needed) the cache at ``path`` and bring its schema up to date."""
     target = os.fspath(path) if path is not None else default_path()
-    if target != ":memory:":
-        parent = os.path.dirname(os.path.abspath(target))
-        os.makedirs(parent, exist_ok=True)
-    conn = sqlite3.connect(target, isolation_level=None, timeout=30.0)
+    try:
+        if target != ":memory:":
+            parent = os.path.dirname(os.path.abspath(target))
+            os.makedirs(parent, exist_ok=True)
+        conn = sqlite3.connect(target, isolation_level=None, timeout=30.0)
+    except (OSError, sqlite3.Error) as exc:
+        raise CacheError(f"{target}: cannot open the cache ({exc})") from None
     try:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout = 30000")

@@ -10,12 +10,18 @@ working day's midnight.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
 _MAX_DAYS = 400  # no calendar has a year without a working day; guards against bad input
+
+# Where the seller's working days are counted, for the holiday countries we know the offset of.
+HOLIDAY_COUNTRY_TZ: dict[str, tzinfo] = {
+    "CN": timezone(timedelta(hours=8), "UTC+08:00"),
+    "HK": timezone(timedelta(hours=8), "UTC+08:00"),
+}
 
 
 @lru_cache(maxsize=16)
@@ -83,10 +89,13 @@ class WorkCalendar:
 def calendar_for(
     tz: tzinfo, *, cross_border: bool, settings: RuleSettings = DEFAULT_SETTINGS
 ) -> WorkCalendar:
-    """The shop's calendar: its timezone plus the holiday country the settings pick."""
+    """The seller's working calendar: the holiday country the settings pick, counted in that
+    country's own days (a cross-border seller in China works China's days whatever the
+    venture's timezone)."""
+    country = settings.holiday_country_for(cross_border)
     return WorkCalendar(
-        tz=tz,
-        holiday_country=settings.holiday_country_for(cross_border),
+        tz=HOLIDAY_COUNTRY_TZ.get(country or "", tz) if cross_border else tz,
+        holiday_country=country,
         count_makeup_workdays=settings.count_makeup_workdays,
     )
 

@@ -4,8 +4,9 @@ Lazada has no order-level status: each unit (item) has its own. Sellers think in
 Center's tabs, so an order gets exactly one label. Precedence for mixed orders:
 
 1. Canceled units are ignored while any other unit is not canceled; all canceled → Canceled.
-2. Any remaining unit not yet ready-to-ship (unpaid/pending/packed/repacked) past the
-   promised shipping time → **Delayed** (the seller must act now, whatever the rest do).
+2. Any remaining paid unit not yet ready-to-ship (pending/packed/repacked) past the
+   promised shipping time → **Delayed** (the seller must act now, whatever the rest do);
+   unpaid units cannot be shipped, so they never make an order Delayed.
 3. Some units before ready-to-ship and some at/after it → **Partially shipped**.
 4. All before ready-to-ship: all unpaid → Unpaid, otherwise Pending (packed/repacked are
    still "to ship" work: the parcel has not been handed over).
@@ -135,7 +136,9 @@ def display_status(
         return CANCELED
     pre = [s for s in active if s in PRE_RTS]
     post = [s for s in active if s not in PRE_RTS]
-    if pre and promised_shipping_time is not None and now > promised_shipping_time:
+    # an unpaid unit cannot be shipped yet, so only payable-and-paid units make an order late
+    shippable = [s for s in pre if s != "unpaid"]
+    if shippable and promised_shipping_time is not None and now > promised_shipping_time:
         return DELAYED
     if pre and post:
         return PARTIALLY_SHIPPED

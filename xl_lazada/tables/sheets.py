@@ -147,6 +147,7 @@ def tracking_table(
                 continue
             local = v.shop.local
             last = p.last
+            sc = p.sorting
             rows.append(
                 {
                     "Shop": v.shop.name,
@@ -163,11 +164,11 @@ def tracking_table(
                     "Last checkpoint time": local(last.event_time) if last else None,
                     "Location": (last.location or None) if last else None,
                     "Days since last checkpoint": _round(p.stuck.days_idle),
-                    "Sorting centre": p.sorting.label,
-                    "Sorting centre arrival": local(p.sorting.arrived_at),
-                    "Sorting centre location": p.sorting.location or None,
-                    "Days to sorting centre": _round(p.sorting.days),
-                    "Sorting centre late": p.sorting.flagged,
+                    "Sorting centre": sc.label if sc else None,
+                    "Sorting centre arrival": local(sc.arrived_at) if sc else None,
+                    "Sorting centre location": (sc.location or None) if sc else None,
+                    "Days to sorting centre": _round(sc.days) if sc else None,
+                    "Sorting centre late": sc.flagged if sc else None,
                     "Stuck": p.stuck.stuck,
                     "Checkpoints": len(p.checkpoints),
                     "Final": p.final,

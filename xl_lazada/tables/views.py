@@ -35,7 +35,7 @@ class PackageView:
     items: list[sqlite3.Row]
     checkpoints: list[Checkpoint]  # oldest first
     rts_at: datetime | None
-    sorting: SortingInfo
+    sorting: SortingInfo | None  # None for local (non cross-border) shops: no LGS sorting centre
     stuck: StuckInfo
     final: bool
 
@@ -106,7 +106,7 @@ class OrderView:
     @property
     def sorting(self) -> SortingInfo | None:
         """The parcel that matters most: a flagged one, else the latest to arrive."""
-        infos = [p.sorting for p in self.packages]
+        infos = [p.sorting for p in self.packages if p.sorting is not None]
         if not infos:
             return None
         flagged = [i for i in infos if i.flagged]
@@ -259,7 +259,9 @@ def _package_views(
                     now=now,
                     settings=settings,
                     handed_over=any(s not in PRE_RTS and s != "canceled" for s in statuses),
-                ),
+                )
+                if ctx.cross_border
+                else None,
                 stuck=stuck,
                 final=final,
             )
