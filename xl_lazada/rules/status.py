@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from ..lazada.statuses import FINAL_STATUSES, PRE_RTS_STATUSES
+
 UNPAID = "Unpaid"
 PENDING = "Pending"
 READY_TO_SHIP = "Ready to ship"
@@ -72,24 +74,13 @@ ITEM_GROUP: dict[str, str] = {
 }
 
 #: Not yet handed over: the 48 h ready-to-ship deadline still applies.
-PRE_RTS: frozenset[str] = frozenset({"unpaid", "pending", "packed", "repacked"})
+PRE_RTS: frozenset[str] = PRE_RTS_STATUSES
 #: Handed over and still moving (a parcel in these can be late at the sorting centre or stuck).
 IN_TRANSIT: frozenset[str] = frozenset(
     {"ready_to_ship", "shipped", "failed_delivery", "shipped_back"}
 )
 #: Nothing more will happen to the unit.
-FINAL: frozenset[str] = frozenset(
-    {
-        "delivered",
-        "canceled",
-        "returned",
-        "shipped_back_success",
-        "shipped_back_failed",
-        "lost_by_3pl",
-        "damaged_by_3pl",
-        "package_scrapped",
-    }
-)
+FINAL: frozenset[str] = FINAL_STATUSES
 
 _POST_RTS_PRECEDENCE: tuple[str, ...] = (
     FAILED_DELIVERY,

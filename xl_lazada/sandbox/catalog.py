@@ -8,37 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..lazada.statuses import ITEM_STATUSES, STATUS_FILTERS
+
 # --- item statuses and filter aliases (the spec's list) --------------------------------
 
-ITEM_STATUSES: tuple[str, ...] = (
-    "unpaid",
-    "pending",
-    "packed",
-    "repacked",
-    "ready_to_ship",
-    "shipped",
-    "delivered",
-    "failed_delivery",
-    "canceled",
-    "returned",
-    "shipped_back",
-    "shipped_back_success",
-    "shipped_back_failed",
-    "lost_by_3pl",
-    "damaged_by_3pl",
-    "package_scrapped",
-)
 STATUS_CODE: dict[str, int] = {s: i for i, s in enumerate(ITEM_STATUSES)}
 
-#: ``status`` values /orders/get accepts, each meaning "any visible item has one of these".
-ORDER_STATUS_FILTERS: dict[str, frozenset[str]] = {
-    **{s: frozenset((s,)) for s in ITEM_STATUSES},
-    "topack": frozenset(("pending",)),
-    "toship": frozenset(("packed", "repacked", "ready_to_ship")),
-    "shipping": frozenset(("shipped",)),
-    "failed": frozenset(("failed_delivery",)),
-    "lost": frozenset(("lost_by_3pl",)),
-}
+ORDER_STATUS_FILTERS = STATUS_FILTERS
 
 # --- checkpoints: status_code -> (detail_type, title, description template) -----------
 # Templates use {loc} (package_location_name) and {note} (a per-event reason).

@@ -13,30 +13,10 @@ from datetime import date, datetime
 from typing import Any
 
 from ..lazada.signing import verify
+from ..lazada.statuses import STATUS_FILTERS
 
 TIMESTAMP_WINDOW_SECONDS = 7200
 
-ITEM_STATUSES = frozenset(
-    {
-        "unpaid",
-        "pending",
-        "packed",
-        "repacked",
-        "ready_to_ship",
-        "shipped",
-        "delivered",
-        "failed_delivery",
-        "canceled",
-        "returned",
-        "shipped_back",
-        "shipped_back_success",
-        "shipped_back_failed",
-        "lost_by_3pl",
-        "damaged_by_3pl",
-        "package_scrapped",
-    }
-)
-STATUS_ALIASES = frozenset({"topack", "toship", "shipping", "failed", "lost"})
 
 _ISO_WITH_OFFSET = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})$"
@@ -226,7 +206,7 @@ def status(params: Mapping[str, str]) -> str | None:
     if value is None or value.lower() == "all":
         return None
     value = value.lower()
-    if value not in ITEM_STATUSES and value not in STATUS_ALIASES:
+    if value not in STATUS_FILTERS:
         raise ApiFail("36", 'E036: "status" Invalid status filter.')
     return value
 
