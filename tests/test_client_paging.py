@@ -7,7 +7,7 @@ already yielded at the window's first timestamp) is exercised here with a fake
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -28,9 +28,11 @@ START = datetime(2026, 3, 1, tzinfo=UTC)
 class FakeOrders:
     """Just enough of /orders/get: filters, ascending/descending sort, offset/limit bounds."""
 
-    def __init__(self, stamps: list[tuple[int, int]], tz) -> None:
-        # stamps: (created second, updated second) offsets from START, one per order
+    def __init__(self, stamps: list[tuple[int, int]], tz, *, exclusive_after: bool = False) -> None:
+        # stamps: (created second, updated second) offsets from START, one per order.
+        # Lazada's docs say "after or on"; ``exclusive_after`` plays a Lazada that means ">".
         self.tz = tz
+        self.exclusive_after = exclusive_after
         self.orders = [
             {
                 "order_id": str(100000000000000 + i),
@@ -76,7 +78,8 @@ class FakeOrders:
             if name in q:
                 bound = parse_datetime(q[name]).timestamp()
                 if key == field and lower:  # the usual case: cut the sorted list
-                    rows = rows[bisect_left(self.keys[field], bound) :]
+                    cut = bisect_right if self.exclusive_after else bisect_left
+                    rows = rows[cut(self.keys[field], bound) :]
                 else:
                     filters.append((key, bound, lower))
         if filters:
@@ -84,7 +87,13 @@ class FakeOrders:
                 r
                 for r in rows
                 if all(
-                    (self.when[r["order_id"]][k] >= b) if lo else (self.when[r["order_id"]][k] <= b)
+                    (
+                        self.when[r["order_id"]][k] > b
+                        if self.exclusive_after
+                        else self.when[r["order_id"]][k] >= b
+                    )
+                    if lo
+                    else (self.when[r["order_id"]][k] <= b)
                     for k, b, lo in filters
                 )
             ]
@@ -111,10 +120,12 @@ def client_for(fake: FakeOrders, code: str = "MY") -> LazadaClient:
     return LazadaClient(conn, transport=httpx.MockTransport(fake), retry=NO_RETRY, default_qps=0)
 
 
-def test_paging_past_5000_with_ties_yields_each_order_once() -> None:
-    # 5,600 orders, 7 per second: every window boundary falls inside a group of ties
+@pytest.mark.parametrize("exclusive_after", [False, True], ids=["after-or-on", "strictly-after"])
+def test_paging_past_5000_with_ties_yields_each_order_once(exclusive_after: bool) -> None:
+    # 5,600 orders, 7 per second: every window boundary falls inside a group of ties.
+    # Whether Lazada's after-filter includes its boundary second or not, none is lost.
     stamps = [(i // 7, i // 7) for i in range(5600)]
-    fake = FakeOrders(stamps, venture("MY").tz)
+    fake = FakeOrders(stamps, venture("MY").tz, exclusive_after=exclusive_after)
     with client_for(fake) as client:
         ids = [o.order_id for o in client.iter_orders(created_after=START - timedelta(days=1))]
     assert len(ids) == 5600 and len(set(ids)) == 5600

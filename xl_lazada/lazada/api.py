@@ -188,7 +188,11 @@ class TypedCalls:
         at_last: set[str] = set()  # ids yielded at last_ts
         offset = 0
         while True:
-            params = {**fixed, after_name: format_iso(window_start, tz), "offset": offset}
+            # Ask from one second early: Lazada documents "after or on", but if a gateway
+            # meant "strictly after", orders on the boundary second would be lost. The extra
+            # second's orders were yielded before and are skipped below.
+            asked_from = window_start - timedelta(seconds=1)
+            params = {**fixed, after_name: format_iso(asked_from, tz), "offset": offset}
             payload = self.call("/orders/get", params).payload
             raw_orders = _rows(payload, "orders")
             for raw in raw_orders:
