@@ -71,7 +71,12 @@ class SyncOptions:
 
     lookback_days: int = 30
     trace_stale_after: timedelta = timedelta(hours=2)
-    finance_overlap_days: int = 14
+    # Every run re-reads finance from ``finance_overlap_days`` before the last one (lines
+    # posted late); once per ``finance_unpaid_every`` a deep run re-reads ``finance_deep_days``
+    # and back to the oldest unpaid line (paid flags flip weeks later). Each 500 lines is a
+    # call, and Lazada caps calls per day, so frequent syncs must stay shallow.
+    finance_overlap_days: int = 2
+    finance_deep_days: int = 14
     orders: bool = True
     items: bool = True
     traces: bool = True
@@ -380,15 +385,18 @@ def _sync_finance(run: _Run) -> None:
     newest = parse_utc(cache.newest_order_update(shop))
     if newest is not None:
         today = max(today, newest.astimezone(tz).date() if tz is not None else newest.date())
+    # "Now" as Lazada sees it (see ``today`` above), so a deep run is due by Lazada's clock.
+    lazada_now = max(utcnow(), newest) if newest is not None else utcnow()
+    deep_at = parse_utc(cache.watermark(shop, WM_FINANCE_DEEP))
+    deep = deep_at is None or lazada_now - deep_at >= opts.finance_unpaid_every
     mark = cache.watermark(shop, WM_FINANCE)
     if mark:
-        start = date.fromisoformat(mark) - timedelta(days=opts.finance_overlap_days)
+        overlap = opts.finance_deep_days if deep else opts.finance_overlap_days
+        start = date.fromisoformat(mark) - timedelta(days=overlap)
     else:
         start = today - timedelta(days=opts.lookback_days)
-    # Paid flags can flip later than the overlap reaches: now and then (not every run, each
+    # Paid flags can flip later than the overlap reaches: on a deep run (not every run, each
     # re-read costs a call per 500 lines) read back to the oldest line still unpaid.
-    deep_at = parse_utc(cache.watermark(shop, WM_FINANCE_DEEP))
-    deep = deep_at is None or utcnow() - deep_at >= opts.finance_unpaid_every
     unpaid = cache.oldest_unpaid_date(shop) if deep else None
     if unpaid is not None and unpaid < start:
         start = max(unpaid, today - timedelta(days=opts.finance_unpaid_days))
@@ -396,11 +404,17 @@ def _sync_finance(run: _Run) -> None:
     run.tick("finance", 0, None, f"transactions since {start.isoformat()}")
     seen = 0
     batch: list[Transaction] = []
+    # The watermark is the newest line *Lazada* dated, not this computer's today: a clock
+    # running ahead must not push the next run's window past lines still to be posted.
+    newest_line = date.fromisoformat(mark) if mark else None
 
     def flush() -> None:
-        nonlocal seen
+        nonlocal seen, newest_line
         if not batch:
             return
+        dates = [tx.transaction_date for tx in batch if tx.transaction_date is not None]
+        if dates:
+            newest_line = max([*dates, newest_line] if newest_line else dates)
         with cache.transaction():
             w = cache.write_transactions(shop, batch, observed_at=utcnow())
         run.summary.new_transactions += w.new
@@ -425,10 +439,11 @@ def _sync_finance(run: _Run) -> None:
         return
     with cache.transaction():
         w = cache.write_statements(shop, statements, observed_at=utcnow(), tz=tz)
-        cache.set_watermark(shop, WM_FINANCE, today.isoformat(), observed_at=utcnow())
+        if newest_line is not None:
+            cache.set_watermark(shop, WM_FINANCE, newest_line.isoformat(), observed_at=utcnow())
         if deep:
             cache.set_watermark(
-                shop, WM_FINANCE_DEEP, iso_utc(utcnow()) or "", observed_at=utcnow()
+                shop, WM_FINANCE_DEEP, iso_utc(lazada_now) or "", observed_at=utcnow()
             )
         cache.clear_failures(shop, "finance", ["finance"])
     run.summary.new_statements += w.new
