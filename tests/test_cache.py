@@ -488,3 +488,22 @@ def test_readers_open_and_read_while_a_sync_holds_the_write_lock(cache):
         cache.connection.execute("COMMIT")
     with Cache.open(cache.path) as reader:
         assert [r["order_id"] for r in reader.orders("my")] == ["1", "2"]
+
+
+def test_resolving_a_reference_in_one_shop_uses_the_reference_index(cache, monkeypatch):
+    """A column of 10,000 formulas resolves 10,000 refs: each must be an index lookup, not a
+    scan of the shop's whole index (which SQLite picks for ``shop = ?`` without statistics)."""
+    plans: list[str] = []
+    real_all = cache._all
+
+    def explain(sql, params=()):
+        if "FROM refs" in sql:
+            plans.extend(
+                str(r[-1]) for r in cache.connection.execute("EXPLAIN QUERY PLAN " + sql, params)
+            )
+        return real_all(sql, params)
+
+    monkeypatch.setattr(cache, "_all", explain)
+    cache.resolve("LXMY123", "my")
+    assert plans and all("refs_order" not in p for p in plans), plans
+    assert any("PRIMARY KEY" in p for p in plans), plans

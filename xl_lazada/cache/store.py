@@ -165,7 +165,9 @@ class Cache:
         sql = "SELECT DISTINCT shop, order_id FROM refs WHERE ref = ?"
         params: list[Any] = [text]
         if shop is not None:
-            sql += " AND shop = ?"
+            # "+shop": keep SQLite on the primary key (ref first); without statistics it
+            # would otherwise scan the whole shop through refs_order (1000x slower).
+            sql += " AND +shop = ?"
             params.append(shop)
         return [(r[0], r[1]) for r in self._all(sql + " ORDER BY shop, order_id", params)]
 
