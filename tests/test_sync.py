@@ -436,3 +436,36 @@ def test_cli_sync_flags_output_and_a_fatal_error(tmp_path, monkeypatch, capsys):
         assert captured.out == ""
         assert captured.err.startswith("error: ") and captured.err.count("\n") == 1
         assert bad not in captured.err and sb.app_secret not in captured.err
+
+
+def test_frequent_syncs_reread_only_a_short_finance_window(cache):
+    """Lazada caps calls per day: a sync every 15 minutes must not re-read two weeks of
+    finance lines each time. Only a daily deep run goes back 14 days (and to unpaid lines)."""
+    with (
+        SandboxServer(orders=200, seed=5, clock_speed=0.0, qps=5000.0) as sb,
+        make_client(sb) as client,
+    ):
+        windows: list[tuple] = []
+        real = client.transactions
+
+        def spy(start, end, **kw):
+            windows.append((start, end))
+            return real(start, end, **kw)
+
+        client.transactions = spy  # type: ignore[method-assign]
+        sync_shop(client, cache, "my", options=OPTS)
+        newest = max(r["transaction_date"] for r in cache.transactions(shop="my"))
+        assert cache.watermark("my", "finance_date") == newest  # Lazada's newest line, not our clock
+        sync_shop(client, cache, "my", options=OPTS)
+        start, _ = windows[-1]
+        assert (date_of(newest) - start).days == OPTS.finance_overlap_days
+        sb.clock.advance(timedelta(days=1, hours=1))  # a day on by Lazada's clock: deep run due
+        sync_shop(client, cache, "my", options=OPTS)
+        start, _ = windows[-1]
+        assert (date_of(newest) - start).days >= OPTS.finance_deep_days
+
+
+def date_of(text: str):
+    from datetime import date
+
+    return date.fromisoformat(text)
