@@ -226,3 +226,16 @@ def test_connection_from_env() -> None:
         connection_from_env(
             {"XL_LAZADA_APP_KEY": "1", "XL_LAZADA_APP_SECRET": "2", "XL_LAZADA_VENTURE": "XX"}
         )
+
+
+def test_lazada_error_text_stays_on_one_line() -> None:
+    msg = "line one\nline two\r\n\x1b[31mred\x1b[0m " + "x" * 1000
+    with pytest.raises(E.BadRequestError) as info:
+        parse_body(
+            "/orders/get",
+            200,
+            body(type="ISV", code="InvalidParameter", message=msg, request_id="r\n1"),
+        )
+    text = str(info.value)
+    assert "\n" not in text and "\r" not in text and "\x1b" not in text
+    assert len(text) < 450 and "line one line two" in text

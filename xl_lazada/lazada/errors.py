@@ -139,6 +139,13 @@ _QUOTED = re.compile(r"[\"“'‘]([A-Za-z_][A-Za-z0-9_]*)[\"”'’]")
 _BAN_SECONDS = re.compile(r"ban will last (\d+(?:\.\d+)?) second", re.IGNORECASE)
 
 
+def one_line(value: Any, limit: int = 300) -> str:
+    """Lazada's text made safe for one line of output: printable, whitespace folded, bounded."""
+    text = " ".join(str(value or "").split())
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parameter_from_message(message: str) -> str | None:
     """Lazada names the offending parameter in quotes inside the message text."""
     m = _QUOTED.search(message or "")
@@ -149,8 +156,9 @@ def error_from_body(body: dict[str, Any], *, api: str | None = None) -> APIError
     """Map an error envelope (``type``, ``code``, ``message``, ``request_id``) to an exception."""
     code = str(body.get("code", "")).strip() or "Unknown"
     etype = body.get("type")
-    lazada_message = str(body.get("message") or "").strip()
-    request_id = body.get("request_id")
+    lazada_message = one_line(body.get("message"))
+    request_id = one_line(body.get("request_id"), limit=64) or None
+    code = one_line(code, limit=64) or "Unknown"
     where = f"{api}: " if api else ""
     text = f"{where}Lazada error {code}" + (f": {lazada_message}" if lazada_message else "")
     if request_id:
