@@ -276,7 +276,7 @@ def test_retry_log_line_keeps_lazadas_code_on_one_line(caplog) -> None:
     t = FakeTime()
     forged = {"type": "ISP", "code": "X\nINFO forged: token accepted", "message": "m"}
     client, seen = make([forged, OK], t)
-    with caplog.at_level("WARNING", logger="xl_lazada.http"), client:
+    with caplog.at_level("INFO", logger="xl_lazada.http"), client:
         client.seller()
     assert len(seen) == 2
     lines = [r.getMessage() for r in caplog.records if r.name == "xl_lazada.http"]

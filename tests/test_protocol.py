@@ -239,3 +239,12 @@ def test_lazada_error_text_stays_on_one_line() -> None:
     text = str(info.value)
     assert "\n" not in text and "\r" not in text and "\x1b" not in text
     assert len(text) < 450 and "line one line two" in text
+
+
+@pytest.mark.parametrize(
+    "url", ["not-a-url", "ftp://x/rest", "127.0.0.1:8765/rest", "http:///rest"]
+)
+def test_a_base_url_that_is_not_http_is_refused_up_front(url: str) -> None:
+    env = {"XL_LAZADA_APP_KEY": "1", "XL_LAZADA_APP_SECRET": "2", "XL_LAZADA_BASE_URL": url}
+    with pytest.raises(ConfigError, match="XL_LAZADA_BASE_URL=.*not an http"):
+        connection_from_env(env)

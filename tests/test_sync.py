@@ -455,7 +455,9 @@ def test_frequent_syncs_reread_only_a_short_finance_window(cache):
         client.transactions = spy  # type: ignore[method-assign]
         sync_shop(client, cache, "my", options=OPTS)
         newest = max(r["transaction_date"] for r in cache.transactions(shop="my"))
-        assert cache.watermark("my", "finance_date") == newest  # Lazada's newest line, not our clock
+        assert (
+            cache.watermark("my", "finance_date") == newest
+        )  # Lazada's newest line, not our clock
         sync_shop(client, cache, "my", options=OPTS)
         start, _ = windows[-1]
         assert (date_of(newest) - start).days == OPTS.finance_overlap_days

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from .lazada.ventures import AUTH_URL, VENTURES, venture
 from .secret import Secret
@@ -62,8 +63,10 @@ def connection_from_env(env: Mapping[str, str] | None = None) -> Connection | No
     code = (env.get(ENV_VENTURE) or "MY").strip().upper()
     if code not in VENTURES:
         raise ConfigError(f"{ENV_VENTURE}={code!r} is not a Lazada venture ({', '.join(VENTURES)})")
-    base_url = (base or VENTURES[code].base_url).rstrip("/")
-    auth_url = env.get(ENV_AUTH_URL, "").strip() or (base_url if base else AUTH_URL)
+    base_url = check_url(ENV_BASE_URL, (base or VENTURES[code].base_url).rstrip("/"))
+    auth_url = check_url(
+        ENV_AUTH_URL, env.get(ENV_AUTH_URL, "").strip() or (base_url if base else AUTH_URL)
+    )
     token = env.get(ENV_ACCESS_TOKEN, "").strip()
     refresh = env.get(ENV_REFRESH_TOKEN, "").strip()
     return Connection(
@@ -76,6 +79,18 @@ def connection_from_env(env: Mapping[str, str] | None = None) -> Connection | No
         auth_url=auth_url.rstrip("/"),
         shop=env.get("XL_LAZADA_SHOP", "").strip() or "env",
     )
+
+
+def check_url(name: str, url: str) -> str:
+    """An API address must be http(s)://host...; say which setting is wrong, not the URL's
+    query (it could hold a token someone pasted)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        shown = (
+            f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else url.split("?")[0]
+        )
+        raise ConfigError(f"{name}={shown!r} is not an http(s):// address")
+    return url
 
 
 def data_dir() -> str:

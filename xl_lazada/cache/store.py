@@ -131,9 +131,14 @@ class Cache:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic write batch."""
-        with db.transaction(self.connection) as conn:
-            yield conn
+        """One atomic write batch. A file that cannot be written (read-only, disk full, locked
+        past the busy timeout) is a :class:`~.db.CacheError` naming the file, not a raw
+        ``sqlite3`` error; the batch is rolled back either way."""
+        try:
+            with db.transaction(self.connection) as conn:
+                yield conn
+        except sqlite3.OperationalError as exc:
+            raise db.CacheError(f"{self.path}: cannot write the cache ({exc})") from None
 
     @property
     def schema_version(self) -> int:

@@ -15,7 +15,9 @@ from ..lazada.errors import LazadaError
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xl-lazada")
-@click.option("-v", "--verbose", count=True, help="Log more: -v calls and retries, -vv everything.")
+@click.option(
+    "-v", "--verbose", count=True, help="Log more: -v retries and failed calls, -vv every call."
+)
 def cli(verbose: int) -> None:
     """Track Lazada orders, parcels and settlements from Excel and the command line."""
     _setup_logging(verbose)
@@ -25,11 +27,14 @@ def _setup_logging(verbose: int) -> None:
     """Warnings on stderr by default; the HTTP log never shows parameters (see lazada.client)."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logger = logging.getLogger("xl_lazada")
-    logger.setLevel(level)
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+    if verbose:  # only ever lower the bar; never silence what an embedding app asked for
+        logger.setLevel(min(level, logger.getEffectiveLevel()))
+    handler = next((h for h in logger.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         logger.addHandler(handler)
+    handler.setLevel(level)
 
 
 class _StderrHandler(logging.StreamHandler):

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import click
 
-from ..config import ENV_APP_SECRET, ConfigError, Connection, connection_from_env
+from ..config import ENV_APP_SECRET, ConfigError, Connection, check_url, connection_from_env
 from ..lazada.client import LazadaClient
 from ..lazada.token_store import ShopSecrets, TokenStore
 from ..lazada.tokens import authorize_base, authorize_url, code_from_redirect, exchange_code
@@ -64,8 +64,10 @@ def login(
     if name:
         name = check_name(name)
     code = venture.upper()
-    base = (base_url or VENTURES[code].base_url).strip().rstrip("/")
-    auth = (auth_url or (base if base_url else AUTH_URL)).strip().rstrip("/")
+    base = check_url("--base-url", (base_url or VENTURES[code].base_url).strip().rstrip("/"))
+    auth = check_url(
+        "--auth-url", (auth_url or (base if base_url else AUTH_URL)).strip().rstrip("/")
+    )
     key = (app_key or click.prompt("App key")).strip()
     secret = os.environ.get(ENV_APP_SECRET, "").strip()
     if not secret:

@@ -161,19 +161,28 @@ def sandbox(
             f"warning: binding {host}; the API answers other machines (admin stays loopback-only)",
             err=True,
         )
-    server = SandboxServer(
-        orders=orders,
-        seed=seed,
-        venture=venture.upper(),
-        clock_speed=clock_speed,
-        qps=qps,
-        faults=faults,
-        latency_ms=latency_ms,
-        load=load,
-        token_ttl=token_ttl,
-        host=host,
-        port=port,
-    )
+    try:
+        server = SandboxServer(
+            orders=orders,
+            seed=seed,
+            venture=venture.upper(),
+            clock_speed=clock_speed,
+            qps=qps,
+            faults=faults,
+            latency_ms=latency_ms,
+            load=load,
+            token_ttl=token_ttl,
+            host=host,
+            port=port,
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if load is None:
+            raise
+        # A hand-edited, truncated or foreign file: say which, not a traceback.
+        raise click.ClickException(
+            f"cannot load {load}: not a scenario saved by `xl-lazada sandbox --export` "
+            f"({type(exc).__name__})"
+        ) from None
     try:
         server.start()
     except OSError as exc:

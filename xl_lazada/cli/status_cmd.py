@@ -9,13 +9,19 @@ get one clear line each and make the command exit 1.
 from __future__ import annotations
 
 import json
+import os
+import re
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
 
 from ..cache import Cache
+from ..cache.db import CacheError
+from ..cache.db import default_path as default_cache_path
 from ..lazada.dates import parse_datetime
+from ..lazada.errors import one_line
 from ..rules.settings import RuleSettings
 from ..tables.views import OrderView, build_views, count_text
 
@@ -30,6 +36,29 @@ _REQUIRED = (
     "settlement_net",
 )
 UNKNOWN_REF = "not found in the cache (check the number, or run `xl-lazada sync` first)"
+
+
+_SCIENTIFIC = re.compile(r"^[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+$|^[0-9]+\.0+$")
+EXCEL_HINT = (
+    "looks like a number Excel rounded (scientific notation); copy the full digits, "
+    "or format the cell as Text"
+)
+
+
+def clean_ref(ref: str) -> str:
+    """A pasted reference as the cache indexes it. Ids and tracking numbers never contain
+    whitespace, so spaces and line breaks from a copied cell go; a number Excel turned into
+    ``3.17964514998308E+14`` or ``317964514998308.0`` is read back to its digits when the
+    text still holds all of them exactly (otherwise it stays as typed and is not found)."""
+    text = "".join(ref.split())
+    if _SCIENTIFIC.match(text):
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            return text
+        if value == value.to_integral_value() and value < 10**30:
+            return str(int(value))
+    return text
 
 
 def _iso(dt: datetime | None, view: OrderView) -> str | None:
@@ -123,10 +152,19 @@ def _text(ref: str, view: OrderView) -> list[str]:
 def _refresh(shop: str | None, cache: Cache) -> None:
     from .. import profiles
     from ..sync import sync_shop
+    from .sync_cmd import failed_stages, failure_lines
 
     with profiles.open_client(shop) as client:
         name = shop or client.conn.shop
         summary = sync_shop(client, cache, name)
+    for line in failure_lines(summary):
+        click.echo(line, err=True)
+    stages = failed_stages(summary)
+    if stages:
+        # The answers below would be stale while looking fresh: say so and stop.
+        raise click.ClickException(
+            f"refresh failed: the {', '.join(stages)} stage{'s' * (len(stages) > 1)} failed"
+        )
     click.echo(
         f"synced {name}: {summary.new_orders} new, {summary.changed_orders} changed orders",
         err=True,
@@ -163,7 +201,11 @@ def status(
             now = parse_datetime(at, UTC) or now
         except ValueError:
             raise click.BadParameter(f"not a time: {at!r}", param_hint="--at") from None
-    refs_clean = [r.strip() for r in refs]
+    refs_clean = [clean_ref(r) for r in refs]
+    if not refresh:
+        path = cache_path or default_cache_path()
+        if path != ":memory:" and not os.path.exists(path):
+            raise CacheError(f"{path}: no cache yet (run `xl-lazada sync` first)")
     with Cache.open(cache_path) as cache:
         if refresh:
             _refresh(shop, cache)
@@ -175,13 +217,15 @@ def status(
         }
     out: list[dict[str, Any]] = []
     unknown = 0
-    for ref in refs_clean:
+    for typed, ref in zip(refs, refs_clean, strict=True):
         found = matches[ref]
         if not found:
             unknown += 1
-            out.append({"ref": ref, **dict.fromkeys(_REQUIRED), "error": UNKNOWN_REF})
+            excel = _SCIENTIFIC.match("".join(typed.split()))
+            error = EXCEL_HINT if excel else UNKNOWN_REF
+            out.append({"ref": ref, **dict.fromkeys(_REQUIRED), "error": error})
             if not as_json:
-                click.echo(f"{ref or '(blank)'}: {UNKNOWN_REF}")
+                click.echo(f"{one_line(typed if excel else ref) or '(blank)'}: {error}")
             continue
         for view in found:
             out.append(answer(ref, view))

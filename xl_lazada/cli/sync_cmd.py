@@ -3,7 +3,8 @@
 Progress goes to stderr (a live bar on a terminal), the result to stdout: one summary line,
 or with ``--json`` one JSON object (the :class:`~xl_lazada.sync.SyncSummary`). Orders that
 could not be fetched are listed on stderr; they do not fail the command (the next sync
-retries them), but authorisation or signature problems do.
+retries them), but authorisation or signature problems do, and so does a whole stage
+(orders, traces, finance, seller) that failed (Lazada unreachable, app key refused).
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import click
 from ..cache import Cache
 from ..sync import SyncOptions, SyncSummary, sync_shop
 from .progress import progress_bar
+
+# ``SyncSummary.failed`` names a whole stage (instead of an order id) when all of it failed.
+STAGES = ("seller", "orders", "traces", "finance")
 
 
 def _open_client(shop: str | None, **client_kwargs: Any) -> Any:
@@ -39,6 +43,23 @@ def summary_line(shop: str, s: SyncSummary) -> str:
     if s.failed:
         text += f"; {len(s.failed)} failed (retried next sync)"
     return text
+
+
+def failed_stages(s: SyncSummary) -> list[str]:
+    """Stages that failed as a whole (Lazada unreachable, app key refused, ...): unlike one
+    order that failed, these mean the cache did not get the update, so the command fails."""
+    return [ref for ref, _ in s.failed if ref in STAGES]
+
+
+def failure_lines(s: SyncSummary, limit: int = 20) -> list[str]:
+    """``failed: REF: stage: error`` lines (a whole stage just once), at most ``limit``."""
+    lines = [
+        f"failed: {message}" if ref in STAGES else f"failed: {ref}: {message}"
+        for ref, message in s.failed[:limit]
+    ]
+    if len(s.failed) > limit:
+        lines.append(f"... and {len(s.failed) - limit} more failures")
+    return lines
 
 
 @click.command("sync")
@@ -84,12 +105,17 @@ def sync(
         name = shop or client.conn.shop
         with progress_bar() as on_progress:
             summary = sync_shop(client, cache, name, options=options, progress=on_progress)
-    for ref, message in summary.failed[:20]:
-        click.echo(f"failed: {ref}: {message}", err=True)
-    if len(summary.failed) > 20:
-        click.echo(f"... and {len(summary.failed) - 20} more failures", err=True)
+    for line in failure_lines(summary):
+        click.echo(line, err=True)
     if as_json:
         click.echo(json.dumps({"shop": name, **summary.to_dict()}, ensure_ascii=False))
         click.echo(summary_line(name, summary), err=True)
     else:
         click.echo(summary_line(name, summary))
+    stages = failed_stages(summary)
+    if stages:
+        raise click.ClickException(
+            f"sync incomplete: the {', '.join(stages)} stage{'s' * (len(stages) > 1)} "
+            "failed (see above); "
+            "nothing was lost, run it again when the cause is fixed"
+        )

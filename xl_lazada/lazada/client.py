@@ -284,9 +284,9 @@ class LazadaClient(TypedCalls):
                         policy.max_elapsed,
                     )
                     raise
-                # throttling is routine under load; other retries are worth a warning
-                log.log(
-                    logging.INFO if isinstance(exc, ThrottledError) else logging.WARNING,
+                # retries are routine (throttling, a flaky gateway); what finally fails is
+                # raised and reported by the caller, so this stays out of the default output
+                log.info(
                     "%s %s: %s, retry %d/%d in %.2f s",
                     verb,
                     path,
