@@ -327,3 +327,19 @@ def test_local_shops_have_no_sorting_centre_verdict(synced: Synced) -> None:
     finally:
         with db:
             db.execute("UPDATE shops SET cross_border = 1 WHERE shop = ?", (SHOP,))
+
+
+@pytest.mark.parametrize("selection", [{}, {"refs": "sample"}], ids=["whole shop", "by refs"])
+def test_all_tables_in_one_pass_equal_the_per_sheet_tables(synced: Synced, selection) -> None:
+    from xl_lazada.tables import all_tables
+
+    if selection.get("refs") == "sample":
+        pkgs = synced.table("tracking")
+        selection = {"refs": [*pkgs["Tracking number"].head(5), *pkgs["Order number"].tail(3)]}
+    frames = all_tables(synced.cache, now=synced.now, **selection)
+    assert list(frames) == list(TABLES)
+    for name, build in TABLE_FUNCS.items():
+        pd.testing.assert_frame_equal(
+            frames[name], build(synced.cache, now=synced.now, **selection)
+        )
+        assert frames[name].attrs == build(synced.cache, now=synced.now, **selection).attrs

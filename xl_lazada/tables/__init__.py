@@ -15,7 +15,14 @@ from .columns import (
     Column,
     empty_frame,
 )
-from .sheets import checkpoints_table, order_row, orders_table, settlements_table, tracking_table
+from .sheets import (
+    all_tables,
+    checkpoints_table,
+    order_row,
+    orders_table,
+    settlements_table,
+    tracking_table,
+)
 from .views import OrderView, PackageView, ShopContext, build_views
 
 __all__ = [
@@ -25,6 +32,7 @@ __all__ = [
     "TABLES",
     "TRACKING_COLUMNS",
     "Column",
+    "all_tables",
     "OrderView",
     "PackageView",
     "ShopContext",

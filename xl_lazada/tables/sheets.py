@@ -18,14 +18,7 @@ import pandas as pd
 
 from ..rules.settings import RuleSettings
 from ..rules.settlement import KINDS
-from .columns import (
-    CHECKPOINTS_COLUMNS,
-    ORDERS_COLUMNS,
-    SETTLEMENTS_COLUMNS,
-    TRACKING_COLUMNS,
-    Column,
-    frame,
-)
+from .columns import TABLES, Column, frame
 from .select import parse_money, parse_time, ref_text
 from .views import OrderView, build_views, count_text
 
@@ -62,16 +55,11 @@ def orders_table(
     settings: RuleSettings | None = None,
 ) -> pd.DataFrame:
     """One row per order: status, deadline, parcels, last checkpoint, settlement."""
-    views = build_views(
-        cache,
-        shop=shop,
-        date_from=date_from,
-        date_to=date_to,
-        refs=refs,
-        now=now,
-        settings=settings,
-    )
-    return _frame(ORDERS_COLUMNS, [order_row(v) for v in views], views)
+    return _one("orders", cache, shop, date_from, date_to, refs, now, settings)
+
+
+def _orders_rows(views: list[OrderView], refs: list[str] | None) -> list[dict[str, Any]]:
+    return [order_row(v) for v in views]
 
 
 def order_row(v: OrderView) -> dict[str, Any]:
@@ -128,16 +116,10 @@ def tracking_table(
     With ``refs``, a tracking number or package id selects only that parcel; an order number
     or id selects all of the order's parcels.
     """
-    refs = None if refs is None else [ref_text(r) for r in refs]
-    views = build_views(
-        cache,
-        shop=shop,
-        date_from=date_from,
-        date_to=date_to,
-        refs=refs,
-        now=now,
-        settings=settings,
-    )
+    return _one("tracking", cache, shop, date_from, date_to, refs, now, settings)
+
+
+def _tracking_rows(views: list[OrderView], refs: list[str] | None) -> list[dict[str, Any]]:
     wanted = set(refs or ())
     rows = []
     for v in views:
@@ -174,7 +156,7 @@ def tracking_table(
                     "Final": p.final,
                 }
             )
-    return _frame(TRACKING_COLUMNS, rows, views)
+    return rows
 
 
 def checkpoints_table(
@@ -188,16 +170,10 @@ def checkpoints_table(
     settings: RuleSettings | None = None,
 ) -> pd.DataFrame:
     """One row per tracking event, oldest first within each parcel (refs as in tracking)."""
-    refs = None if refs is None else [ref_text(r) for r in refs]
-    views = build_views(
-        cache,
-        shop=shop,
-        date_from=date_from,
-        date_to=date_to,
-        refs=refs,
-        now=now,
-        settings=settings,
-    )
+    return _one("checkpoints", cache, shop, date_from, date_to, refs, now, settings)
+
+
+def _checkpoint_rows(views: list[OrderView], refs: list[str] | None) -> list[dict[str, Any]]:
     wanted = set(refs or ())
     rows = []
     for v in views:
@@ -220,7 +196,7 @@ def checkpoints_table(
                         "Location": c.location or None,
                     }
                 )
-    return _frame(CHECKPOINTS_COLUMNS, rows, views)
+    return rows
 
 
 def _settled_money(v: OrderView):
@@ -244,15 +220,10 @@ def settlements_table(
     settings: RuleSettings | None = None,
 ) -> pd.DataFrame:
     """One row per order: fee sums by kind, net, paid part, state, delivered-not-settled."""
-    views = build_views(
-        cache,
-        shop=shop,
-        date_from=date_from,
-        date_to=date_to,
-        refs=refs,
-        now=now,
-        settings=settings,
-    )
+    return _one("settlements", cache, shop, date_from, date_to, refs, now, settings)
+
+
+def _settlement_rows(views: list[OrderView], refs: list[str] | None) -> list[dict[str, Any]]:
     rows = []
     for v in views:
         s, local = v.settlement, v.shop.local
@@ -281,7 +252,7 @@ def settlements_table(
         for kind, header in zip(KINDS, _KIND_HEADERS, strict=True):
             row[header] = money(s.totals.get(kind, Decimal(0)))
         rows.append(row)
-    return _frame(SETTLEMENTS_COLUMNS, rows, views)
+    return rows
 
 
 _KIND_HEADERS = (
@@ -293,3 +264,55 @@ _KIND_HEADERS = (
     "Penalties",
     "Other",
 )
+
+
+_ROWS = {
+    "orders": _orders_rows,
+    "tracking": _tracking_rows,
+    "checkpoints": _checkpoint_rows,
+    "settlements": _settlement_rows,
+}
+
+
+def all_tables(
+    cache: Any,
+    *,
+    shop: str | None = None,
+    date_from: When = None,
+    date_to: When = None,
+    refs: Iterable[Any] | None = None,
+    now: datetime | None = None,
+    settings: RuleSettings | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every sheet's frame (keys as in ``TABLES``) from one read of the cache: what a full
+    refresh uses, instead of rebuilding the same order views once per sheet."""
+    views, wanted = _select(cache, shop, date_from, date_to, refs, now, settings)
+    return {name: _frame(TABLES[name], rows(views, wanted), views) for name, rows in _ROWS.items()}
+
+
+def _one(name: str, cache: Any, *selection: Any) -> pd.DataFrame:
+    views, wanted = _select(cache, *selection)
+    return _frame(TABLES[name], _ROWS[name](views, wanted), views)
+
+
+def _select(
+    cache: Any,
+    shop: str | None,
+    date_from: When,
+    date_to: When,
+    refs: Iterable[Any] | None,
+    now: datetime | None,
+    settings: RuleSettings | None,
+) -> tuple[list[OrderView], list[str] | None]:
+    """The order views a table shows, and the cleaned refs (to pick parcels within them)."""
+    wanted = None if refs is None else [ref_text(r) for r in refs]
+    views = build_views(
+        cache,
+        shop=shop,
+        date_from=date_from,
+        date_to=date_to,
+        refs=wanted,
+        now=now,
+        settings=settings,
+    )
+    return views, wanted
