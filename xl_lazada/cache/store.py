@@ -215,55 +215,47 @@ class Cache:
             params.append(_ids(order_ids))
         return self._all(sql + " ORDER BY o.shop, o.created_at, o.order_id", params)
 
-    def _by_orders(
-        self, table: str, order_ids: Collection[str] | None, shop: str | None, order_by: str
+    def _rows(
+        self,
+        table: str,
+        column: str,
+        values: Collection[str] | None,
+        shop: str | None,
+        order_by: str,
     ) -> list[sqlite3.Row]:
+        """Rows of ``table`` (constant names only), optionally one shop's, with ``column`` in
+        ``values`` (passed as one JSON parameter, so any number of ids is one query)."""
         sql = f"SELECT * FROM {table} WHERE 1 = 1"
         params: list[Any] = []
         if shop is not None:
             sql += " AND shop = ?"
             params.append(shop)
-        if order_ids is not None:
-            sql += " AND order_id IN (SELECT value FROM json_each(?))"
-            params.append(_ids(order_ids))
+        if values is not None:
+            sql += f" AND {column} IN (SELECT value FROM json_each(?))"
+            params.append(_ids(values))
         return self._all(f"{sql} ORDER BY {order_by}", params)
 
     def items(
         self, order_ids: Collection[str] | None = None, shop: str | None = None
     ) -> list[sqlite3.Row]:
-        return self._by_orders("items", order_ids, shop, "shop, order_id, order_item_id")
+        return self._rows("items", "order_id", order_ids, shop, "shop, order_id, order_item_id")
 
     def packages(
         self, order_ids: Collection[str] | None = None, shop: str | None = None
     ) -> list[sqlite3.Row]:
-        return self._by_orders("packages", order_ids, shop, "shop, order_id, package_id")
+        return self._rows("packages", "order_id", order_ids, shop, "shop, order_id, package_id")
 
     def checkpoints(
         self, package_ids: Collection[str] | None = None, shop: str | None = None
     ) -> list[sqlite3.Row]:
         """Tracking events, oldest first (by event time, then arrival)."""
-        sql = "SELECT * FROM checkpoints WHERE 1 = 1"
-        params: list[Any] = []
-        if shop is not None:
-            sql += " AND shop = ?"
-            params.append(shop)
-        if package_ids is not None:
-            sql += " AND package_id IN (SELECT value FROM json_each(?))"
-            params.append(_ids(package_ids))
-        return self._all(sql + " ORDER BY event_time, id", params)
+        return self._rows("checkpoints", "package_id", package_ids, shop, "event_time, id")
 
     def transactions(
         self, order_numbers: Collection[str] | None = None, shop: str | None = None
     ) -> list[sqlite3.Row]:
-        sql = "SELECT * FROM transactions WHERE 1 = 1"
-        params: list[Any] = []
-        if shop is not None:
-            sql += " AND shop = ?"
-            params.append(shop)
-        if order_numbers is not None:
-            sql += " AND order_no IN (SELECT value FROM json_each(?))"
-            params.append(_ids(order_numbers))
-        return self._all(sql + " ORDER BY shop, transaction_date, transaction_number", params)
+        order_by = "shop, transaction_date, transaction_number"
+        return self._rows("transactions", "order_no", order_numbers, shop, order_by)
 
     def statements(self, shop: str | None = None) -> list[sqlite3.Row]:
         sql = "SELECT * FROM statements"
