@@ -6,6 +6,13 @@ maps every failure to :mod:`~xl_lazada.lazada.errors`, retries what is transient
 refreshes the access token ahead of expiry (and once when Lazada says it expired), and
 keeps secrets out of logs and exception texts. The typed calls come from
 :class:`~xl_lazada.lazada.api.TypedCalls`.
+
+By default each API path's rate is *learned* (:class:`~.ratelimit.LearnedRateLimiter`):
+Lazada does not publish its limits, so the client starts safe and follows its throttle
+answers. When every call has failed at the transport level for ``network_down_after``
+seconds (across all worker threads), the client stops trying and raises
+:class:`~.errors.NetworkDownError` at once, so a dead network ends a sync in under a minute
+instead of retrying thousands of calls one by one.
 """
 
 from __future__ import annotations
@@ -31,11 +38,12 @@ from .errors import (
     APIError,
     LazadaError,
     LoginRequiredError,
+    NetworkDownError,
     ThrottledError,
     TokenExpiredError,
     TransportError,
 )
-from .ratelimit import RateLimiter
+from .ratelimit import DEFAULT_CEILING_QPS, LearnedRate, LearnedRateLimiter, RateLimiter
 from .retry import RetryPolicy
 from .signing import api_path, encode_params, sign
 from .tokens import REFRESH_MARGIN, Token
@@ -45,6 +53,8 @@ log = logging.getLogger("xl_lazada.http")
 COMMON_PARAMS = frozenset({"app_key", "timestamp", "sign_method", "access_token", "sign"})
 SENSITIVE_PARAMS = frozenset({"access_token", "refresh_token", "code", "sign"})
 _REFRESH_BACKOFF = timedelta(minutes=5)  # after a failed early refresh, wait before retrying
+CONNECT_TIMEOUT = 10.0  # a gateway that takes longer to accept a connection is not there
+DEFAULT_WORKERS = 8  # enough calls in flight for ~50 calls/s at 150 ms; the limiter paces them
 
 
 @dataclass
@@ -55,6 +65,7 @@ class CallStats:
     retries: int = 0
     throttled: int = 0  # ApiCallLimit answers
     refreshes: int = 0  # token refreshes done
+    transport_failures: int = 0  # requests that got no answer (network, time-out)
     by_api: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -75,6 +86,7 @@ class CallStats:
                 "retries": self.retries,
                 "throttled": self.throttled,
                 "refreshes": self.refreshes,
+                "transport_failures": self.transport_failures,
                 "by_api": dict(self.by_api),
             }
 
@@ -111,11 +123,85 @@ def _clean(value: Any, limit: int = 64) -> str:
     return "".join(c if c.isprintable() else "?" for c in text[:limit])
 
 
+class NetworkWatch:
+    """Consecutive transport failures across every thread of a client.
+
+    Trips once ``min_failures`` calls in a row got no answer *and* nothing has answered for
+    ``quiet_seconds``: then every call fails at once with :class:`NetworkDownError` for
+    ``cooldown`` seconds (after which one more failure trips it again). Any answer from
+    Lazada, even an error, resets it. A brief blip never trips it: it needs both.
+    """
+
+    def __init__(
+        self,
+        *,
+        quiet_seconds: float = 20.0,
+        min_failures: int = 6,
+        cooldown: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.quiet_seconds = quiet_seconds
+        self.min_failures = min_failures
+        self.cooldown = cooldown
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_answer = clock()
+        self._failures = 0
+        self._tripped_at: float | None = None
+
+    def answered(self) -> None:
+        with self._lock:
+            self._last_answer = self._clock()
+            self._failures = 0
+            self._tripped_at = None
+
+    def failed(self) -> None:
+        with self._lock:
+            self._failures += 1
+            now = self._clock()
+            if (
+                self._tripped_at is None
+                and self._failures >= self.min_failures
+                and now - self._last_answer >= self.quiet_seconds
+            ):
+                self._tripped_at = now
+
+    def reset(self) -> None:
+        """Start afresh (a new sync run): the quiet spell counts from now."""
+        with self._lock:
+            self._last_answer = self._clock()
+            self._failures = 0
+            self._tripped_at = None
+
+    def check(self, path: str) -> None:
+        """Raise :class:`NetworkDownError` while tripped."""
+        with self._lock:
+            tripped = self._tripped_at
+            if tripped is None:
+                return
+            now = self._clock()
+            if now - tripped >= self.cooldown:  # let calls try again; one failure re-trips
+                self._tripped_at = None
+                self._failures = self.min_failures - 1
+                self._last_answer = now - self.quiet_seconds
+                return
+            quiet = now - self._last_answer
+        raise NetworkDownError(
+            f"Lazada has not answered for {quiet:.0f} s ({self._failures} calls in a row got "
+            "no answer): the network or Lazada's gateway is down; stopped, everything fetched "
+            "so far is saved, run it again when the connection is back",
+            api=path,
+        )
+
+
 class LazadaClient(TypedCalls):
     """A client for one shop (one :class:`~xl_lazada.config.Connection`). Thread-safe.
 
-    ``qps`` sets calls/second per API path (``default_qps`` for the rest), shared by every
-    thread using this client. ``max_workers`` bounds concurrent batch work. ``token`` (the
+    Rates, shared by every thread using this client: by default each API path's rate is
+    learned from Lazada's answers (starting from ``learned``, what an earlier run saved, or a
+    safe 10 calls/s), never above ``qps[path]`` or ``max_qps``. Giving ``default_qps`` turns
+    learning off: ``qps`` and ``default_qps`` are then fixed rates (``0`` = unlimited).
+    ``max_workers`` bounds concurrent batch work. ``token`` (the
     full :class:`Token`, with its expiry) enables refresh ahead of expiry; without it the
     client refreshes only when Lazada reports the token expired. ``on_token`` is called
     with each new token so the caller can persist it.
@@ -128,26 +214,37 @@ class LazadaClient(TypedCalls):
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
         qps: Mapping[str, float] | None = None,
-        default_qps: float = 10.0,
+        default_qps: float | None = None,
+        max_qps: float | None = None,
+        learned: Mapping[str, LearnedRate] | None = None,
         retry: RetryPolicy | None = None,
-        max_workers: int = 4,
+        max_workers: int = DEFAULT_WORKERS,
         on_token: Callable[[Token], None] | None = None,
         token: Token | None = None,
         refresh_margin: timedelta = REFRESH_MARGIN,
         limiter: RateLimiter | None = None,
+        network_down_after: float = 20.0,
     ) -> None:
         if max_workers < 1:
             raise ValueError("max_workers must be at least 1")
         self.conn = conn
         self.max_workers = max_workers
         self.retry = retry or RetryPolicy()
-        self.limiter = limiter or RateLimiter(qps, default_qps=default_qps)
+        if limiter is None:
+            if default_qps is not None:
+                limiter = RateLimiter(qps, default_qps=default_qps)
+            else:
+                limiter = LearnedRateLimiter(
+                    qps, ceiling=max_qps or DEFAULT_CEILING_QPS, learned=learned
+                )
+        self.limiter = limiter
+        self.network = NetworkWatch(quiet_seconds=network_down_after)
         self.on_token = on_token
         self.refresh_margin = refresh_margin
         self._timeout = timeout
         self._http = httpx.Client(
             transport=transport,
-            timeout=timeout,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
             follow_redirects=False,
             headers={"User-Agent": f"xl-lazada/{__version__}"},
         )
@@ -200,6 +297,12 @@ class LazadaClient(TypedCalls):
     @property
     def stats(self) -> CallStats:
         return self._stats
+
+    def learned_rates(self) -> dict[str, LearnedRate]:
+        """Per API path, the rate learned so far (empty with fixed rates): save it for the
+        next run, which passes it back as ``learned=``."""
+        learned = getattr(self.limiter, "learned", None)
+        return learned() if callable(learned) else {}
 
     @property
     def token(self) -> Token | None:
@@ -263,13 +366,17 @@ class LazadaClient(TypedCalls):
         attempt = 0
         while True:
             attempt += 1
+            self.network.check(path)
             self.limiter.acquire(path)
+            self.network.check(path)  # it may have tripped while this call waited its turn
             try:
-                return self._send(path, verb, business, access)
+                envelope = self._send(path, verb, business, access)
+                self.limiter.succeeded(path)
+                return envelope
             except LazadaError as exc:
                 if isinstance(exc, ThrottledError):
                     self._stats._bump("throttled")
-                    self.limiter.penalize(path, exc.retry_after)
+                    self.limiter.throttled(path, exc.retry_after)
                 if not self._may_retry(path, exc):
                     raise
                 if attempt >= policy.max_attempts:
@@ -330,10 +437,13 @@ class LazadaClient(TypedCalls):
                 response = self._http.post(url, data=params)
         except httpx.RequestError as exc:
             ms = (time.perf_counter() - t0) * 1000
+            self._stats._bump("transport_failures")
+            self.network.failed()
             err = _transport_error(path, exc, self._timeout)
             log.info("%s %s -> %s after %.0f ms", verb, path, type(exc).__name__, ms)
             raise err from None
         ms = (time.perf_counter() - t0) * 1000
+        self.network.answered()
         try:
             envelope = parse_body(path, response.status_code, response.content)
         except LazadaError as exc:

@@ -6,6 +6,7 @@ parameter value, token, secret or signature.
 
     LazadaError
     ├── TransportError          network failure or time-out            (retried)
+    │   └── NetworkDownError    every call failed for a while: stop, don't retry
     ├── ResponseFormatError     HTML or non-JSON body (e.g. an IP block) (retried)
     └── APIError                Lazada answered with an error envelope
         ├── AuthError
@@ -39,6 +40,13 @@ class TransportError(LazadaError):
     """The request never got an answer: connection refused, reset, DNS, time-out."""
 
     retryable = True
+
+
+class NetworkDownError(TransportError):
+    """Lazada has been unreachable from every worker for a while: stop instead of retrying
+    thousands of calls one by one (the next run resumes where this one stopped)."""
+
+    retryable = False
 
 
 class ResponseFormatError(LazadaError):

@@ -1,10 +1,13 @@
 """Client-side per-API rate limits, so a sync stays under Lazada's per-path QPS ban.
 
 Lazada throttles each API path separately (``ApiCallLimit``) and does not publish most
-limits, so every path gets its own token bucket with a configurable rate and a default.
-One :class:`RateLimiter` is shared by all threads of a client. A caller *reserves* its slot
-under the lock and sleeps outside it, so waiting threads neither spin nor block each other
-and the granted times are spaced exactly ``1/rate`` apart once the burst is spent.
+limits, so every path gets its own token bucket. :class:`RateLimiter` holds fixed rates (a
+configured rate and a default); :class:`LearnedRateLimiter` learns each path's rate from
+Lazada's answers (start safe, grow while calls succeed, cut on a throttle) under a
+configured ceiling, and hands back what it learned so the next run starts there. One
+limiter is shared by all threads of a client. A caller *reserves* its slot under the lock
+and sleeps outside it, so waiting threads neither spin nor block each other and the granted
+times are spaced exactly ``1/rate`` apart once the burst is spent.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class RateLimiter:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
+        self._held_until: dict[str, float] = {}  # a ban Lazada stated, per path
 
     def rate(self, path: str) -> float:
         """The configured calls per second for ``path`` (``<= 0``: unlimited)."""
@@ -82,17 +86,241 @@ class RateLimiter:
             return 0.0 if bucket.tokens >= 0 else -bucket.tokens / bucket.rate
 
     def acquire(self, path: str) -> float:
-        """Block until a call on ``path`` may be sent; return how long it waited."""
-        wait = self.reserve(path)
-        if wait > 0:
-            self._sleep(wait)
-        return wait
+        """Block until a call on ``path`` may be sent; return how long it waited.
+
+        A caller that reserved its slot before a ban was announced would otherwise send into
+        the ban: after sleeping it waits the ban out and takes a fresh slot.
+        """
+        path = api_path(path)
+        waited = 0.0
+        for _ in range(100):  # bounded: a ban cannot be announced forever
+            wait = self.reserve(path)
+            if wait > 0:
+                self._sleep(wait)
+                waited += wait
+            with self._lock:
+                held = self._held_until.get(path, 0.0) - self._clock()
+            if held <= 0:
+                break
+            self._sleep(held)
+            waited += held
+        return waited
 
     def penalize(self, path: str, seconds: float) -> None:
         """Lazada banned ``path`` for ``seconds``: hold every thread's next call on it back."""
         path = api_path(path)
         with self._lock:
-            bucket = self._bucket(path, self._clock())
+            now = self._clock()
+            self._held_until[path] = max(self._held_until.get(path, 0.0), now + seconds)
+            bucket = self._bucket(path, now)
             if bucket is None:
                 return
             bucket.tokens = min(bucket.tokens, -seconds * bucket.rate)
+
+    def succeeded(self, path: str) -> None:
+        """A call on ``path`` was answered (not throttled). Fixed rates learn nothing."""
+
+    def throttled(self, path: str, ban_seconds: float) -> None:
+        """Lazada answered ``ApiCallLimit`` on ``path``: honour the ban it stated."""
+        self.penalize(path, ban_seconds)
+
+
+# ---- learned limits ----------------------------------------------------------------------
+#: Where a path with nothing learned starts: slow enough for any Lazada API seen so far.
+SAFE_START_QPS = 10.0
+#: Never learn below this (a ban is honoured anyway; slower only stretches the sync).
+MIN_QPS = 1.0
+#: Without a configured ceiling, never go past this (keeps a runaway probe bounded).
+DEFAULT_CEILING_QPS = 200.0
+
+
+@dataclass
+class _Learning:
+    """What one path has learned: its rate and how it got there."""
+
+    rate: float
+    limit_seen: float | None = None  # the rate at the last throttle (an upper bound)
+    probing: bool = True  # no throttle yet: grow fast (doubling) instead of a few % a second
+    saturated_at: float = float("-inf")  # last time a caller had to wait for this path
+    grown_at: float | None = None  # last time the rate was raised
+    throttled_at: float = float("-inf")  # when the rate was last cut
+    throttles: int = 0
+    answered: int = 0  # calls answered since the last cut (measures what Lazada let through)
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedRate:
+    """A path's learned rate, as saved in the cache between runs."""
+
+    qps: float
+    limit_seen: float | None = None  # None: never throttled, ``qps`` is only a lower bound
+
+    def to_text(self) -> str:
+        seen = "" if self.limit_seen is None else f"{self.limit_seen:.3f}"
+        return f"{self.qps:.3f};{seen}"
+
+    @classmethod
+    def from_text(cls, text: str | None) -> LearnedRate | None:
+        """Parse what :meth:`to_text` wrote; anything unreadable counts as nothing learned."""
+        if not text:
+            return None
+        head, _, tail = text.partition(";")
+        try:
+            qps = float(head)
+            seen = float(tail) if tail.strip() else None
+        except ValueError:
+            return None
+        if not (qps > 0 and qps < 1e6) or (seen is not None and not seen > 0):
+            return None
+        return cls(qps, seen)
+
+
+class LearnedRateLimiter(RateLimiter):
+    """Per-path rates learned from Lazada's answers (additive increase, multiplicative cut).
+
+    Lazada does not publish its per-API limits; it answers ``ApiCallLimit`` and bans the path
+    for a few seconds. Each path starts at what an earlier run learned (``learned``) or at
+    ``start_qps``; while callers queue for it and calls succeed its rate doubles every
+    ``probe_double_s`` seconds until the first throttle (which cuts it to ``probe_cut`` of
+    its value, the doubling having overshot), then grows ``steady_growth`` (a fraction) per
+    second; each later throttle (one per ban, however many calls it hit) cuts the rate to
+    ``cut`` of its value, or to just under the rate Lazada let through since the previous
+    ban if that is lower, and holds every thread back for the ban. A configured
+    ceiling (``ceilings`` per path, ``ceiling`` for the rest) always wins. Rates only grow
+    while the limiter is the bottleneck, so an idle path never drifts upward unproven.
+    """
+
+    def __init__(
+        self,
+        ceilings: Mapping[str, float] | None = None,
+        *,
+        ceiling: float = DEFAULT_CEILING_QPS,
+        start_qps: float = SAFE_START_QPS,
+        learned: Mapping[str, LearnedRate] | None = None,
+        probe_double_s: float = 1.0,
+        steady_growth: float = 0.03,
+        cut: float = 0.85,
+        probe_cut: float = 0.6,
+        min_qps: float = MIN_QPS,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(None, default_qps=start_qps, clock=clock, sleep=sleep)
+        if not (0 < cut < 1 and 0 < probe_cut < 1):
+            raise ValueError("cut and probe_cut must be between 0 and 1")
+        self._probe_cut = float(probe_cut)
+        self._ceilings = {api_path(k): float(v) for k, v in (ceilings or {}).items()}
+        self._ceiling = float(ceiling)
+        self._start = float(start_qps)
+        self._learned = {api_path(k): v for k, v in (learned or {}).items()}
+        self._probe_double_s = float(probe_double_s)
+        self._growth = float(steady_growth)
+        self._cut = float(cut)
+        self._min = float(min_qps)
+        self._paths: dict[str, _Learning] = {}
+
+    def ceiling(self, path: str) -> float:
+        """The configured most calls per second on ``path`` (``<= 0``: no ceiling)."""
+        path = api_path(path)
+        value = self._ceilings.get(path, self._ceiling)
+        return value if value > 0 else float("inf")
+
+    def _learning(self, path: str) -> _Learning:
+        state = self._paths.get(path)
+        if state is None:
+            known = self._learned.get(path)
+            if known is not None:
+                state = _Learning(
+                    rate=max(self._min, known.qps),
+                    limit_seen=known.limit_seen,
+                    probing=known.limit_seen is None,
+                )
+            else:
+                state = _Learning(rate=self._start)
+            state.rate = min(state.rate, self.ceiling(path))
+            self._paths[path] = state
+        return state
+
+    def rate(self, path: str) -> float:
+        """The calls per second ``path`` is held to now."""
+        path = api_path(path)
+        with self._lock:
+            return self._learning(path).rate
+
+    def _bucket(self, path: str, now: float) -> _Bucket | None:
+        state = self._learning(path)
+        bucket = self._buckets.get(path)
+        if bucket is None:
+            bucket = _Bucket(state.rate, self._burst, self._burst, now)
+            self._buckets[path] = bucket
+            return bucket
+        elapsed = max(0.0, now - bucket.stamp)
+        bucket.tokens = min(bucket.capacity, bucket.tokens + elapsed * bucket.rate)
+        bucket.stamp = now
+        bucket.rate = state.rate
+        return bucket
+
+    def reserve(self, path: str) -> float:
+        path = api_path(path)
+        with self._lock:
+            now = self._clock()
+            bucket = self._bucket(path, now)
+            assert bucket is not None
+            bucket.tokens -= 1.0
+            if bucket.tokens < 0:
+                self._paths[path].saturated_at = now
+                return -bucket.tokens / bucket.rate
+            return 0.0
+
+    def succeeded(self, path: str) -> None:
+        """A call on ``path`` was answered without a throttle: grow if callers are queueing."""
+        path = api_path(path)
+        with self._lock:
+            now = self._clock()
+            state = self._learning(path)
+            state.answered += 1
+            last, state.grown_at = state.grown_at, now
+            if last is None or now - state.saturated_at > 1.0 or now - state.throttled_at < 1.0:
+                return  # not the bottleneck lately, or just cut: nothing to learn from
+            dt = min(max(0.0, now - last), 0.5)
+            if state.probing:
+                state.rate *= 2.0 ** (dt / self._probe_double_s)
+            else:
+                state.rate *= 1.0 + self._growth * dt
+            state.rate = min(state.rate, self.ceiling(path))
+
+    def throttled(self, path: str, ban_seconds: float) -> None:
+        """Lazada banned ``path``: cut its rate (once per ban) and hold every caller back."""
+        path = api_path(path)
+        with self._lock:
+            now = self._clock()
+            state = self._learning(path)
+            if now - state.throttled_at >= max(ban_seconds, 1.0):  # one cut per ban
+                state.limit_seen = state.rate
+                if state.probing:  # doubling overshoots: cut deeper the first time
+                    new = state.rate * self._probe_cut
+                else:
+                    new = state.rate * self._cut
+                    span = now - state.throttled_at
+                    if span >= 2.0:  # what Lazada let through between two bans, ban included
+                        new = min(new, 0.95 * state.answered / span)
+                state.rate = max(self._min, new)
+                state.answered = 0
+                state.probing = False
+                state.throttled_at = now
+                state.grown_at = None
+                state.throttles += 1
+        self.penalize(path, ban_seconds)
+
+    def learned(self) -> dict[str, LearnedRate]:
+        """What to remember for the next run: per path, the rate now and the last limit hit."""
+        with self._lock:
+            out = dict(self._learned)
+            for path, state in self._paths.items():
+                out[path] = LearnedRate(round(state.rate, 3), state.limit_seen)
+            return out
+
+    def throttle_counts(self) -> dict[str, int]:
+        """Rate cuts per path in this client's life (one per ban, not per throttled call)."""
+        with self._lock:
+            return {p: s.throttles for p, s in self._paths.items() if s.throttles}
