@@ -136,7 +136,7 @@ def test_first_sync_second_sync_and_time_passing(cache):
         assert first.new_orders == len(sb.shop.snapshot(sb.clock.now())["orders"]) > 200
         assert first.calls == client.stats.calls
         assert_matches_ground_truth(cache, "my", sb)
-        assert {p.stage for p in ticks} == {"seller", "orders", "traces", "finance"}
+        assert {p.stage for p in ticks} == {"seller", "orders", "traces", "finance", "history"}
         assert cache.history("my") == []  # the initial load is not "change"
 
         newest = max(r["updated_at"] for r in cache.orders("my"))
@@ -308,9 +308,13 @@ def table_contents(path: Path) -> dict[str, list[tuple]]:
     ]
     for table in tables:
         cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in OBSERVED]
-        if table == "watermarks":
+        if table == "watermarks":  # the app's call count and learned rates are observations
             cols = ["name", "value"]
-        rows = conn.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
+            rows = conn.execute(
+                "SELECT name, value FROM watermarks WHERE shop NOT LIKE 'app:%'"
+            ).fetchall()
+        else:
+            rows = conn.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
         if table == "watermarks":  # some markers hold observation times
             rows = [(n, "set" if n in OBSERVED_MARKS else v) for n, v in rows]
         out[table] = sorted(rows, key=repr)

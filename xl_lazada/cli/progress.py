@@ -1,10 +1,18 @@
-"""A rich progress bar on stderr fed by the sync engine's progress callback."""
+"""Sync progress on stderr, fed by the sync engine's progress callback.
+
+On a terminal: a live bar per stage (done/total, calls, throttles, time left). Anywhere
+else (cron, Task Scheduler logs, a pipe) a bar would be silent until the end, so a plain
+line is printed instead every ``every`` seconds and when a stage finishes — a log shows the
+sync is alive and how far it got.
+"""
 
 from __future__ import annotations
 
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import (
@@ -21,12 +29,43 @@ from rich.text import Text
 
 from ..sync.progress import Progress as SyncProgress
 
-_STAGE_LABELS = {
+STAGE_LABELS = {
     "seller": "Shop profile",
     "orders": "Orders",
     "traces": "Tracking",
     "finance": "Finance",
+    "history": "Delivered history",
 }
+LINE_EVERY_S = 5.0
+
+
+def duration(seconds: float) -> str:
+    """``45 s``, ``12 min 05 s``, ``1 h 20 min``."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def progress_line(p: SyncProgress) -> str:
+    """One plain line: ``Tracking: 1,200/16,500 (7%), 1,251 calls, 3 throttled, ~11 min left``."""
+    label = STAGE_LABELS.get(p.stage, p.stage)
+    if p.total is not None:
+        pct = f" ({100 * p.done / p.total:.0f}%)" if p.total else ""
+        head = f"{label}: {p.done:,}/{p.total:,}{pct}"
+    else:
+        head = f"{label}: {p.done:,}"
+    parts = [head, f"{p.calls:,} calls"]
+    if p.throttled:
+        parts.append(f"{p.throttled:,} throttled")
+    if p.eta_s is not None and p.total is not None and p.done < p.total:
+        parts.append(f"~{duration(p.eta_s)} left")
+    elif p.elapsed_s >= 1:
+        parts.append(f"{duration(p.elapsed_s)}")
+    line = ", ".join(parts)
+    return f"{line} — {p.message}" if p.message else line
 
 
 class _RateColumn(ProgressColumn):
@@ -37,30 +76,104 @@ class _RateColumn(ProgressColumn):
         return Text(f"{speed:,.0f}/s" if speed else "", style="progress.data.speed")
 
 
+class _CallsColumn(ProgressColumn):
+    """Calls (and throttled answers) of the stage, and the time left."""
+
+    def render(self, task: Task) -> Text:
+        calls = task.fields.get("calls", 0)
+        throttled = task.fields.get("throttled", 0)
+        eta = task.fields.get("eta")
+        text = f"{calls:,} calls"
+        if throttled:
+            text += f", {throttled:,} throttled"
+        if eta is not None and not task.finished:
+            text += f", ~{duration(eta)} left"
+        return Text(text, style="progress.data.speed")
+
+
+class LinePrinter:
+    """Prints :func:`progress_line` at most every ``every`` seconds, and at each stage's end."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        every: float = LINE_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._stream = stream
+        self.every = every
+        self._clock = clock
+        self._last: float | None = None
+        self._stage: str | None = None
+        self._pending: SyncProgress | None = None
+
+    def _write(self, p: SyncProgress) -> None:
+        stream = self._stream or sys.stderr
+        stream.write(progress_line(p) + "\n")
+        stream.flush()
+        self._last = self._clock()
+        self._pending = None
+
+    def __call__(self, p: SyncProgress) -> None:
+        if self._stage is not None and p.stage != self._stage and self._pending is not None:
+            self._write(self._pending)  # the last word on the stage that just ended
+        self._stage = p.stage
+        finished = p.total is not None and p.done >= p.total and p.total > 0
+        now = self._clock()
+        if finished or self._last is None or now - self._last >= self.every:
+            self._write(p)
+        else:
+            self._pending = p
+
+    def close(self) -> None:
+        if self._pending is not None:
+            self._write(self._pending)
+
+
 @contextmanager
-def progress_bar() -> Iterator[Callable[[SyncProgress], None]]:
-    """Yield a progress callback; one bar per sync stage, drawn only when stderr is a terminal."""
+def progress_bar(every: float = LINE_EVERY_S) -> Iterator[Callable[[SyncProgress], None]]:
+    """Yield a progress callback: bars on a terminal, a line every ``every`` s otherwise."""
     err = Console(stderr=True)
+    if not err.is_terminal:
+        printer = LinePrinter(every=every)
+        try:
+            yield printer
+        finally:
+            printer.close()
+        return
     bar = Progress(
         SpinnerColumn(),
-        TextColumn("{task.description:<13}"),
+        TextColumn("{task.description:<17}"),
         BarColumn(),
         MofNCompleteColumn(),
         _RateColumn(),
+        _CallsColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[note]}"),
         console=err,
         transient=False,
-        disable=not err.is_terminal,
     )
     tasks: dict[str, Any] = {}
 
     def on_progress(p: SyncProgress) -> None:
         if p.stage not in tasks:
             tasks[p.stage] = bar.add_task(
-                _STAGE_LABELS.get(p.stage, p.stage), total=p.total, note=""
+                STAGE_LABELS.get(p.stage, p.stage),
+                total=p.total,
+                note="",
+                calls=0,
+                throttled=0,
+                eta=None,
             )
-        bar.update(tasks[p.stage], completed=p.done, total=p.total, note=p.message)
+        bar.update(
+            tasks[p.stage],
+            completed=p.done,
+            total=p.total,
+            note=p.message,
+            calls=p.calls,
+            throttled=p.throttled,
+            eta=p.eta_s,
+        )
 
     with bar:
         yield on_progress

@@ -1,10 +1,12 @@
 """``xl-lazada sync``: bring the local cache up to date with Lazada (incrementally).
 
-Progress goes to stderr (a live bar on a terminal), the result to stdout: one summary line,
-or with ``--json`` one JSON object (the :class:`~xl_lazada.sync.SyncSummary`). Orders that
-could not be fetched are listed on stderr; they do not fail the command (the next sync
-retries them), but authorisation or signature problems do, and so does a whole stage
-(orders, traces, finance, seller) that failed (Lazada unreachable, app key refused).
+Progress goes to stderr (a live bar on a terminal, a line every few seconds in a log), the
+result to stdout: one summary line, or with ``--json`` one JSON object (the
+:class:`~xl_lazada.sync.SyncSummary`). Orders that could not be fetched are listed on
+stderr; they do not fail the command (the next sync retries them), but authorisation or
+signature problems and a dead network do, and so does a whole stage that failed
+(``SyncSummary.failed_stages``: Lazada unreachable, app key refused). Work the daily call
+budget did not cover is not a failure: the summary says what is left for the next run.
 """
 
 from __future__ import annotations
@@ -17,10 +19,8 @@ import click
 
 from ..cache import Cache
 from ..sync import SyncOptions, SyncSummary, sync_shop
-from .progress import progress_bar
-
-# ``SyncSummary.failed`` names a whole stage (instead of an order id) when all of it failed.
-STAGES = ("seller", "orders", "traces", "finance")
+from ..sync.progress import STAGES
+from .progress import STAGE_LABELS, progress_bar
 
 
 def _open_client(shop: str | None, **client_kwargs: Any) -> Any:
@@ -39,16 +39,33 @@ def summary_line(shop: str, s: SyncSummary) -> str:
         f"{s.new_checkpoints} new checkpoints",
         f"{s.new_transactions} new transactions",
     ]
-    text = f"{shop}: " + ", ".join(parts) + f" — {s.calls} calls in {s.elapsed_s:.1f} s"
+    calls = f"{s.calls} calls"
+    if s.throttled:
+        calls += f" ({s.throttled} throttled, {100 * s.throttled / max(1, s.calls):.1f}%)"
+    text = f"{shop}: " + ", ".join(parts) + f" — {calls} in {s.elapsed_s:.1f} s"
     if s.failed:
         text += f"; {len(s.failed)} failed (retried next sync)"
     return text
 
 
+def budget_line(s: SyncSummary) -> str | None:
+    """What the daily call budget left for the next run, or ``None`` if nothing was left."""
+    if not s.deferred:
+        return None
+    left = []
+    for stage, n in s.deferred.items():
+        label = STAGE_LABELS.get(stage, stage).lower()
+        left.append(f"{label} ({n:,} orders)" if stage in ("traces", "history") else label)
+    budget = f"{s.daily_budget:,}" if s.daily_budget else "the"
+    return (
+        f"daily call budget reached ({budget} calls a day): {', '.join(left)} left for the next run"
+    )
+
+
 def failed_stages(s: SyncSummary) -> list[str]:
     """Stages that failed as a whole (Lazada unreachable, app key refused, ...): unlike one
     order that failed, these mean the cache did not get the update, so the command fails."""
-    return [ref for ref, _ in s.failed if ref in STAGES]
+    return list(s.failed_stages)
 
 
 def failure_lines(s: SyncSummary, limit: int = 20) -> list[str]:
@@ -81,7 +98,13 @@ def failure_lines(s: SyncSummary, limit: int = 20) -> list[str]:
 @click.option(
     "--qps",
     type=click.FloatRange(0.1, 10_000),
-    help="Calls per second allowed per Lazada API (default: the client's, 10).",
+    help="Most calls per second per Lazada API (default: learned from Lazada's answers).",
+)
+@click.option(
+    "--daily-calls",
+    type=click.IntRange(0, 100_000_000),
+    help="Calls a day the app may make, counted across runs (default: 10,000 for a test "
+    "app, 100,000 for an online one; 0 = no limit).",
 )
 @click.option("--order-chunk", type=click.IntRange(1, 10_000), hidden=True)
 def sync(
@@ -92,6 +115,7 @@ def sync(
     no_finance: bool,
     lookback_days: int | None,
     qps: float | None,
+    daily_calls: int | None,
     order_chunk: int | None,
 ) -> None:
     """Fetch new and changed orders, tracking and settlements into the local cache."""
@@ -100,7 +124,9 @@ def sync(
         options = replace(options, lookback_days=lookback_days)
     if order_chunk is not None:
         options = replace(options, order_chunk=order_chunk)
-    client_kwargs: dict[str, Any] = {} if qps is None else {"default_qps": qps}
+    if daily_calls is not None:
+        options = replace(options, daily_calls=daily_calls)
+    client_kwargs: dict[str, Any] = {} if qps is None else {"max_qps": qps}
     with _open_client(shop, **client_kwargs) as client, Cache.open(cache_path) as cache:
         name = shop or client.conn.shop
         with progress_bar() as on_progress:
@@ -112,6 +138,9 @@ def sync(
         click.echo(summary_line(name, summary), err=True)
     else:
         click.echo(summary_line(name, summary))
+    left = budget_line(summary)
+    if left:
+        click.echo(left, err=True)
     stages = failed_stages(summary)
     if stages:
         raise click.ClickException(

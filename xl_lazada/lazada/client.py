@@ -43,7 +43,13 @@ from .errors import (
     TokenExpiredError,
     TransportError,
 )
-from .ratelimit import DEFAULT_CEILING_QPS, LearnedRate, LearnedRateLimiter, RateLimiter
+from .ratelimit import (
+    DEFAULT_CEILING_QPS,
+    CallBudget,
+    LearnedRate,
+    LearnedRateLimiter,
+    RateLimiter,
+)
 from .retry import RetryPolicy
 from .signing import api_path, encode_params, sign
 from .tokens import REFRESH_MARGIN, Token
@@ -239,6 +245,8 @@ class LazadaClient(TypedCalls):
                 )
         self.limiter = limiter
         self.network = NetworkWatch(quiet_seconds=network_down_after)
+        # Set by a caller that must not pass a call budget (the sync's daily budget).
+        self.call_budget: CallBudget | None = None
         self.on_token = on_token
         self.refresh_margin = refresh_margin
         self._timeout = timeout
@@ -369,6 +377,9 @@ class LazadaClient(TypedCalls):
             self.network.check(path)
             self.limiter.acquire(path)
             self.network.check(path)  # it may have tripped while this call waited its turn
+            budget = self.call_budget
+            if budget is not None:
+                budget.take(path)
             try:
                 envelope = self._send(path, verb, business, access)
                 self.limiter.succeeded(path)

@@ -7,6 +7,7 @@ parameter value, token, secret or signature.
     LazadaError
     ├── TransportError          network failure or time-out            (retried)
     │   └── NetworkDownError    every call failed for a while: stop, don't retry
+    ├── BudgetExhaustedError    the day's call budget is spent: not sent
     ├── ResponseFormatError     HTML or non-JSON body (e.g. an IP block) (retried)
     └── APIError                Lazada answered with an error envelope
         ├── AuthError
@@ -47,6 +48,10 @@ class NetworkDownError(TransportError):
     thousands of calls one by one (the next run resumes where this one stopped)."""
 
     retryable = False
+
+
+class BudgetExhaustedError(LazadaError):
+    """The daily call budget given to the client is spent; the call was not sent."""
 
 
 class ResponseFormatError(LazadaError):

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from .errors import BudgetExhaustedError
 from .signing import api_path
 
 
@@ -312,6 +313,14 @@ class LearnedRateLimiter(RateLimiter):
                 state.throttles += 1
         self.penalize(path, ban_seconds)
 
+    def adopt(self, learned: Mapping[str, LearnedRate]) -> None:
+        """Start paths not used yet from ``learned`` (what an earlier run saved)."""
+        with self._lock:
+            for path, rate in learned.items():
+                path = api_path(path)
+                if path not in self._paths:
+                    self._learned[path] = rate
+
     def learned(self) -> dict[str, LearnedRate]:
         """What to remember for the next run: per path, the rate now and the last limit hit."""
         with self._lock:
@@ -324,3 +333,27 @@ class LearnedRateLimiter(RateLimiter):
         """Rate cuts per path in this client's life (one per ban, not per throttled call)."""
         with self._lock:
             return {p: s.throttles for p, s in self._paths.items() if s.throttles}
+
+
+class CallBudget:
+    """At most ``calls`` more requests (retries included), shared by every thread.
+
+    The client takes one before each request; once spent, calls fail at once with
+    :class:`~xl_lazada.lazada.errors.BudgetExhaustedError` without reaching Lazada.
+    """
+
+    def __init__(self, calls: int) -> None:
+        self._left = max(0, int(calls))
+        self._lock = threading.Lock()
+
+    @property
+    def left(self) -> int:
+        return self._left
+
+    def take(self, path: str) -> None:
+        with self._lock:
+            if self._left <= 0:
+                raise BudgetExhaustedError(
+                    f"{api_path(path)}: today's call budget is spent", api=api_path(path)
+                )
+            self._left -= 1

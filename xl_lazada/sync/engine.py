@@ -1,8 +1,17 @@
 """The incremental sync: decide what to fetch from Lazada and write it to the cache.
 
-Stages, in order: seller profile → orders (by ``updated_at`` watermark, in chunks; items of
-new/changed orders only) → traces (only parcels still moving and not traced recently) →
-finance (transactions since the finance watermark minus an overlap, and payout statements).
+Stages, in the order a seller needs them: seller profile → orders (by ``updated_at``
+watermark, in chunks; items of new/changed orders only) → traces of the parcels that matter
+now (status news at once, then parcels still moving, newest first; see
+:mod:`~xl_lazada.sync.plan`) → finance (transactions since the finance watermark minus an
+overlap, and payout statements) → history (back-fill of parcels already delivered/closed).
+
+Calls: the client learns each API's rate (the rates learned are saved in the cache and
+adopted by the next run), and a daily call budget (:mod:`~xl_lazada.sync.budget`) is kept
+across runs: each stage gets what is left after reserving finance's share, and what does not
+fit is counted in ``summary.deferred`` and done by the next run. A dead network
+(:class:`~xl_lazada.lazada.errors.NetworkDownError`) stops the sync after flushing what
+was fetched.
 
 Crash safety: every chunk's orders, items, packages, refs, history and the advanced
 watermark are one transaction, so a sync killed at any point resumes from the last
@@ -14,25 +23,38 @@ whose items failed, so the next run fetches it again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..cache.codec import iso_utc, parse_utc, statuses_text
 from ..cache.store import Cache
 from ..lazada.dates import utcnow
-from ..lazada.errors import AuthError, ClockSkewError, LazadaError, SignatureError
+from ..lazada.errors import (
+    AuthError,
+    BudgetExhaustedError,
+    ClockSkewError,
+    LazadaError,
+    NetworkDownError,
+    SignatureError,
+)
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
+from ..lazada.ratelimit import CallBudget
+from . import budget as budgets
+from .plan import changed_orders, item_statuses, mark_news, trace_plan
 from .policy import FINAL_STATUSES, TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
 from .progress import Progress, SyncSummary
 
 #: Errors no later call can recover from: stop the sync with a clear message.
-FATAL = (AuthError, SignatureError, ClockSkewError)
+FATAL = (AuthError, SignatureError, ClockSkewError, NetworkDownError)
+#: What a per-order error handler must never swallow: FATAL, and the spent call budget.
+HALT = (*FATAL, BudgetExhaustedError)
 
 WM_ORDERS = "orders_updated_at"
 WM_FINANCE = "finance_date"
 WM_FINANCE_DEEP = "finance_unpaid_checked_at"
+WM_FINANCE_CALLS = "finance_calls"  # calls the last finance stage made: its budget reserve
 BASELINE_ORDERS = "baseline_orders"
 BASELINE_TRACES = "baseline_traces"
 
@@ -87,6 +109,10 @@ class SyncOptions:
     finance_unpaid_every: timedelta = timedelta(hours=24)  # ... at most this often
     trace_batch: int = 100  # traced orders per write transaction
     finance_batch: int = 1000  # transaction rows per write transaction
+    # Calls per Lazada day for the app, counted across runs in the cache. ``None``: the
+    # default for the app's kind (budget.DAILY_CALLS); ``0``: no budget.
+    daily_calls: int | None = None
+    history: bool = True  # back-fill the checkpoints of parcels already delivered/closed
 
 
 @dataclass
@@ -97,16 +123,102 @@ class _Run:
     options: SyncOptions
     progress: ProgressFn | None
     summary: SyncSummary = field(default_factory=SyncSummary)
+    app_key: str = ""
+    budget_left: int | None = None  # calls left today when the run started (None: no budget)
+    recorded_calls: int = 0  # calls already added to today's count in the cache
+    calls_at_start: int = 0
+    stage: str = ""
+    stage_started: float = 0.0
+    stage_calls0: int = 0
+    stage_throttled0: int = 0
+
+    # -- calls, throttles and the budget ---------------------------------------------------
+    def calls(self) -> int:
+        return _stat(self.client, "calls")
+
+    def left(self) -> int | None:
+        """Calls left today (``None``: no budget)."""
+        if self.budget_left is None:
+            return None
+        return max(0, self.budget_left - (self.calls() - self.calls_at_start))
+
+    def limit_calls(self, reserve: int = 0) -> int | None:
+        """Give the client a budget of what is left minus ``reserve``; returns that number."""
+        left = self.left()
+        if left is None:
+            return None
+        allowed = max(0, left - reserve)
+        _set_budget(self.client, CallBudget(allowed))
+        return allowed
+
+    def record_calls(self) -> None:
+        """Add the calls made since the last record to today's count (in a transaction)."""
+        now_calls = self.calls()
+        delta = now_calls - self.calls_at_start - self.recorded_calls
+        if delta > 0 and self.app_key:
+            budgets.add_calls(self.cache, self.app_key, delta)
+            self.recorded_calls += delta
+
+    # -- stages and progress ---------------------------------------------------------------
+    def begin(self, stage: str) -> None:
+        self.stage = stage
+        self.stage_started = time.monotonic()
+        self.stage_calls0 = self.calls()
+        self.stage_throttled0 = _stat(self.client, "throttled")
+
+    def end(self) -> None:
+        if self.stage:
+            used = self.calls() - self.stage_calls0
+            by_stage = self.summary.calls_by_stage
+            by_stage[self.stage] = by_stage.get(self.stage, 0) + used
 
     def tick(self, stage: str, done: int, total: int | None, message: str = "") -> None:
-        if self.progress is not None:
-            self.progress(Progress(stage, done, total, message))
+        if self.progress is None:
+            return
+        elapsed = time.monotonic() - self.stage_started if stage == self.stage else 0.0
+        eta: float | None = None
+        if total is not None and done >= total:
+            eta = 0.0
+        elif total is not None and done > 0 and elapsed >= 1.0:
+            eta = (total - done) * elapsed / done
+        self.progress(
+            Progress(
+                stage,
+                done,
+                total,
+                message,
+                calls=self.calls() - self.stage_calls0 if stage == self.stage else 0,
+                throttled=(
+                    _stat(self.client, "throttled") - self.stage_throttled0
+                    if stage == self.stage
+                    else 0
+                ),
+                eta_s=eta,
+                elapsed_s=elapsed,
+            )
+        )
 
     def fail(self, stage: str, ref: str, exc: BaseException | str) -> None:
         """Record one failure (in the caller's transaction) and in the summary."""
         text = _one_line(exc)
         self.cache.record_failure(self.shop, stage, ref, text, observed_at=utcnow())
         self.summary.failed.append((ref, f"{stage}: {text}"))
+        if ref == stage:
+            self.summary.stage_failed(stage)
+
+    def defer(self, stage: str, count: int) -> None:
+        """``count`` pieces of ``stage`` left for the next run (the call budget ran out)."""
+        if count > 0:
+            self.summary.deferred[stage] = self.summary.deferred.get(stage, 0) + count
+
+
+def _stat(client: SyncClient, name: str) -> int:
+    return int(getattr(client.stats, name, 0))
+
+
+def _set_budget(client: SyncClient, budget: CallBudget | None) -> None:
+    if hasattr(client, "call_budget"):
+        client.call_budget = budget  # type: ignore[attr-defined]
 
 
 def _one_line(exc: BaseException | str) -> str:
@@ -124,40 +236,95 @@ def sync_shop(
 ) -> SyncSummary:
     """Bring the cache's copy of ``shop`` up to date; returns what changed and what failed.
 
-    Authorisation, signature and clock errors stop the sync (raised); any other Lazada error
-    is confined to the order or stage it hit and reported in ``summary.failed``.
+    Authorisation, signature and clock errors, and a dead network, stop the sync (raised,
+    after writing what was fetched); any other Lazada error is confined to the order or
+    stage it hit and reported in ``summary.failed`` (a whole stage also in
+    ``summary.failed_stages``). Work the daily call budget did not cover is in
+    ``summary.deferred`` and continues on the next run.
     """
     started = time.monotonic()
-    calls_before = _calls(client)
     run = _Run(client, cache, shop, options, progress)
+    run.calls_at_start = run.calls()
+    throttled_before = _stat(client, "throttled")
+    run.app_key = str(getattr(client.conn, "app_key", "") or "")
+    _adopt_rates(run)
+    network = getattr(client, "network", None)
+    if network is not None and hasattr(network, "reset"):
+        network.reset()
+    limit = options.daily_calls
+    if limit is None:
+        token = getattr(client, "token", None)
+        limit = budgets.DAILY_CALLS[budgets.app_kind(getattr(token, "lifetime", None))]
+    if limit > 0 and run.app_key:
+        run.summary.daily_budget = limit
+        run.budget_left = max(0, limit - budgets.calls_today(cache, run.app_key))
     with cache.transaction():
         run_id = cache.start_run(shop, utcnow())
     try:
-        _sync_seller(run)
-        if options.orders:
-            _sync_orders(run)
-        if options.traces:
-            _sync_traces(run)
-        if options.finance:
-            _sync_finance(run)
+        for stage, wanted, step in (
+            ("seller", True, _sync_seller),
+            ("orders", options.orders, _sync_orders),
+            ("traces", options.traces, _sync_traces),
+            ("finance", options.finance, _sync_finance),
+            ("history", options.traces and options.history, _sync_history),
+        ):
+            if not wanted:
+                continue
+            run.begin(stage)
+            try:
+                step(run)
+            finally:
+                run.end()
+                _set_budget(client, None)
     finally:
-        run.summary.calls = _calls(client) - calls_before
+        _set_budget(client, None)
+        run.summary.calls = run.calls() - run.calls_at_start
+        run.summary.throttled = _stat(client, "throttled") - throttled_before
         run.summary.elapsed_s = time.monotonic() - started
+        run.summary.budget_left = run.left()
+        with cache.transaction():
+            run.record_calls()
+            _save_rates(run)
     with cache.transaction():
         cache.finish_run(run_id, utcnow(), run.summary.to_dict())
     return run.summary
 
 
+def _adopt_rates(run: _Run) -> None:
+    adopt = getattr(getattr(run.client, "limiter", None), "adopt", None)
+    if callable(adopt) and run.app_key:
+        adopt(budgets.load_rates(run.cache, run.app_key))
+
+
+def _save_rates(run: _Run) -> None:
+    learned = getattr(run.client, "learned_rates", None)
+    if callable(learned) and run.app_key:
+        budgets.save_rates(run.cache, run.app_key, learned())
+
+
 def _calls(client: SyncClient) -> int:
-    return int(getattr(client.stats, "calls", 0))
+    return _stat(client, "calls")
 
 
 def _venture(client: SyncClient) -> str:
     return str(getattr(client.conn, "venture", "MY"))
 
 
+def _out_of_calls(run: _Run, stage: str, pieces: int = 1) -> bool:
+    """True (and ``pieces`` deferred) when no call is left today for ``stage``."""
+    left = run.left()
+    if left is not None and left <= 0:
+        run.defer(stage, pieces)
+        run.tick(stage, 0, None, "daily call budget spent: continues next run")
+        return True
+    return False
+
+
 # ---- seller ------------------------------------------------------------------------------
 def _sync_seller(run: _Run) -> None:
+    if _out_of_calls(run, "seller"):
+        return
+    run.limit_calls()
     run.tick("seller", 0, 1)
     seller: Seller | None = None
     error: LazadaError | None = None
@@ -165,9 +332,13 @@ def _sync_seller(run: _Run) -> None:
         seller = run.client.seller()
     except FATAL:
         raise
+    except BudgetExhaustedError:
+        run.defer("seller", 1)
+        return
     except LazadaError as exc:
         error = exc
     with run.cache.transaction():
+        run.record_calls()
         run.cache.upsert_shop(run.shop, _venture(run.client), seller, observed_at=utcnow())
         if error is not None:
             run.fail("seller", "seller", error)
@@ -185,6 +356,9 @@ def _sync_orders(run: _Run) -> None:
         start = mark - opts.update_overlap
     else:
         start = utcnow() - timedelta(days=opts.lookback_days)
+    if _out_of_calls(run, "orders"):
+        return
+    run.limit_calls()
     state = _OrderState(start=start)
     listed = 0
     chunk: list[Order] = []
@@ -202,6 +376,11 @@ def _sync_orders(run: _Run) -> None:
             _order_chunk(run, chunk, state, record_new)
     except FATAL:
         raise
+    except BudgetExhaustedError:
+        # The watermark stands at the last chunk written: the next run lists on from there.
+        run.defer("orders", 1)
+        run.tick("orders", listed, None, "daily call budget spent: continues next run")
+        return
     except LazadaError as exc:
         with cache.transaction():
             run.fail("orders", "orders", exc)
@@ -244,6 +423,8 @@ def _order_chunk(run: _Run, chunk: Sequence[Order], state: _OrderState, record_n
             todo.setdefault(oid, next(o for o in chunk if o.order_id == oid))
         if todo:
             items, errors = _fetch_items(run.client, list(todo))
+    before_items = item_statuses(cache, shop, list(items))
+    news = changed_orders(before_items, items)
     ok = [o for oid, o in todo.items() if oid not in errors]
     for oid in errors:
         when = todo[oid].updated_at
@@ -254,6 +435,8 @@ def _order_chunk(run: _Run, chunk: Sequence[Order], state: _OrderState, record_n
     observed = utcnow()
     with cache.transaction():
         w = cache.write_orders(shop, ok, items, observed_at=observed, record_new=record_new)
+        mark_news(cache, shop, news)  # traced in this run, whatever their staleness window
+        run.record_calls()
         for oid, err in errors.items():
             run.fail("items", oid, err)
         cache.clear_failures(shop, "items", [o.order_id for o in ok])
@@ -275,7 +458,7 @@ def _fetch_items(
     errors: dict[str, LazadaError | str] = {}
     try:
         items = client.orders_items(order_ids)
-    except FATAL:
+    except HALT:
         raise
     except LazadaError:
         items = {}
@@ -283,13 +466,13 @@ def _fetch_items(
             batch = order_ids[i : i + 50]
             try:
                 items.update(client.orders_items(batch))
-            except FATAL:
+            except HALT:
                 raise
             except LazadaError:
                 for oid in batch:
                     try:
                         items[oid] = client.order_items(oid)
-                    except FATAL:
+                    except HALT:
                         raise
                     except LazadaError as exc:
                         errors[oid] = exc
@@ -298,7 +481,7 @@ def _fetch_items(
             continue
         try:  # left out of the batch answer: ask for this order alone once
             items[oid] = client.order_items(oid)
-        except FATAL:
+        except HALT:
             raise
         except LazadaError as exc:
             errors[oid] = exc
@@ -309,20 +492,60 @@ def _fetch_items(
 
 
 # ---- traces ------------------------------------------------------------------------------
-def _sync_traces(run: _Run) -> None:
-    cache, shop, opts = run.cache, run.shop, run.options
-    record_new = cache.watermark(shop, BASELINE_TRACES) is not None
-    due = cache.due_trace_orders(
-        shop,
-        stale_before=utcnow() - opts.trace_stale_after,
+def _plan(run: _Run) -> Any:
+    return trace_plan(
+        run.cache,
+        run.shop,
+        stale_before=utcnow() - run.options.trace_stale_after,
         traceable=TRACEABLE_STATUSES,
         trace_once=TRACE_ONCE_STATUSES,
+        final=FINAL_STATUSES,
     )
+
+
+def _finance_reserve(run: _Run) -> int:
+    """Calls to keep for finance while tracing: what it took last time (at least 3)."""
+    if not run.options.finance:
+        return 0
+    try:
+        return max(3, int(run.cache.watermark(run.shop, WM_FINANCE_CALLS) or 0))
+    except ValueError:
+        return 3
+
+
+def _sync_traces(run: _Run) -> None:
+    """News and moving parcels: what a seller acts on, before finance and history."""
+    cache, shop = run.cache, run.shop
+    record_new = cache.watermark(shop, BASELINE_TRACES) is not None
+    due = _plan(run).first
+    complete = _trace_orders(run, "traces", due, record_new, reserve=_finance_reserve(run))
+    if complete and not record_new:
+        with cache.transaction():
+            cache.set_watermark(
+                shop, BASELINE_TRACES, iso_utc(utcnow()) or "", observed_at=utcnow()
+            )
+
+
+def _sync_history(run: _Run) -> None:
+    """Back-fill parcels already delivered or closed: their checkpoints are history, not
+    news, so they never go to the change log."""
+    _trace_orders(run, "history", _plan(run).backfill, record_new=False, reserve=0)
+
+
+def _trace_orders(
+    run: _Run, stage: str, due: Sequence[str], record_new: bool, *, reserve: int
+) -> bool:
+    """Trace ``due`` (in order) within the call budget; True when every one was traced."""
+    cache, shop, opts = run.cache, run.shop, run.options
     total = len(due)
-    run.tick("traces", 0, total)
+    allowed = run.limit_calls(reserve)
+    if allowed is not None and allowed < total:
+        run.defer(stage, total - allowed)
+        due = due[:allowed]
+    run.tick(stage, 0, total)
     done = 0
     buffer: list[tuple[str, OrderTrace | LazadaError]] = []
-    fatal: LazadaError | None = None
+    halt: LazadaError | None = None
 
     def flush() -> None:
         nonlocal done
@@ -344,40 +567,54 @@ def _sync_traces(run: _Run) -> None:
                 else:
                     run.fail("trace", oid, result)
             cache.clear_failures(shop, "trace", ok)
+            run.record_calls()
         done += len(buffer)
         run.summary.traced_orders += len(ok)
         buffer.clear()
-        run.tick("traces", done, total, f"{run.summary.new_checkpoints} new checkpoints")
+        run.tick(stage, done, total, f"{run.summary.new_checkpoints} new checkpoints")
+
+    def feed() -> Iterator[str]:
+        for oid in due:
+            if halt is not None:
+                return
+            yield oid
 
     try:
-        for oid, result in run.client.traces(due):
-            if isinstance(result, FATAL):
-                fatal = result
-                break
+        # On a halt (dead network, spent budget) stop feeding, but keep what is in flight.
+        for oid, result in run.client.traces(feed()):
+            if isinstance(result, HALT):
+                halt = halt or result
+                continue
             buffer.append((oid, result))
             if len(buffer) >= max(1, opts.trace_batch):
                 flush()
+            else:
+                run.tick(stage, done + len(buffer), total, "")
     except FATAL:
         flush()
         raise
     except LazadaError as exc:
         flush()
         with cache.transaction():
-            run.fail("traces", "traces", exc)
-        return
+            run.fail(stage, stage, exc)
+        return False
     flush()
-    if fatal is not None:
-        raise fatal
-    if not record_new:
-        with cache.transaction():
-            cache.set_watermark(
-                shop, BASELINE_TRACES, iso_utc(utcnow()) or "", observed_at=utcnow()
-            )
+    if isinstance(halt, FATAL):
+        raise halt
+    if halt is not None:  # the budget: what was not sent waits for the next run
+        run.defer(stage, len(due) - done)
+        run.tick(stage, done, total, "daily call budget spent: continues next run")
+        return False
+    return done == total
 
 
 # ---- finance -----------------------------------------------------------------------------
 def _sync_finance(run: _Run) -> None:
     cache, shop, opts = run.cache, run.shop, run.options
+    if _out_of_calls(run, "finance"):
+        return
+    run.limit_calls()
+    calls0 = run.calls()
     tz = getattr(run.client.conn, "tz", None)
     today = utcnow().astimezone(tz).date() if tz is not None else utcnow().date()
     # Lazada's clock is at least as far on as the newest order update it showed us: if this
@@ -417,6 +654,7 @@ def _sync_finance(run: _Run) -> None:
             newest_line = max([*dates, newest_line] if newest_line else dates)
         with cache.transaction():
             w = cache.write_transactions(shop, batch, observed_at=utcnow())
+            run.record_calls()
         run.summary.new_transactions += w.new
         run.summary.paid_changes += w.paid_changes
         seen += len(batch)
@@ -432,6 +670,11 @@ def _sync_finance(run: _Run) -> None:
         statements = run.client.payouts(start - timedelta(days=7))
     except FATAL:
         raise
+    except BudgetExhaustedError:  # no watermark moves: the next run reads it all again
+        flush()
+        run.defer("finance", 1)
+        run.tick("finance", seen, None, "daily call budget spent: continues next run")
+        return
     except LazadaError as exc:
         flush()
         with cache.transaction():
@@ -446,6 +689,8 @@ def _sync_finance(run: _Run) -> None:
                 shop, WM_FINANCE_DEEP, iso_utc(lazada_now) or "", observed_at=utcnow()
             )
         cache.clear_failures(shop, "finance", ["finance"])
+        cache.set_watermark(shop, WM_FINANCE_CALLS, str(run.calls() - calls0), observed_at=utcnow())
+        run.record_calls()
     run.summary.new_statements += w.new
     run.summary.paid_changes += w.paid_changes
     run.tick("finance", seen, seen, f"{run.summary.new_transactions} new transactions")
