@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import os
+import random
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class SandboxState:
     injector: FaultInjector
     stats: Stats
     latency_ms: float = 0.0
+    latency_spread_ms: float = 0.0  # each answer waits latency_ms + uniform(0, spread)
 
 
 def _request_id() -> str:
@@ -100,8 +102,9 @@ def create_app(state: SandboxState) -> Starlette:
     async def gateway(request: Request) -> Response:
         api = api_path(request.path_params.get("path", ""))
         state.stats.record_call(api)
-        if state.latency_ms > 0:
-            await asyncio.sleep(state.latency_ms / 1000.0)
+        if state.latency_ms > 0 or state.latency_spread_ms > 0:
+            spread = state.latency_spread_ms * random.random()
+            await asyncio.sleep((state.latency_ms + spread) / 1000.0)
         body, fault = await _answer(request, api)
         body["request_id"] = _request_id()
         code = str(body.get("code", "0"))

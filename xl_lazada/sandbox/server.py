@@ -13,6 +13,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,9 @@ class SandboxServer:
     Give ``shop=`` (a :class:`Shop`), or ``load=`` (a dataset written by ``Shop.to_json``), or
     let it generate one from ``orders``/``seed``/``venture`` (and ``now``, the shop's present).
     The simulated clock starts at the shop's ``generated_at`` unless ``sim_start`` is given;
-    ``clock_speed=0`` freezes it. Token lifetimes run on the real clock.
+    ``clock_speed=0`` freezes it. Token lifetimes run on the real clock. Each answer waits
+    ``latency_ms`` plus up to ``latency_spread_ms`` (uniform); every API allows ``qps`` calls
+    a second unless ``api_qps`` gives it its own limit.
     """
 
     def __init__(
@@ -70,6 +73,8 @@ class SandboxServer:
         qps: float = 20.0,
         faults: Faults | None = None,
         latency_ms: float = 0.0,
+        latency_spread_ms: float = 0.0,
+        api_qps: Mapping[str, float] | None = None,
         shop: Shop | None = None,
         load: str | os.PathLike[str] | None = None,
         now: datetime | None = None,
@@ -97,10 +102,11 @@ class SandboxServer:
             app_key=app_key,
             app_secret=app_secret,
             venture=shop.venture.code,
-            throttle=ApiThrottle(qps),
+            throttle=ApiThrottle(qps, per_api=api_qps),
             injector=FaultInjector(faults if faults is not None else Faults()),
             stats=self.stats,
             latency_ms=float(latency_ms),
+            latency_spread_ms=float(latency_spread_ms),
         )
         self.app = create_app(self._state)
         self.host = host

@@ -1,10 +1,14 @@
-"""Lazada's per-API call limit: over the limit, the API is banned for a second for everyone."""
+"""Lazada's per-API call limit: over the limit, the API is banned for a second for everyone.
+
+Every API gets ``qps`` unless ``per_api`` names its own limit (Lazada's differ per API and
+are not published, which is what a client has to cope with).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 
 class ApiThrottle:
@@ -20,8 +24,10 @@ class ApiThrottle:
         qps: float = 20.0,
         ban_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        per_api: Mapping[str, float] | None = None,
     ) -> None:
         self._lock = threading.Lock()
+        self.per_api: dict[str, float] = {k: float(v) for k, v in (per_api or {}).items()}
         self._clock = clock
         self._qps = float(qps)
         self.ban_seconds = float(ban_seconds)
@@ -43,7 +49,7 @@ class ApiThrottle:
 
     def allow(self, path: str) -> bool:
         """Take one call for ``path``; ``False`` means answer ``ApiCallLimit``."""
-        qps = self._qps
+        qps = self.per_api.get(path, self._qps)
         if qps <= 0:
             return True
         now = self._clock()
