@@ -73,12 +73,18 @@ class CallStats:
     refreshes: int = 0  # token refreshes done
     transport_failures: int = 0  # requests that got no answer (network, time-out)
     by_api: dict[str, int] = field(default_factory=dict)
+    throttled_by_api: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def _sent(self, path: str) -> None:
         with self._lock:
             self.calls += 1
             self.by_api[path] = self.by_api.get(path, 0) + 1
+
+    def _throttled(self, path: str) -> None:
+        with self._lock:
+            self.throttled += 1
+            self.throttled_by_api[path] = self.throttled_by_api.get(path, 0) + 1
 
     def _bump(self, name: str) -> None:
         with self._lock:
@@ -94,6 +100,7 @@ class CallStats:
                 "refreshes": self.refreshes,
                 "transport_failures": self.transport_failures,
                 "by_api": dict(self.by_api),
+                "throttled_by_api": dict(self.throttled_by_api),
             }
 
 
@@ -386,7 +393,7 @@ class LazadaClient(TypedCalls):
                 return envelope
             except LazadaError as exc:
                 if isinstance(exc, ThrottledError):
-                    self._stats._bump("throttled")
+                    self._stats._throttled(path)
                     self.limiter.throttled(path, exc.retry_after)
                 if not self._may_retry(path, exc):
                     raise

@@ -146,7 +146,8 @@ class _Learning:
     grown_at: float | None = None  # last time the rate was raised
     throttled_at: float = float("-inf")  # when the rate was last cut
     throttles: int = 0
-    answered: int = 0  # calls answered since the last cut (measures what Lazada let through)
+    answered: int = 0  # calls answered while queueing, since the last cut
+    busy: float = 0.0  # seconds spent queueing (callers waiting on this path) since then
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +187,8 @@ class LearnedRateLimiter(RateLimiter):
     its value, the doubling having overshot), then grows ``steady_growth`` (a fraction) per
     second; each later throttle (one per ban, however many calls it hit) cuts the rate to
     ``cut`` of its value, or to just under the rate Lazada let through since the previous
-    ban if that is lower, and holds every thread back for the ban. A configured
+    ban (counting only time when callers queued, plus the ban) if that is lower, and holds
+    every thread back for the ban. A configured
     ceiling (``ceilings`` per path, ``ceiling`` for the rest) always wins. Rates only grow
     while the limiter is the bottleneck, so an idle path never drifts upward unproven.
     """
@@ -199,7 +201,7 @@ class LearnedRateLimiter(RateLimiter):
         start_qps: float = SAFE_START_QPS,
         learned: Mapping[str, LearnedRate] | None = None,
         probe_double_s: float = 1.0,
-        steady_growth: float = 0.03,
+        steady_growth: float = 0.06,
         cut: float = 0.85,
         probe_cut: float = 0.6,
         min_qps: float = MIN_QPS,
@@ -279,11 +281,15 @@ class LearnedRateLimiter(RateLimiter):
         with self._lock:
             now = self._clock()
             state = self._learning(path)
-            state.answered += 1
             last, state.grown_at = state.grown_at, now
-            if last is None or now - state.saturated_at > 1.0 or now - state.throttled_at < 1.0:
-                return  # not the bottleneck lately, or just cut: nothing to learn from
-            dt = min(max(0.0, now - last), 0.5)
+            if last is None or now - state.saturated_at > 0.5:
+                return  # not the bottleneck lately: nothing to learn from
+            dt = min(max(0.0, now - last), 0.25)
+            # What Lazada let through while callers queued: the measure a cut falls back on.
+            state.answered += 1
+            state.busy += dt
+            if now - state.throttled_at < 1.0:
+                return  # just cut: let the new rate settle before growing again
             if state.probing:
                 state.rate *= 2.0 ** (dt / self._probe_double_s)
             else:
@@ -298,15 +304,14 @@ class LearnedRateLimiter(RateLimiter):
             state = self._learning(path)
             if now - state.throttled_at >= max(ban_seconds, 1.0):  # one cut per ban
                 state.limit_seen = state.rate
-                if state.probing:  # doubling overshoots: cut deeper the first time
-                    new = state.rate * self._probe_cut
-                else:
-                    new = state.rate * self._cut
-                    span = now - state.throttled_at
-                    if span >= 2.0:  # what Lazada let through between two bans, ban included
-                        new = min(new, 0.95 * state.answered / span)
+                # Doubling overshoots: the first cut is deeper. Either way, never stay above
+                # what Lazada let through while callers queued (the ban included).
+                new = state.rate * (self._probe_cut if state.probing else self._cut)
+                if state.busy >= 1.0:
+                    new = min(new, 0.95 * state.answered / (state.busy + ban_seconds))
                 state.rate = max(self._min, new)
                 state.answered = 0
+                state.busy = 0.0
                 state.probing = False
                 state.throttled_at = now
                 state.grown_at = None

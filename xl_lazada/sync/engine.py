@@ -22,11 +22,13 @@ whose items failed, so the next run fetches it again.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from ..cache.codec import iso_utc, parse_utc, statuses_text
 from ..cache.store import Cache
@@ -115,6 +117,23 @@ class SyncOptions:
     history: bool = True  # back-fill the checkpoints of parcels already delivered/closed
 
 
+#: The APIs each stage calls (to count a stage's calls while stages overlap).
+STAGE_APIS: dict[str, tuple[str, ...]] = {
+    "seller": ("/seller/get",),
+    "orders": ("/orders/get", "/orders/items/get", "/order/items/get"),
+    "traces": ("/logistic/order/trace",),
+    "history": ("/logistic/order/trace",),
+    "finance": ("/finance/transaction/details/get", "/finance/payout/status/get"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _StageMark:
+    started: float
+    calls: int
+    throttled: int
+
+
 @dataclass
 class _Run:
     client: SyncClient
@@ -127,10 +146,7 @@ class _Run:
     budget_left: int | None = None  # calls left today when the run started (None: no budget)
     recorded_calls: int = 0  # calls already added to today's count in the cache
     calls_at_start: int = 0
-    stage: str = ""
-    stage_started: float = 0.0
-    stage_calls0: int = 0
-    stage_throttled0: int = 0
+    stages: dict[str, _StageMark] = field(default_factory=dict)
 
     # -- calls, throttles and the budget ---------------------------------------------------
     def calls(self) -> int:
@@ -160,22 +176,30 @@ class _Run:
             self.recorded_calls += delta
 
     # -- stages and progress ---------------------------------------------------------------
-    def begin(self, stage: str) -> None:
-        self.stage = stage
-        self.stage_started = time.monotonic()
-        self.stage_calls0 = self.calls()
-        self.stage_throttled0 = _stat(self.client, "throttled")
+    def _api_counts(self, stage: str) -> tuple[int, int]:
+        stats = self.client.stats
+        by_api = getattr(stats, "by_api", {})
+        throttled = getattr(stats, "throttled_by_api", {})
+        paths = STAGE_APIS.get(stage, ())
+        return sum(by_api.get(p, 0) for p in paths), sum(throttled.get(p, 0) for p in paths)
 
-    def end(self) -> None:
-        if self.stage:
-            used = self.calls() - self.stage_calls0
+    def begin(self, stage: str) -> None:
+        calls, throttled = self._api_counts(stage)
+        self.stages[stage] = _StageMark(time.monotonic(), calls, throttled)
+
+    def end(self, stage: str) -> None:
+        mark = self.stages.get(stage)
+        if mark is not None:
+            calls = self._api_counts(stage)[0] - mark.calls
             by_stage = self.summary.calls_by_stage
-            by_stage[self.stage] = by_stage.get(self.stage, 0) + used
+            by_stage[stage] = by_stage.get(stage, 0) + calls
 
     def tick(self, stage: str, done: int, total: int | None, message: str = "") -> None:
         if self.progress is None:
             return
-        elapsed = time.monotonic() - self.stage_started if stage == self.stage else 0.0
+        mark = self.stages.get(stage) or _StageMark(time.monotonic(), 0, 0)
+        elapsed = time.monotonic() - mark.started
+        calls, throttled = self._api_counts(stage)
         eta: float | None = None
         if total is not None and done >= total:
             eta = 0.0
@@ -187,12 +211,8 @@ class _Run:
                 done,
                 total,
                 message,
-                calls=self.calls() - self.stage_calls0 if stage == self.stage else 0,
-                throttled=(
-                    _stat(self.client, "throttled") - self.stage_throttled0
-                    if stage == self.stage
-                    else 0
-                ),
+                calls=calls - mark.calls,
+                throttled=throttled - mark.throttled,
                 eta_s=eta,
                 elapsed_s=elapsed,
             )
@@ -261,21 +281,20 @@ def sync_shop(
     with cache.transaction():
         run_id = cache.start_run(shop, utcnow())
     try:
-        for stage, wanted, step in (
-            ("seller", True, _sync_seller),
-            ("orders", options.orders, _sync_orders),
-            ("traces", options.traces, _sync_traces),
-            ("finance", options.finance, _sync_finance),
-            ("history", options.traces and options.history, _sync_history),
-        ):
-            if not wanted:
-                continue
-            run.begin(stage)
-            try:
-                step(run)
-            finally:
-                run.end()
-                _set_budget(client, None)
+        _stage(run, "seller", _sync_seller)
+        if options.orders:
+            _stage(run, "orders", _sync_orders)
+        # Finance is read in the background while the parcels a seller acts on are traced
+        # (a different API, with its own limit); delivered parcels' history comes last.
+        finance = _FinanceRun.start(run) if options.finance else None
+        try:
+            if options.traces:
+                _stage(run, "traces", lambda r: _sync_traces(r, finance), keep_budget=True)
+        finally:
+            if finance is not None:
+                finance.finish()
+        if options.traces and options.history:
+            _stage(run, "history", _sync_history)
     finally:
         _set_budget(client, None)
         run.summary.calls = run.calls() - run.calls_at_start
@@ -288,6 +307,18 @@ def sync_shop(
     with cache.transaction():
         cache.finish_run(run_id, utcnow(), run.summary.to_dict())
     return run.summary
+
+
+def _stage(
+    run: _Run, stage: str, step: Callable[[_Run], None], *, keep_budget: bool = False
+) -> None:
+    run.begin(stage)
+    try:
+        step(run)
+    finally:
+        run.end(stage)
+        if not keep_budget:  # (finance may still be reading under the shared budget)
+            _set_budget(run.client, None)
 
 
 def _adopt_rates(run: _Run) -> None:
@@ -364,7 +395,8 @@ def _sync_orders(run: _Run) -> None:
     chunk: list[Order] = []
     run.tick("orders", 0, None, "listing")
     try:
-        for order in run.client.iter_orders(update_after=start):
+        # The listing pages ahead (in a thread) while each chunk's items are fetched.
+        for order in _read_ahead(run.client.iter_orders(update_after=start), 2 * opts.order_chunk):
             chunk.append(order)
             if len(chunk) >= max(1, opts.order_chunk):
                 listed += len(chunk)
@@ -393,6 +425,51 @@ def _sync_orders(run: _Run) -> None:
             )
         cache.clear_failures(shop, "orders", ["orders"])
     run.tick("orders", listed, listed, state.message())
+
+
+T = TypeVar("T")
+
+
+def _read_ahead(source: Iterable[T], size: int) -> Iterator[T]:
+    """Iterate ``source`` in a background thread, up to ``size`` values ahead of the caller.
+
+    Its exception is raised here, in order; closing this generator stops the reader.
+    """
+    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, size))
+    stop = threading.Event()
+    done = object()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for value in source:
+                if not put((True, value)):
+                    return
+            put((True, done))
+        except BaseException as exc:  # raised in the caller's thread
+            put((False, exc))
+
+    thread = threading.Thread(target=read, name="xl-lazada-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, value = box.get()
+            if not ok:
+                raise value
+            if value is done:
+                return
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 @dataclass
@@ -513,12 +590,16 @@ def _finance_reserve(run: _Run) -> int:
         return 3
 
 
-def _sync_traces(run: _Run) -> None:
-    """News and moving parcels: what a seller acts on, before finance and history."""
+def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
+    """News and moving parcels: what a seller acts on, before history (finance may be read
+    meanwhile; its batches are written between trace batches)."""
     cache, shop = run.cache, run.shop
     record_new = cache.watermark(shop, BASELINE_TRACES) is not None
     due = _plan(run).first
-    complete = _trace_orders(run, "traces", due, record_new, reserve=_finance_reserve(run))
+    reserve = finance.reserve if finance is not None else 0
+    complete = _trace_orders(
+        run, "traces", due, record_new, reserve=reserve, between=finance, shared_budget=True
+    )
     if complete and not record_new:
         with cache.transaction():
             cache.set_watermark(
@@ -533,12 +614,28 @@ def _sync_history(run: _Run) -> None:
 
 
 def _trace_orders(
-    run: _Run, stage: str, due: Sequence[str], record_new: bool, *, reserve: int
+    run: _Run,
+    stage: str,
+    due: Sequence[str],
+    record_new: bool,
+    *,
+    reserve: int,
+    between: _FinanceRun | None = None,
+    shared_budget: bool = False,
 ) -> bool:
-    """Trace ``due`` (in order) within the call budget; True when every one was traced."""
+    """Trace ``due`` (in order) within the call budget; True when every one was traced.
+
+    ``reserve`` calls are left for others; with ``shared_budget`` the client's budget is
+    already set (shared with finance) and only the list is cut to fit. ``between`` is
+    drained (written) after each batch of traces.
+    """
     cache, shop, opts = run.cache, run.shop, run.options
     total = len(due)
-    allowed = run.limit_calls(reserve)
+    if shared_budget:
+        left = run.left()
+        allowed = None if left is None else max(0, left - reserve)
+    else:
+        allowed = run.limit_calls(reserve)
     if allowed is not None and allowed < total:
         run.defer(stage, total - allowed)
         due = due[:allowed]
@@ -549,6 +646,8 @@ def _trace_orders(
 
     def flush() -> None:
         nonlocal done
+        if between is not None:
+            between.drain()
         if not buffer:
             return
         observed = utcnow()
@@ -586,7 +685,7 @@ def _trace_orders(
                 halt = halt or result
                 continue
             buffer.append((oid, result))
-            if len(buffer) >= max(1, opts.trace_batch):
+            if len(buffer) >= max(1, opts.trace_batch) or (between and between.ready()):
                 flush()
             else:
                 run.tick(stage, done + len(buffer), total, "")
@@ -609,12 +708,18 @@ def _trace_orders(
 
 
 # ---- finance -----------------------------------------------------------------------------
-def _sync_finance(run: _Run) -> None:
+@dataclass(frozen=True)
+class _FinanceWindow:
+    start: date
+    today: date
+    deep: bool
+    lazada_now: datetime
+    mark: str | None
+
+
+def _finance_window(run: _Run) -> _FinanceWindow:
+    """Which days to read: from the watermark minus an overlap (deeper once a day)."""
     cache, shop, opts = run.cache, run.shop, run.options
-    if _out_of_calls(run, "finance"):
-        return
-    run.limit_calls()
-    calls0 = run.calls()
     tz = getattr(run.client.conn, "tz", None)
     today = utcnow().astimezone(tz).date() if tz is not None else utcnow().date()
     # Lazada's clock is at least as far on as the newest order update it showed us: if this
@@ -637,60 +742,149 @@ def _sync_finance(run: _Run) -> None:
     unpaid = cache.oldest_unpaid_date(shop) if deep else None
     if unpaid is not None and unpaid < start:
         start = max(unpaid, today - timedelta(days=opts.finance_unpaid_days))
-    start = min(start, today)
-    run.tick("finance", 0, None, f"transactions since {start.isoformat()}")
-    seen = 0
-    batch: list[Transaction] = []
-    # The watermark is the newest line *Lazada* dated, not this computer's today: a clock
-    # running ahead must not push the next run's window past lines still to be posted.
-    newest_line = date.fromisoformat(mark) if mark else None
+    return _FinanceWindow(min(start, today), today, deep, lazada_now, mark)
 
-    def flush() -> None:
-        nonlocal seen, newest_line
-        if not batch:
-            return
+
+class _FinanceRun:
+    """The finance stage: Lazada is read in a background thread (its calls go to other APIs
+    than the traces running meanwhile); the main thread writes what arrived, in batches."""
+
+    def __init__(self, run: _Run, window: _FinanceWindow) -> None:
+        self.run = run
+        self.window = window
+        self.reserve = _finance_reserve(run)
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=16)
+        self._stop = threading.Event()
+        self._ended = False
+        self._error: BaseException | None = None
+        self._statements: list[Statement] | None = None
+        self._calls0 = run.calls()
+        self.seen = 0
+        # The watermark is the newest line *Lazada* dated, not this computer's today: a
+        # clock running ahead must not push the next run's window past lines to be posted.
+        self.newest_line = date.fromisoformat(window.mark) if window.mark else None
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, run: _Run) -> _FinanceRun | None:
+        run.begin("finance")
+        if _out_of_calls(run, "finance"):
+            run.end("finance")
+            return None
+        run.limit_calls()  # one budget for finance and the traces running beside it
+        self = cls(run, _finance_window(run))
+        run.tick("finance", 0, None, f"transactions since {self.window.start.isoformat()}")
+        self._thread = threading.Thread(target=self._read, name="xl-lazada-finance", daemon=True)
+        self._thread.start()
+        return self
+
+    def _put(self, kind: str, value: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put((kind, value), timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self) -> None:
+        client, w, size = self.run.client, self.window, max(1, self.run.options.finance_batch)
+        try:
+            batch: list[Transaction] = []
+            for tx in client.transactions(w.start, w.today):
+                batch.append(tx)
+                if len(batch) >= size:
+                    if not self._put("tx", batch):
+                        return
+                    batch = []
+            if batch and not self._put("tx", batch):
+                return
+            self._put("statements", client.payouts(w.start - timedelta(days=7)))
+        except BaseException as exc:  # handed to the main thread, which decides
+            self._put("error", exc)
+        finally:
+            self._put("end", None)
+
+    def ready(self) -> bool:
+        return not self._queue.empty()
+
+    def drain(self, block: bool = False) -> None:
+        """Write what the reader has handed over (all of it, waiting, when ``block``)."""
+        while not self._ended:
+            try:
+                kind, value = self._queue.get(block=block, timeout=0.5 if block else None)
+            except queue.Empty:
+                if block and self._thread is not None and not self._thread.is_alive():
+                    self._ended = True  # the reader died without a word (cannot happen)
+                if not block:
+                    return
+                continue
+            if kind == "tx":
+                self._write(value)
+            elif kind == "statements":
+                self._statements = value
+            elif kind == "error":
+                self._error = value
+            else:
+                self._ended = True
+
+    def _write(self, batch: list[Transaction]) -> None:
+        run = self.run
         dates = [tx.transaction_date for tx in batch if tx.transaction_date is not None]
         if dates:
-            newest_line = max([*dates, newest_line] if newest_line else dates)
-        with cache.transaction():
-            w = cache.write_transactions(shop, batch, observed_at=utcnow())
+            newest = self.newest_line
+            self.newest_line = max([*dates, newest] if newest else dates)
+        with run.cache.transaction():
+            w = run.cache.write_transactions(run.shop, batch, observed_at=utcnow())
             run.record_calls()
         run.summary.new_transactions += w.new
         run.summary.paid_changes += w.paid_changes
-        seen += len(batch)
-        batch.clear()
-        run.tick("finance", seen, None, f"{run.summary.new_transactions} new transactions")
+        self.seen += len(batch)
+        run.tick("finance", self.seen, None, f"{run.summary.new_transactions} new transactions")
 
-    try:
-        for tx in run.client.transactions(start, today):
-            batch.append(tx)
-            if len(batch) >= max(1, opts.finance_batch):
-                flush()
-        flush()
-        statements = run.client.payouts(start - timedelta(days=7))
-    except FATAL:
-        raise
-    except BudgetExhaustedError:  # no watermark moves: the next run reads it all again
-        flush()
-        run.defer("finance", 1)
-        run.tick("finance", seen, None, "daily call budget spent: continues next run")
-        return
-    except LazadaError as exc:
-        flush()
+    def finish(self) -> None:
+        """Wait for the reader, write the rest, move the watermarks (or record the failure)."""
+        run, cache, shop, w = self.run, self.run.cache, self.run.shop, self.window
+        try:
+            self.drain(block=True)
+        finally:
+            self._stop.set()
+            run.end("finance")
+        exc = self._error
+        if isinstance(exc, FATAL):
+            raise exc
+        if isinstance(exc, BudgetExhaustedError):  # no watermark moves: read again next run
+            run.defer("finance", 1)
+            run.tick("finance", self.seen, None, "daily call budget spent: continues next run")
+            return
+        if isinstance(exc, LazadaError):
+            with cache.transaction():
+                run.fail("finance", "finance", exc)
+            return
+        if exc is not None:
+            raise exc
         with cache.transaction():
-            run.fail("finance", "finance", exc)
-        return
-    with cache.transaction():
-        w = cache.write_statements(shop, statements, observed_at=utcnow(), tz=tz)
-        if newest_line is not None:
-            cache.set_watermark(shop, WM_FINANCE, newest_line.isoformat(), observed_at=utcnow())
-        if deep:
-            cache.set_watermark(
-                shop, WM_FINANCE_DEEP, iso_utc(lazada_now) or "", observed_at=utcnow()
+            ws = cache.write_statements(
+                shop, self._statements or [], observed_at=utcnow(), tz=_tz(run)
             )
-        cache.clear_failures(shop, "finance", ["finance"])
-        cache.set_watermark(shop, WM_FINANCE_CALLS, str(run.calls() - calls0), observed_at=utcnow())
-        run.record_calls()
-    run.summary.new_statements += w.new
-    run.summary.paid_changes += w.paid_changes
-    run.tick("finance", seen, seen, f"{run.summary.new_transactions} new transactions")
+            if self.newest_line is not None:
+                cache.set_watermark(
+                    shop, WM_FINANCE, self.newest_line.isoformat(), observed_at=utcnow()
+                )
+            if w.deep:
+                cache.set_watermark(
+                    shop, WM_FINANCE_DEEP, iso_utc(w.lazada_now) or "", observed_at=utcnow()
+                )
+            cache.clear_failures(shop, "finance", ["finance"])
+            calls = run.summary.calls_by_stage.get("finance", 0)
+            cache.set_watermark(shop, WM_FINANCE_CALLS, str(calls), observed_at=utcnow())
+            run.record_calls()
+        run.summary.new_statements += ws.new
+        run.summary.paid_changes += ws.paid_changes
+        run.tick(
+            "finance", self.seen, self.seen, f"{run.summary.new_transactions} new transactions"
+        )
+
+
+def _tz(run: _Run) -> Any:
+    return getattr(run.client.conn, "tz", None)
