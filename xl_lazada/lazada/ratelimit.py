@@ -146,6 +146,7 @@ class _Learning:
     grown_at: float | None = None  # last time the rate was raised
     throttled_at: float = float("-inf")  # when the rate was last cut
     throttles: int = 0
+    settled: float | None = None  # the rate set by the last cut: what to start from next time
     answered: int = 0  # calls answered while queueing, since the last cut
     busy: float = 0.0  # seconds spent queueing (callers waiting on this path) since then
 
@@ -310,6 +311,7 @@ class LearnedRateLimiter(RateLimiter):
                 if state.busy >= 1.0:
                     new = min(new, 0.95 * state.answered / (state.busy + ban_seconds))
                 state.rate = max(self._min, new)
+                state.settled = state.rate
                 state.answered = 0
                 state.busy = 0.0
                 state.probing = False
@@ -331,7 +333,9 @@ class LearnedRateLimiter(RateLimiter):
         with self._lock:
             out = dict(self._learned)
             for path, state in self._paths.items():
-                out[path] = LearnedRate(round(state.rate, 3), state.limit_seen)
+                # After a throttle, the rate it settled at (growing since is still unproven).
+                rate = state.rate if state.settled is None else min(state.rate, state.settled)
+                out[path] = LearnedRate(round(rate, 3), state.limit_seen)
             return out
 
     def throttle_counts(self) -> dict[str, int]:
