@@ -1,0 +1,310 @@
+"""Sync at the speed Lazada allows, against the sandbox over real HTTP: learned rates kept in
+the cache, status news traced at once, what a seller needs first, a daily call budget kept
+across runs, failed stages as a field, and a dead network ending a sync quickly."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from xl_lazada.cache import Cache
+from xl_lazada.cache.codec import iso_utc
+from xl_lazada.lazada.client import LazadaClient
+from xl_lazada.lazada.dates import parse_datetime
+from xl_lazada.lazada.errors import NetworkDownError
+from xl_lazada.lazada.ventures import venture
+from xl_lazada.sandbox.server import SandboxServer
+from xl_lazada.sync import Progress, SyncOptions, sync_shop
+from xl_lazada.sync import budget as budgets
+from xl_lazada.sync.plan import trace_plan
+from xl_lazada.sync.policy import FINAL_STATUSES, TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
+
+pytestmark = pytest.mark.timeout(180)
+
+DAYS = 45
+OPTS = SyncOptions(lookback_days=DAYS + 5, daily_calls=0)
+TRACE = "/logistic/order/trace"
+
+
+def fast_client(sb: SandboxServer, **kw) -> LazadaClient:
+    return LazadaClient(sb.connection(sb.issue_token()), default_qps=5000.0, **kw)
+
+
+def last_events(cache: Cache, shop: str) -> dict[str, tuple[str, str]]:
+    """package -> (latest event time, status code) from the cache."""
+    out: dict[str, tuple[str, str]] = {}
+    for r in cache.checkpoints(shop=shop):
+        key = (r["event_time"], r["status_code"])
+        if r["package_id"] not in out or key > out[r["package_id"]]:
+            out[r["package_id"]] = key
+    return out
+
+
+def truth_last_events(sb: SandboxServer) -> dict[str, tuple[str, str]]:
+    tz = venture(sb.shop.venture.code).tz
+    out: dict[str, tuple[str, str]] = {}
+    for packages in sb.shop.snapshot(sb.clock.now())["traces"].values():
+        for p in packages:
+            for e in p["logistic_detail_info_list"]:
+                when = e["event_time"]
+                at = iso_utc(parse_datetime(str(when), tz)) if not str(when).isdigit() else None
+                if at is None:
+                    from datetime import UTC, datetime
+
+                    at = iso_utc(datetime.fromtimestamp(int(when) / 1000, UTC))
+                key = (at, e["status_code"])
+                pid = p["ofc_package_id"]
+                if pid not in out or key > out[pid]:
+                    out[pid] = key
+    return out
+
+
+@pytest.fixture
+def cache(tmp_path: Path):
+    c = Cache.open(tmp_path / "cache.sqlite3")
+    yield c
+    c.close()
+
+
+# ---- learned rates ---------------------------------------------------------------------------
+def test_rates_are_learned_saved_in_the_cache_and_the_next_run_starts_there(cache) -> None:
+    with SandboxServer(orders=150, seed=5, clock_speed=0.0, qps=20.0) as sb:
+        with LazadaClient(sb.connection(sb.issue_token())) as client:  # default: learning
+            s = sync_shop(client, cache, "shop", options=OPTS)
+        assert s.failed == [] and s.failed_stages == []
+        # Lazada's throttle answers stay a small share of the calls
+        assert s.throttled <= max(6, 0.08 * s.calls), (s.throttled, s.calls)
+        saved = budgets.load_rates(cache, sb.app_key)
+        assert TRACE in saved and saved[TRACE].qps <= 22
+        assert saved[TRACE].limit_seen is not None or saved[TRACE].qps > 10
+        with LazadaClient(sb.connection(sb.issue_token())) as again:
+            sync_shop(again, cache, "shop", options=OPTS)
+            # it started from the saved rate, not from the safe 10 calls/s
+            assert again.learned_rates()[TRACE].limit_seen == saved[TRACE].limit_seen or (
+                again.limiter.rate(TRACE) != 10.0
+            )
+        with LazadaClient(sb.connection(sb.issue_token()), max_qps=4.0) as capped:
+            sync_shop(capped, cache, "shop", options=OPTS)
+            assert capped.limiter.rate(TRACE) <= 4.0  # a configured ceiling still wins
+
+
+# ---- news at once ----------------------------------------------------------------------------
+def test_a_status_change_is_traced_in_the_same_run_whatever_its_staleness(cache) -> None:
+    with SandboxServer(orders=300, seed=7, clock_speed=0.0, qps=5000.0) as sb:
+        with fast_client(sb) as client:
+            sync_shop(client, cache, "shop", options=OPTS)
+            sb.clock.advance(timedelta(days=2))
+            # This computer's clock did not move: every parcel was traced moments ago, well
+            # inside the 2 h staleness window. Only news can make a parcel due.
+            s = sync_shop(client, cache, "shop", options=OPTS)
+        assert s.status_changes > 0 and s.failed == []
+        changed = {h["order_id"] for h in cache.history("shop") if h["kind"] == "item_status"}
+        pkgs_changed = {
+            r["package_id"] for r in cache.packages(shop="shop") if r["order_id"] in changed
+        }
+        want, got = truth_last_events(sb), last_events(cache, "shop")
+        assert pkgs_changed and all(got.get(p) == want.get(p) for p in pkgs_changed)
+        delivered = [
+            h
+            for h in cache.history("shop")
+            if h["kind"] == "item_status" and h["new_value"] == "delivered"
+        ]
+        assert delivered  # the delivered time and last checkpoint agree with the status
+        for h in delivered:
+            pkg = {
+                r["package_id"]
+                for r in cache.packages(shop="shop")
+                if r["order_id"] == h["order_id"]
+            }
+            assert any(got[p][1] == want[p][1] for p in pkg)
+        # parcels without news kept their trace (nothing was stale by this computer's clock):
+        # only the changed ones, and new orders' parcels never traced, were traced
+        news = changed & _traceable(cache)
+        assert len(news) <= s.traced_orders <= len(news) + s.new_orders
+
+
+def _traceable(cache: Cache) -> set[str]:
+    return {r["order_id"] for r in cache.packages(shop="shop")}
+
+
+# ---- what a seller needs first --------------------------------------------------------------
+def test_first_sync_traces_moving_parcels_newest_first_then_finance_then_history(cache) -> None:
+    with SandboxServer(orders=300, seed=7, clock_speed=0.0, qps=5000.0) as sb:
+        with fast_client(sb) as client:
+            sync_shop(
+                client,
+                cache,
+                "shop",
+                options=SyncOptions(
+                    lookback_days=DAYS + 5, traces=False, finance=False, daily_calls=0
+                ),
+            )
+            plan = trace_plan(
+                cache,
+                "shop",
+                stale_before=sb.clock.now(),
+                traceable=TRACEABLE_STATUSES,
+                trace_once=TRACE_ONCE_STATUSES,
+                final=FINAL_STATUSES,
+            )
+            assert plan.moving and plan.backfill and not plan.news
+            created = {r["order_id"]: r["created_at"] for r in cache.orders("shop")}
+            moving_created = [created[o] for o in plan.moving]
+            assert moving_created == sorted(moving_created, reverse=True)
+            statuses = Counter()
+            for r in cache.items(shop="shop"):
+                if r["order_id"] in plan.backfill:
+                    statuses[r["status"]] += 1
+            assert set(statuses) <= FINAL_STATUSES  # history: only parcels whose story ended
+
+            ticks: list[Progress] = []
+            s = sync_shop(client, cache, "shop", options=OPTS, progress=ticks.append)
+        stages = [p.stage for p in ticks]
+        last_finance = max(i for i, st in enumerate(stages) if st == "finance")
+        first_history = min(i for i, st in enumerate(stages) if st == "history")
+        assert last_finance < first_history  # history back-fill only after finance is in
+        trace_ticks = [p for p in ticks if p.stage == "traces"]
+        assert trace_ticks[-1].total == len(plan.moving)
+        assert s.calls_by_stage["traces"] >= len(plan.moving)
+        assert all(p.calls >= 0 and (p.eta_s is None or p.eta_s >= 0) for p in ticks)
+
+
+# ---- the daily call budget ------------------------------------------------------------------
+def test_daily_budget_is_kept_across_runs_and_the_rest_continues_next_run(cache) -> None:
+    with SandboxServer(orders=300, seed=7, clock_speed=0.0, qps=5000.0) as sb:
+        opts = SyncOptions(lookback_days=DAYS + 5, daily_calls=120)
+        with fast_client(sb) as client:
+            first = sync_shop(client, cache, "shop", options=opts)
+            assert first.calls <= 120 and first.budget_left == 120 - first.calls
+            assert first.failed == [] and first.failed_stages == []
+            # orders and items first, then moving parcels, with finance's share kept aside
+            assert len(cache.orders("shop")) == len(sb.shop.snapshot(sb.clock.now())["orders"])
+            assert first.calls_by_stage.get("finance", 0) >= 1 and first.new_transactions > 0
+            assert first.deferred.get("history", 0) + first.deferred.get("traces", 0) > 0
+            assert budgets.calls_today(cache, sb.app_key) == first.calls
+
+            second = sync_shop(client, cache, "shop", options=opts)  # same Lazada day
+            assert second.calls == 0 and second.budget_left == 0 and second.deferred
+
+            more = SyncOptions(lookback_days=DAYS + 5, daily_calls=5000)
+            third = sync_shop(client, cache, "shop", options=more)
+            assert not third.deferred and third.failed == []
+            assert budgets.calls_today(cache, sb.app_key) == first.calls + third.calls
+        want, got = truth_last_events(sb), last_events(cache, "shop")
+        assert got == want  # nothing lost: the next run finished what did not fit
+
+
+def test_the_day_count_moves_with_lazadas_day(cache) -> None:
+    from datetime import UTC, datetime
+
+    day1 = datetime(2026, 12, 1, 15, 59, tzinfo=UTC)  # 23:59 in UTC+8
+    with cache.transaction():
+        budgets.add_calls(cache, "k", 40, day1)
+    assert budgets.calls_today(cache, "k", day1) == 40
+    assert budgets.calls_today(cache, "k", day1 + timedelta(minutes=2)) == 0
+
+
+# ---- failed stages as a field ---------------------------------------------------------------
+def test_failed_stages_is_a_field_of_the_summary(cache) -> None:
+    with SandboxServer(orders=40, seed=3, clock_speed=0.0, qps=5000.0) as sb:
+        conn = sb.connection(sb.issue_token())
+        from dataclasses import replace
+
+        bad = replace(conn, app_key="999")
+        with LazadaClient(bad, default_qps=5000.0) as client:
+            s = sync_shop(client, cache, "shop", options=OPTS)
+    assert s.failed_stages == ["seller", "orders", "traces", "finance", "history"][
+        : len(s.failed_stages)
+    ] or set(s.failed_stages) >= {"seller", "orders"}
+    d = s.to_dict()
+    assert d["failed_stages"] == s.failed_stages and json.dumps(d)
+
+
+# ---- a dead network ends a sync quickly -----------------------------------------------------
+def test_a_sandbox_stopped_mid_sync_ends_the_sync_within_a_minute_and_it_resumes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cache.sqlite3"
+    with SandboxServer(orders=400, seed=11, clock_speed=0.0, qps=5000.0, latency_ms=20) as sb:
+        shop_data, port = sb.shop, sb.port
+        client = LazadaClient(sb.connection(sb.issue_token()), default_qps=40.0)
+        stopped_at: list[float] = []
+        outcome: list[BaseException | None] = []
+
+        def on_progress(p: Progress) -> None:
+            if p.stage == "traces" and p.done >= 40 and not stopped_at:
+                threading.Thread(target=stop, daemon=True).start()
+
+        def stop() -> None:
+            stopped_at.append(time.monotonic())
+            sb.stop()
+
+        def run() -> None:
+            with Cache.open(path) as cache:
+                try:
+                    sync_shop(client, cache, "shop", options=OPTS, progress=on_progress)
+                    outcome.append(None)
+                except BaseException as exc:  # noqa: BLE001 - the test inspects it
+                    outcome.append(exc)
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(timeout=150)
+        ended = time.monotonic()
+        client.close()
+    assert not worker.is_alive() and stopped_at
+    assert ended - stopped_at[0] < 60  # not 13 minutes of retrying every parcel
+    (exc,) = outcome
+    assert isinstance(exc, NetworkDownError)
+    assert "not answered" in str(exc) and "saved" in str(exc)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    traced = conn.execute(
+        "SELECT COUNT(*) FROM packages WHERE last_traced_at IS NOT NULL"
+    ).fetchone()[0]
+    conn.close()
+    assert traced >= 40  # what was written before the network died is kept
+
+    with (
+        SandboxServer(shop=shop_data, clock_speed=0.0, qps=5000.0, port=port) as again,
+        Cache.open(path) as cache,
+        fast_client(again) as client2,
+    ):
+        s = sync_shop(client2, cache, "shop", options=OPTS)
+        assert s.failed == [] and s.traced_orders > 0
+        got, want = last_events(cache, "shop"), truth_last_events(again)
+        assert got == want
+
+
+def test_cli_sync_against_a_closed_port_stops_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    from xl_lazada.cli import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for k in ("XL_LAZADA_SHOP", "XL_LAZADA_REFRESH_TOKEN", "XL_LAZADA_AUTH_URL"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("XL_LAZADA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XL_LAZADA_BASE_URL", f"http://127.0.0.1:{port}/rest")
+    monkeypatch.setenv("XL_LAZADA_APP_KEY", "100100")
+    monkeypatch.setenv("XL_LAZADA_APP_SECRET", "secret-secret")
+    monkeypatch.setenv("XL_LAZADA_ACCESS_TOKEN", "token-token")
+    t0 = time.monotonic()
+    code = main(["sync", "--cache", str(tmp_path / "c.sqlite3")])
+    took = time.monotonic() - t0
+    err = capsys.readouterr().err
+    assert code == 1 and took < 60
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and "not answered" in lines[0], err
+    assert "Traceback" not in err
