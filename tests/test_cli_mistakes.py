@@ -95,7 +95,8 @@ def test_sync_against_a_closed_port_fails(
     code = main(["sync", "--no-traces", "--no-finance", "--cache", str(cache)])
     err = capsys.readouterr().err
     assert code == 1
-    assert "could not connect" in err and "sync incomplete" in err
+    assert "could not connect" in err and "could not be reached" in err
+    assert len([ln for ln in err.splitlines() if ln.startswith("error:")]) == 1
     assert "Traceback" not in err and SECRET not in err
     assert _integrity(cache) == "ok"
 

@@ -263,7 +263,7 @@ def test_a_sandbox_stopped_mid_sync_ends_the_sync_within_a_minute_and_it_resumes
     assert ended - stopped_at[0] < 60  # not 13 minutes of retrying every parcel
     (exc,) = outcome
     assert isinstance(exc, NetworkDownError)
-    assert "not answered" in str(exc) and "saved" in str(exc)
+    assert "could not be reached" in str(exc) and "saved" in str(exc)
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     traced = conn.execute(
@@ -306,5 +306,5 @@ def test_cli_sync_against_a_closed_port_stops_with_one_line(
     err = capsys.readouterr().err
     assert code == 1 and took < 60
     lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
-    assert len(lines) == 1 and "not answered" in lines[0], err
+    assert len(lines) == 1 and "could not be reached" in lines[0], err
     assert "Traceback" not in err

@@ -140,9 +140,10 @@ class NetworkWatch:
     """Consecutive transport failures across every thread of a client.
 
     Trips once ``min_failures`` calls in a row got no answer *and* nothing has answered for
-    ``quiet_seconds``: then every call fails at once with :class:`NetworkDownError` for
-    ``cooldown`` seconds (after which one more failure trips it again). Any answer from
-    Lazada, even an error, resets it. A brief blip never trips it: it needs both.
+    ``quiet_seconds`` (or nothing has answered at all since :meth:`reset`: there is no sign
+    the network ever worked): then every call fails at once with :class:`NetworkDownError`
+    for ``cooldown`` seconds (after which one more failure trips it again). Any answer from
+    Lazada, even an error, resets it. A brief blip in a working sync never trips it.
     """
 
     def __init__(
@@ -161,21 +162,28 @@ class NetworkWatch:
         self._last_answer = clock()
         self._failures = 0
         self._tripped_at: float | None = None
+        self._ever_answered = False
+        self._quiet_since = self._last_answer
+        self._reason = ""
 
     def answered(self) -> None:
         with self._lock:
             self._last_answer = self._clock()
             self._failures = 0
             self._tripped_at = None
+            self._ever_answered = True
 
-    def failed(self) -> None:
+    def failed(self, reason: str = "") -> None:
         with self._lock:
             self._failures += 1
+            self._reason = reason
             now = self._clock()
+            if self._failures == 1:
+                self._quiet_since = now
             if (
                 self._tripped_at is None
                 and self._failures >= self.min_failures
-                and now - self._last_answer >= self.quiet_seconds
+                and (not self._ever_answered or now - self._last_answer >= self.quiet_seconds)
             ):
                 self._tripped_at = now
 
@@ -185,6 +193,7 @@ class NetworkWatch:
             self._last_answer = self._clock()
             self._failures = 0
             self._tripped_at = None
+            self._ever_answered = False
 
     def check(self, path: str) -> None:
         """Raise :class:`NetworkDownError` while tripped."""
@@ -198,11 +207,13 @@ class NetworkWatch:
                 self._failures = self.min_failures - 1
                 self._last_answer = now - self.quiet_seconds
                 return
-            quiet = now - self._last_answer
+            quiet = now - min(self._last_answer, self._quiet_since)
+            failures, reason = self._failures, self._reason
+        why = f" ({reason})" if reason else ""
         raise NetworkDownError(
-            f"Lazada has not answered for {quiet:.0f} s ({self._failures} calls in a row got "
-            "no answer): the network or Lazada's gateway is down; stopped, everything fetched "
-            "so far is saved, run it again when the connection is back",
+            f"Lazada could not be reached{why}: {failures} calls in a row got no answer over "
+            f"{quiet:.0f} s (the network or Lazada's gateway is down). The sync stopped; "
+            "everything fetched so far is saved: run it again when the connection is back",
             api=path,
         )
 
@@ -456,8 +467,8 @@ class LazadaClient(TypedCalls):
         except httpx.RequestError as exc:
             ms = (time.perf_counter() - t0) * 1000
             self._stats._bump("transport_failures")
-            self.network.failed()
             err = _transport_error(path, exc, self._timeout)
+            self.network.failed(getattr(err, "reason", ""))
             log.info("%s %s -> %s after %.0f ms", verb, path, type(exc).__name__, ms)
             raise err from None
         ms = (time.perf_counter() - t0) * 1000
@@ -596,4 +607,5 @@ def _transport_error(path: str, exc: httpx.RequestError, timeout: float) -> Tran
         text, sent = f"request failed ({type(exc).__name__})", True
     err = TransportError(f"{path}: {text}; check the network and try again", api=path)
     err.request_sent = sent  # type: ignore[attr-defined]
+    err.reason = text  # type: ignore[attr-defined]
     return err

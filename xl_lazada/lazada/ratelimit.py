@@ -147,6 +147,7 @@ class _Learning:
     throttled_at: float = float("-inf")  # when the rate was last cut
     throttles: int = 0
     settled: float | None = None  # the rate set by the last cut: what to start from next time
+    proven: float = 0.0  # the most calls/s Lazada took over a queueing second, unthrottled
     answered: int = 0  # calls answered while queueing, since the last cut
     busy: float = 0.0  # seconds spent queueing (callers waiting on this path) since then
 
@@ -289,6 +290,8 @@ class LearnedRateLimiter(RateLimiter):
             # What Lazada let through while callers queued: the measure a cut falls back on.
             state.answered += 1
             state.busy += dt
+            if state.busy >= 1.0:
+                state.proven = max(state.proven, state.answered / state.busy)
             if now - state.throttled_at < 1.0:
                 return  # just cut: let the new rate settle before growing again
             if state.probing:
@@ -333,8 +336,12 @@ class LearnedRateLimiter(RateLimiter):
         with self._lock:
             out = dict(self._learned)
             for path, state in self._paths.items():
-                # After a throttle, the rate it settled at (growing since is still unproven).
-                rate = state.rate if state.settled is None else min(state.rate, state.settled)
+                # After a throttle, the rate it settled at (growing since is still unproven);
+                # never throttled, what Lazada took over a second (a short burst proves less).
+                if state.settled is not None:
+                    rate = min(state.rate, state.settled)
+                else:
+                    rate = min(state.rate, max(self._start, state.proven))
                 out[path] = LearnedRate(round(rate, 3), state.limit_seen)
             return out
 
