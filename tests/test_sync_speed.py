@@ -308,3 +308,77 @@ def test_cli_sync_against_a_closed_port_stops_with_one_line(
     lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and "could not be reached" in lines[0], err
     assert "Traceback" not in err
+
+
+# ---- progress a person can trust ------------------------------------------------------------
+def test_progress_lines_every_few_seconds_when_not_a_terminal() -> None:
+    import io
+
+    from xl_lazada.cli.progress import LinePrinter, progress_line
+
+    now = [0.0]
+    out = io.StringIO()
+    printer = LinePrinter(out, every=5.0, clock=lambda: now[0])
+    for done in range(0, 1001, 10):  # 100 ticks over 50 s of tracing
+        now[0] += 0.5
+        printer(
+            Progress(
+                "traces",
+                done,
+                1000,
+                "",
+                calls=done + done // 50,
+                throttled=done // 200,
+                eta_s=(1000 - done) * 0.05,
+                elapsed_s=now[0],
+            )
+        )
+    printer(Progress("finance", 0, None, "transactions since 2026-11-01"))
+    printer.close()
+    lines = out.getvalue().splitlines()
+    assert 9 <= len(lines) <= 13  # one every 5 s, the stage's end, and the next stage
+    assert lines[0].startswith("Tracking: ") and "calls" in lines[0] and "left" in lines[0]
+    assert "1,000/1,000 (100%)" in lines[-2] and lines[-1].startswith("Finance: 0")
+    line = progress_line(
+        Progress("history", 1200, 16500, "", calls=1251, throttled=3, eta_s=680, elapsed_s=60)
+    )
+    assert (
+        line == "Delivered history: 1,200/16,500 (7%), 1,251 calls, 3 throttled, ~11 min 20 s left"
+    )
+
+
+def test_cli_sync_json_has_failed_stages_and_logs_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xl_lazada.cli import main
+    from xl_lazada.cli import progress as cli_progress
+
+    monkeypatch.setattr(cli_progress, "LINE_EVERY_S", 0.0)
+    with SandboxServer(orders=60, seed=3, clock_speed=0.0, qps=5000.0) as sb:
+        for k in ("XL_LAZADA_SHOP", "XL_LAZADA_REFRESH_TOKEN", "XL_LAZADA_AUTH_URL"):
+            monkeypatch.delenv(k, raising=False)
+        monkeypatch.setenv("XL_LAZADA_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("XL_LAZADA_BASE_URL", sb.base_url)
+        monkeypatch.setenv("XL_LAZADA_APP_KEY", sb.app_key)
+        monkeypatch.setenv("XL_LAZADA_APP_SECRET", sb.app_secret)
+        monkeypatch.setenv("XL_LAZADA_ACCESS_TOKEN", sb.issue_token()["access_token"])
+        code = main(
+            [
+                "sync",
+                "--json",
+                "--lookback-days",
+                "50",
+                "--daily-calls",
+                "30",
+                "--cache",
+                str(tmp_path / "c.sqlite3"),
+            ]
+        )
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    summary = json.loads(out.out)
+    assert summary["failed_stages"] == [] and summary["calls"] <= 30
+    assert summary["deferred"] and summary["budget_left"] == 30 - summary["calls"]
+    assert "daily call budget reached (30 calls a day)" in out.err
+    assert "left for the next run" in out.err
+    assert any(ln.startswith("Orders: ") for ln in out.err.splitlines())

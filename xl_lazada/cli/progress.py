@@ -103,7 +103,7 @@ class LinePrinter:
         self._stream = stream
         self.every = every
         self._clock = clock
-        self._last: float | None = None
+        self._last: float | None = clock()  # the first line comes after ``every`` seconds
         self._stage: str | None = None
         self._pending: SyncProgress | None = None
 
@@ -131,15 +131,14 @@ class LinePrinter:
 
 
 @contextmanager
-def progress_bar(every: float = LINE_EVERY_S) -> Iterator[Callable[[SyncProgress], None]]:
-    """Yield a progress callback: bars on a terminal, a line every ``every`` s otherwise."""
+def progress_bar(every: float | None = None) -> Iterator[Callable[[SyncProgress], None]]:
+    """Yield a progress callback: bars on a terminal, a line every ``every`` s otherwise
+    (default :data:`LINE_EVERY_S`)."""
     err = Console(stderr=True)
     if not err.is_terminal:
-        printer = LinePrinter(every=every)
-        try:
-            yield printer
-        finally:
-            printer.close()
+        printer = LinePrinter(every=LINE_EVERY_S if every is None else every)
+        yield printer  # on an error, the error is the last word, not a stale progress line
+        printer.close()
         return
     bar = Progress(
         SpinnerColumn(),

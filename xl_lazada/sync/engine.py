@@ -25,7 +25,9 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -78,6 +80,8 @@ class SyncClient(Protocol):
     def orders_items(self, order_ids: Iterable[str]) -> dict[str, list[OrderItem]]: ...
 
     def order_items(self, order_id: str) -> list[OrderItem]: ...
+
+    def trace(self, order_id: str) -> OrderTrace: ...
 
     def traces(
         self, order_ids: Iterable[str]
@@ -147,6 +151,7 @@ class _Run:
     recorded_calls: int = 0  # calls already added to today's count in the cache
     calls_at_start: int = 0
     stages: dict[str, _StageMark] = field(default_factory=dict)
+    early: _EarlyTraces | None = None  # news and moving parcels traced while orders list
 
     # -- calls, throttles and the budget ---------------------------------------------------
     def calls(self) -> int:
@@ -283,7 +288,9 @@ def sync_shop(
     try:
         _stage(run, "seller", _sync_seller)
         if options.orders:
-            _stage(run, "orders", _sync_orders)
+            if options.traces and options.items:
+                run.early = _EarlyTraces.maybe(run)
+            _stage(run, "orders", _sync_orders, keep_budget=run.early is not None)
         # Finance is read in the background while the parcels a seller acts on are traced
         # (a different API, with its own limit); delivered parcels' history comes last.
         finance = _FinanceRun.start(run) if options.finance else None
@@ -296,6 +303,8 @@ def sync_shop(
         if options.traces and options.history:
             _stage(run, "history", _sync_history)
     finally:
+        if run.early is not None:
+            run.early.close()
         _set_budget(client, None)
         run.summary.calls = run.calls() - run.calls_at_start
         run.summary.throttled = _stat(client, "throttled") - throttled_before
@@ -397,6 +406,8 @@ def _sync_orders(run: _Run) -> None:
     try:
         # The listing pages ahead (in a thread) while each chunk's items are fetched.
         for order in _read_ahead(run.client.iter_orders(update_after=start), 2 * opts.order_chunk):
+            if run.early is not None:
+                run.early.pump()
             chunk.append(order)
             if len(chunk) >= max(1, opts.order_chunk):
                 listed += len(chunk)
@@ -492,6 +503,8 @@ def _order_chunk(run: _Run, chunk: Sequence[Order], state: _OrderState, record_n
         before = known.get(o.order_id)
         if before is None or before != (iso_utc(o.updated_at), statuses_text(o.statuses)):
             todo[o.order_id] = o  # last listing wins if an order shows up twice
+    if run.early is not None:
+        run.early.add(_early_candidates(todo.values(), known))
     items: dict[str, list[OrderItem]] = {}
     errors: dict[str, LazadaError | str] = {}
     if run.options.items:
@@ -595,10 +608,21 @@ def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
     meanwhile; its batches are written between trace batches)."""
     cache, shop = run.cache, run.shop
     record_new = cache.watermark(shop, BASELINE_TRACES) is not None
+    early_done = 0
+    if run.early is not None:
+        early_done = run.early.finish(record_new)
+        run.early = None
     due = _plan(run).first
     reserve = finance.reserve if finance is not None else 0
     complete = _trace_orders(
-        run, "traces", due, record_new, reserve=reserve, between=finance, shared_budget=True
+        run,
+        "traces",
+        due,
+        record_new,
+        reserve=reserve,
+        between=finance,
+        shared_budget=True,
+        already=early_done,
     )
     if complete and not record_new:
         with cache.transaction():
@@ -622,6 +646,7 @@ def _trace_orders(
     reserve: int,
     between: _FinanceRun | None = None,
     shared_budget: bool = False,
+    already: int = 0,
 ) -> bool:
     """Trace ``due`` (in order) within the call budget; True when every one was traced.
 
@@ -639,8 +664,9 @@ def _trace_orders(
     if allowed is not None and allowed < total:
         run.defer(stage, total - allowed)
         due = due[:allowed]
-    run.tick(stage, 0, total)
-    done = 0
+    total += already  # traced while the orders were listed (see _EarlyTraces)
+    run.tick(stage, already, total)
+    done = already
     buffer: list[tuple[str, OrderTrace | LazadaError]] = []
     halt: LazadaError | None = None
 
@@ -701,10 +727,123 @@ def _trace_orders(
     if isinstance(halt, FATAL):
         raise halt
     if halt is not None:  # the budget: what was not sent waits for the next run
-        run.defer(stage, len(due) - done)
+        run.defer(stage, len(due) + already - done)
         run.tick(stage, done, total, "daily call budget spent: continues next run")
         return False
     return done == total
+
+
+def _early_candidates(orders: Iterable[Order], known: dict[str, tuple[str, str]]) -> list[str]:
+    """Orders the listing already shows are worth tracing now: a changed status set (news),
+    or a new order with a parcel on its way. Newest first."""
+    out: list[Order] = []
+    for o in orders:
+        statuses = set(o.statuses)
+        if not statuses & TRACEABLE_STATUSES:
+            continue
+        before = known.get(o.order_id)
+        if before is None:
+            if statuses - FINAL_STATUSES:  # still moving (a closed one is history: last)
+                out.append(o)
+        elif before[1] != statuses_text(o.statuses):
+            out.append(o)
+    out.sort(key=lambda o: (o.created_at, o.order_id), reverse=True)
+    return [o.order_id for o in out]
+
+
+class _EarlyTraces:
+    """Traces of news and moving parcels, started while the orders are still being listed.
+
+    The trace API has its own limit, idle while orders and items are read; so parcels the
+    listing already shows are worth tracing (see :func:`_early_candidates`) are traced in a
+    small pool meanwhile. Results wait in memory until the trace stage writes them (their
+    orders are in the cache by then); what was not started by then goes to the trace plan.
+    With a daily budget, early tracing takes at most a quarter of what is left, and none
+    when less than 2,000 calls are left (orders and items come first).
+    """
+
+    def __init__(self, run: _Run, limit: int | None) -> None:
+        self.run = run
+        self.limit = limit
+        workers = max(1, int(getattr(run.client, "max_workers", 4)))
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xl-lazada-early")
+        self._window = 4 * workers
+        self._pending: deque[str] = deque()
+        self._running: dict[Future[OrderTrace], str] = {}
+        self._seen: set[str] = set()
+        self.results: list[tuple[str, OrderTrace | LazadaError]] = []
+        self.halt: LazadaError | None = None
+        self._calls0 = run._api_counts("traces")[0]
+
+    @classmethod
+    def maybe(cls, run: _Run) -> _EarlyTraces | None:
+        left = run.left()
+        if left is None:
+            return cls(run, None)
+        if left < 2000:
+            return None
+        return cls(run, left // 4)
+
+    def add(self, order_ids: Iterable[str]) -> None:
+        for oid in order_ids:
+            if oid in self._seen or (self.limit is not None and len(self._seen) >= self.limit):
+                continue
+            self._seen.add(oid)
+            self._pending.append(oid)
+        self.pump()
+
+    def pump(self) -> None:
+        """Collect finished traces and start more (never blocks)."""
+        for fut in [f for f in self._running if f.done()]:
+            oid = self._running.pop(fut)
+            try:
+                self.results.append((oid, fut.result()))
+            except HALT as exc:
+                self.halt = self.halt or exc
+            except LazadaError as exc:
+                self.results.append((oid, exc))
+        while self.halt is None and self._pending and len(self._running) < self._window:
+            oid = self._pending.popleft()
+            self._running[self._pool.submit(self.run.client.trace, oid)] = oid
+        if self.results:
+            self.run.tick("traces", len(self.results), None, "while orders are listed")
+
+    def finish(self, record_new: bool) -> int:
+        """Stop starting traces, wait for those running, write all results; returns how many
+        orders were traced. Raises a fatal error (after writing) if one stopped them."""
+        self._pending.clear()
+        wait(list(self._running))  # their errors are collected by pump below
+        self.pump()
+        self.close()
+        run, results = self.run, self.results
+        by_stage = run.summary.calls_by_stage
+        by_stage["traces"] = by_stage.get("traces", 0) + run._api_counts("traces")[0] - self._calls0
+        if results:
+            observed = utcnow()
+            ok: list[str] = []
+            with run.cache.transaction():
+                for oid, result in results:
+                    if isinstance(result, OrderTrace):
+                        run.summary.new_checkpoints += run.cache.write_trace(
+                            run.shop,
+                            result,
+                            observed_at=observed,
+                            record_new=record_new,
+                            final_statuses=FINAL_STATUSES,
+                        )
+                        ok.append(oid)
+                    else:
+                        run.fail("trace", oid, result)
+                run.cache.clear_failures(run.shop, "trace", ok)
+                run.record_calls()
+            run.summary.traced_orders += len(ok)
+        if isinstance(self.halt, FATAL):
+            raise self.halt
+        return len(results)
+
+    def close(self) -> None:
+        self._pending.clear()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ---- finance -----------------------------------------------------------------------------
