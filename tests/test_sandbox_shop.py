@@ -217,7 +217,9 @@ def test_scenario_file_is_small_and_pinned(scenario: Shop) -> None:
 
 def test_scenario_shows_every_item_status_at_its_time(snap: dict) -> None:
     seen = Counter(it["status"] for o in snap["orders"] for it in o["items"])
-    assert set(seen) == set(ITEM_STATUSES)
+    # ready_to_ship_pending is a brief state on Lazada's side the generator does not plan;
+    # the rules' handling of it is tested directly (test_formats_rules.py).
+    assert set(seen) == set(ITEM_STATUSES) - {"ready_to_ship_pending"}
 
 
 def test_scenario_has_every_checkpoint_path(snap: dict) -> None:
