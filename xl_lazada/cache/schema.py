@@ -39,7 +39,8 @@ Tables
 
 ``packages`` — one row per parcel (PK shop, package_id; order_id → orders)
     order_id, tracking_number, shipment_provider, ready_to_ship_at (event time of the first
-    ``READY_TO_SHIP`` checkpoint, NULL if not known), last_event_at and last_status_code (the
+    checkpoint the milestone table calls "packed" — code 1200, or ``READY_TO_SHIP`` in rows
+    written by older versions — NULL if not known), last_event_at and last_status_code (the
     latest checkpoint), last_traced_at (when the trace was last fetched; NULL = never),
     final (1 once every item is in a final status and the parcel was traced after that: it is
     not traced again unless an item's status changes), first_seen_at.
@@ -50,7 +51,8 @@ Tables
 
 ``checkpoints`` — one row per tracking event (UNIQUE shop, package_id, event_time, status_code)
     id (insertion order), package_id, order_id, event_time (Lazada's event time, UTC),
-    status_code (``READY_TO_SHIP``, ``IB_SUCCESS_FIRST_MILE_HUB``, ``DELIVERED``...),
+    status_code (Lazada's numeric code as text, ``"1200"``, ``"1400"``...; older rows may hold
+    push-notification names like ``READY_TO_SHIP``: rules/milestones.json maps both),
     detail_type, title, description, location, raw, first_seen_at.
 
 ``transactions`` — finance lines (PK shop, transaction_number)

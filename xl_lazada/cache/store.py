@@ -21,7 +21,15 @@ from ..lazada.dates import parse_datetime
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction, money
 from ..lazada.ventures import venture as lookup_venture
 from . import db
-from .codec import extra_fields, iso_date, iso_utc, money_text, raw_json, statuses_text
+from .codec import (
+    extra_fields,
+    iso_date,
+    iso_utc,
+    money_text,
+    parse_utc,
+    raw_json,
+    statuses_text,
+)
 
 TimeBound = datetime | date | str | None
 
@@ -719,11 +727,11 @@ class Cache:
                     " old_value, new_value, event_time) VALUES (?, ?, 'checkpoint', ?, ?, NULL, ?, ?)",
                     [(shop, now, order_id, package_id, r[4], r[3]) for r in rows],
                 )
+        self._set_ready_to_ship_at(
+            shop, [p.package_id or p.tracking_number for p in trace.packages]
+        )
         conn.execute(
             "UPDATE packages SET last_traced_at = ?,"
-            " ready_to_ship_at = (SELECT MIN(c.event_time) FROM checkpoints c"
-            "   WHERE c.shop = packages.shop AND c.package_id = packages.package_id"
-            "   AND c.status_code = 'READY_TO_SHIP'),"
             " last_event_at = (SELECT c.event_time FROM checkpoints c WHERE c.shop = packages.shop"
             "   AND c.package_id = packages.package_id ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
             " last_status_code = (SELECT c.status_code FROM checkpoints c"
@@ -737,6 +745,28 @@ class Cache:
             (now, _ids(final_statuses), shop, order_id),
         )
         return new
+
+    def _set_ready_to_ship_at(self, shop: str, package_ids: Iterable[str]) -> None:
+        """``packages.ready_to_ship_at``: the first checkpoint the milestone table calls
+        "packed" (numeric 1200, or READY_TO_SHIP in older rows)."""
+        from ..rules.events import Checkpoint, ready_to_ship_time
+
+        for package_id in package_ids:
+            if not package_id:
+                continue
+            cps = [
+                Checkpoint(r[1], when, title=r[2] or "", detail_type=r[3] or "")
+                for r in self.connection.execute(
+                    "SELECT event_time, status_code, title, detail_type FROM checkpoints"
+                    " WHERE shop = ? AND package_id = ?",
+                    (shop, package_id),
+                )
+                if (when := parse_utc(r[0])) is not None
+            ]
+            self.connection.execute(
+                "UPDATE packages SET ready_to_ship_at = ? WHERE shop = ? AND package_id = ?",
+                (iso_utc(ready_to_ship_time(cps)), shop, package_id),
+            )
 
     # ---- finance ---------------------------------------------------------------------
     def write_transactions(
