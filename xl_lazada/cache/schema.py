@@ -35,7 +35,8 @@ Tables
     shipment_provider, shipping_provider_type, tracking_code and package_id (NULL until packed),
     promised_shipping_time, sla_time_stamp, created_at, updated_at, reason,
     cancel_return_initiator, order_flag ("GLOBAL_COLLECTION" = cross-border), raw,
-    first_seen_at, synced_at.
+    first_seen_at, synced_at. tracking_code and package_id are never cleared once seen: Lazada
+    drops tracking_code from a delivered item, and lookups by it must keep working.
 
 ``packages`` — one row per parcel (PK shop, package_id; order_id → orders)
     order_id, tracking_number, shipment_provider, ready_to_ship_at (event time of the first

@@ -518,6 +518,16 @@ class Cache:
                 (shop, order_id),
             )
         }
+        # Lazada drops tracking_code (and may drop package_id) from an item once delivered:
+        # a number seen once is kept, so lookups by it keep working (refs keep it too).
+        kept = {
+            r[0]: r[1]
+            for r in conn.execute(
+                "SELECT order_item_id, package_id FROM items WHERE shop = ? AND order_id = ?"
+                " AND package_id IS NOT NULL AND package_id != ''",
+                (shop, order_id),
+            )
+        }
         seen: set[str] = set()
         changed_packages: set[str] = set()
         for it in items:
@@ -538,7 +548,8 @@ class Cache:
                 " shipping_type = excluded.shipping_type,"
                 " shipment_provider = excluded.shipment_provider,"
                 " shipping_provider_type = excluded.shipping_provider_type,"
-                " tracking_code = excluded.tracking_code, package_id = excluded.package_id,"
+                " tracking_code = COALESCE(NULLIF(excluded.tracking_code, ''), tracking_code),"
+                " package_id = COALESCE(NULLIF(excluded.package_id, ''), package_id),"
                 " promised_shipping_time = excluded.promised_shipping_time,"
                 " sla_time_stamp = excluded.sla_time_stamp, created_at = excluded.created_at,"
                 " updated_at = excluded.updated_at, reason = excluded.reason,"
@@ -579,14 +590,16 @@ class Cache:
             elif old != it.status:
                 out.status_changes += 1
                 self._history(shop, now, "item_status", order_id, it.order_item_id, old, it.status)
-                if it.package_id:
-                    changed_packages.add(it.package_id)
+                package = it.package_id or kept.get(it.order_item_id)
+                if package:
+                    changed_packages.add(package)
             if it.package_id:
                 conn.execute(
                     "INSERT INTO packages (shop, package_id, order_id, tracking_number,"
                     " shipment_provider, first_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (shop, package_id) DO UPDATE SET order_id = excluded.order_id,"
-                    " tracking_number = COALESCE(excluded.tracking_number, tracking_number),"
+                    " tracking_number = COALESCE(NULLIF(excluded.tracking_number, ''),"
+                    " tracking_number),"
                     " shipment_provider = COALESCE(NULLIF(excluded.shipment_provider, ''),"
                     " shipment_provider)",
                     (shop, it.package_id, order_id, it.tracking_code, it.shipment_provider, now),
@@ -677,7 +690,7 @@ class Cache:
             conn.execute(
                 "INSERT INTO packages (shop, package_id, order_id, tracking_number, first_seen_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop, package_id) DO UPDATE SET"
-                " tracking_number = COALESCE(tracking_number, excluded.tracking_number)",
+                " tracking_number = COALESCE(NULLIF(tracking_number, ''), excluded.tracking_number)",
                 (shop, package_id, order_id, pkg.tracking_number or None, now),
             )
             self._add_refs(
