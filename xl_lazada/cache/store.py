@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from ..lazada.dates import parse_datetime
-from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction, money
+from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ventures import venture as lookup_venture
 from . import db
 from .codec import (
@@ -801,12 +800,14 @@ class Cache:
         for t in batch:
             out.seen += 1
             before = known.get(t.transaction_number)
+            period = t.statement_period
             conn.execute(
                 "INSERT INTO transactions (shop, transaction_number, transaction_date,"
                 " transaction_type, fee_name, fee_type, amount, vat_in_amount, wht_amount,"
                 " statement, paid_status, paid, order_no, order_item_no, order_item_status,"
-                " shipping_provider, reference, comment, raw, first_seen_at, synced_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " shipping_provider, reference, comment, raw, first_seen_at, synced_at,"
+                " statement_start, statement_end)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (shop, transaction_number) DO UPDATE SET"
                 " transaction_date = excluded.transaction_date,"
                 " transaction_type = excluded.transaction_type, fee_name = excluded.fee_name,"
@@ -818,7 +819,9 @@ class Cache:
                 " order_item_status = excluded.order_item_status,"
                 " shipping_provider = excluded.shipping_provider,"
                 " reference = excluded.reference, comment = excluded.comment,"
-                " raw = excluded.raw, synced_at = excluded.synced_at",
+                " raw = excluded.raw, synced_at = excluded.synced_at,"
+                " statement_start = excluded.statement_start,"
+                " statement_end = excluded.statement_end",
                 (
                     shop,
                     t.transaction_number,
@@ -841,6 +844,8 @@ class Cache:
                     raw_json(extra_fields(t.raw, TRANSACTION_WIRE)),
                     now,
                     now,
+                    iso_date(period[0]) if period else None,
+                    iso_date(period[1]) if period else None,
                 ),
             )
             if t.transaction_number not in known:
@@ -885,7 +890,9 @@ class Cache:
                 "INSERT INTO statements (shop, statement_number, created_at, updated_at,"
                 " opening_balance, item_revenue, other_revenue_total, fees_total, subtotal1,"
                 " refunds, subtotal2, closing_balance, payout, paid, raw, first_seen_at,"
-                " synced_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " synced_at, payout_currency, shipment_fee, shipment_fee_credit,"
+                " guarantee_deposit, fees_on_refunds_total)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (shop, statement_number) DO UPDATE SET"
                 " created_at = excluded.created_at, updated_at = excluded.updated_at,"
                 " opening_balance = excluded.opening_balance,"
@@ -894,13 +901,18 @@ class Cache:
                 " fees_total = excluded.fees_total, subtotal1 = excluded.subtotal1,"
                 " refunds = excluded.refunds, subtotal2 = excluded.subtotal2,"
                 " closing_balance = excluded.closing_balance, payout = excluded.payout,"
-                " paid = excluded.paid, raw = excluded.raw, synced_at = excluded.synced_at",
+                " paid = excluded.paid, raw = excluded.raw, synced_at = excluded.synced_at,"
+                " payout_currency = excluded.payout_currency,"
+                " shipment_fee = excluded.shipment_fee,"
+                " shipment_fee_credit = excluded.shipment_fee_credit,"
+                " guarantee_deposit = excluded.guarantee_deposit,"
+                " fees_on_refunds_total = excluded.fees_on_refunds_total",
                 (
                     shop,
                     s.statement_number,
                     iso_utc(s.created_at),
-                    _raw_time(raw.get("updated_at"), tz, s.created_at),
-                    _raw_money(raw.get("opening_balance")),
+                    iso_utc(s.updated_at or s.created_at),
+                    money_text(s.opening_balance),
                     money_text(s.item_revenue),
                     money_text(s.other_revenue_total),
                     money_text(s.fees_total),
@@ -913,6 +925,11 @@ class Cache:
                     raw_json(raw),
                     now,
                     now,
+                    s.payout_currency,
+                    money_text(s.shipment_fee),
+                    money_text(s.shipment_fee_credit),
+                    money_text(s.guarantee_deposit),
+                    money_text(s.fees_on_refunds_total),
                 ),
             )
             if row is None:
@@ -944,18 +961,3 @@ class Cache:
             (shop,),
         ).fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
-
-
-def _raw_money(value: Any) -> str | None:
-    try:
-        return money_text(money(value))
-    except ValueError:
-        return None
-
-
-def _raw_time(value: Any, tz: tzinfo | None, fallback: datetime | None) -> str | None:
-    try:
-        parsed = parse_datetime(value, tz) if value not in (None, "") else None
-    except ValueError:
-        parsed = None
-    return iso_utc(parsed or fallback)
