@@ -207,3 +207,66 @@ def test_login_health_levels(access_days, refresh_days, can, level) -> None:
         assert "xl-lazada login" in h.message and h.needs_login
     if level == "warn" and can:
         assert "does not extend" in h.message
+
+
+# -- AUTH_TYPE_UNSUPPORTED (the sandbox's apps can all refresh: a mock answers this one) ------
+def test_an_app_that_cannot_refresh_is_told_to_log_in_and_not_asked_again() -> None:
+    import httpx
+
+    from xl_lazada.config import Connection
+    from xl_lazada.lazada.client import LazadaClient
+    from xl_lazada.lazada.dates import utcnow
+    from xl_lazada.lazada.errors import RefreshUnsupportedError
+    from xl_lazada.lazada.retry import NO_RETRY
+    from xl_lazada.secret import Secret
+
+    refreshes = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/auth/token/refresh"):
+            refreshes.append(1)
+            return httpx.Response(
+                200,
+                json={
+                    "type": "ISV",
+                    "code": "AUTH_TYPE_UNSUPPORTED",
+                    "message": "x",
+                    "request_id": "r",
+                },
+            )
+        return httpx.Response(200, json={"code": "0", "data": {"seller_id": 1}, "request_id": "r"})
+
+    now = utcnow()
+    token = Token(
+        access_token=Secret("access-1234"),
+        refresh_token=Secret("refresh-1234"),
+        expires_at=now + timedelta(hours=10),  # due for an early refresh
+        refresh_expires_at=now + timedelta(days=20),
+        issued_at=now - timedelta(days=6),
+    )
+    saved: list[Token] = []
+    conn = Connection(
+        base_url="https://api.lazada.com.my/rest",
+        app_key="123",
+        app_secret=Secret("secret-1234"),
+        access_token=token.access_token,
+        refresh_token=token.refresh_token,
+        auth_url="https://auth.lazada.com/rest",
+    )
+    with LazadaClient(
+        conn,
+        transport=httpx.MockTransport(server),
+        retry=NO_RETRY,
+        token=token,
+        on_token=saved.append,
+    ) as client:
+        assert client.seller().seller_id == "1"  # the current token still works
+        assert client.seller().seller_id == "1"
+        assert refreshes == [1]  # asked once, never again
+        assert client.token is not None and not client.token.refreshable
+        assert saved and not saved[-1].refreshable  # remembered for `shops` / `doctor`
+        health = token_health_of("s", client.token.expires_at, client.token.refresh_expires_at,
+                                 can_refresh=client.token.refreshable)  # fmt: skip
+        assert health.level == "warn" and "cannot be refreshed" in health.message
+        with pytest.raises(RefreshUnsupportedError, match="log in"):
+            client._refresh(stale=client.token.access_token, reason="test")
