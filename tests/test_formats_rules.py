@@ -270,3 +270,40 @@ def test_an_app_that_cannot_refresh_is_told_to_log_in_and_not_asked_again() -> N
         assert health.level == "warn" and "cannot be refreshed" in health.message
         with pytest.raises(RefreshUnsupportedError, match="log in"):
             client._refresh(stale=client.token.access_token, reason="test")
+
+
+def test_shops_and_doctor_warn_before_the_login_ends(tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from xl_lazada.cli import cli
+    from xl_lazada.lazada.dates import utcnow
+    from xl_lazada.profiles import Profile, save_profile, token_health
+
+    monkeypatch.setenv("XL_LAZADA_HOME", str(tmp_path))
+    for var in ("XL_LAZADA_APP_KEY", "XL_LAZADA_APP_SECRET", "XL_LAZADA_ACCESS_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    now = utcnow()
+
+    def profile(name: str, access_days: float, refresh_days: float) -> Profile:
+        return Profile(
+            name=name,
+            venture="MY",
+            base_url="https://api.lazada.com.my/rest",
+            app_key="123",
+            token_expires_at=(now + timedelta(days=access_days)).isoformat(),
+            refresh_expires_at=(now + timedelta(days=refresh_days)).isoformat(),
+        )
+
+    save_profile(profile("fine", 25, 170), make_default=True)
+    save_profile(profile("soon", 2, 3))
+    assert token_health().level == "ok"  # the default shop
+    assert token_health("soon").level == "warn" and token_health("soon").days_left < 4
+    runner = CliRunner()
+    shops = runner.invoke(cli, ["shops"], catch_exceptions=False).output
+    assert "WARNING: shop 'soon'" in shops and "xl-lazada login --name soon" in shops
+    assert "WARNING: shop 'fine'" not in shops
+    doctor = runner.invoke(cli, ["doctor", "--cache", str(tmp_path / "none.sqlite3")])
+    assert doctor.exit_code == 0 and "[warn] shop 'soon'" in doctor.output
+    save_profile(profile("gone", -2, -1))
+    doctor = runner.invoke(cli, ["doctor", "--cache", str(tmp_path / "none.sqlite3")])
+    assert doctor.exit_code == 1 and "[expired] shop 'gone'" in doctor.output
