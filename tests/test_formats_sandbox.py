@@ -302,3 +302,32 @@ def test_doctor_and_status_show_codes_the_table_does_not_know(sb, synced, tmp_pa
     )
     assert "Unrecognised:     1 checkpoint" in status.output
     assert "Parcel information updated" in status.output  # the latest event, by its own title
+
+
+def test_sync_warns_when_the_login_ends_soon(monkeypatch, tmp_path) -> None:
+    from xl_lazada.cli import sync_cmd
+
+    with SandboxServer(orders=20, seed=3, clock_speed=0.0, qps=1000, refresh_ttl=3 * 86400) as sb:
+        token = T.Token.from_wire(sb.issue_token())
+        assert 2.9 < (token.refresh_expires_at - token.issued_at).total_seconds() / 86400 <= 3
+
+        def opened(shop, **kw):
+            return LazadaClient(sb.connection(), token=token, default_qps=5000.0)
+
+        monkeypatch.setattr(sync_cmd, "_open_client", opened)
+        result = CliRunner().invoke(
+            cli,
+            [
+                "sync",
+                "--shop",
+                "soon",
+                "--cache",
+                str(tmp_path / "c.sqlite3"),
+                "--lookback-days",
+                "50",
+            ],
+            catch_exceptions=False,
+        )
+    assert result.exit_code == 0, result.output
+    assert "warning: shop 'soon': the Lazada login ends" in result.output
+    assert "xl-lazada login --name soon" in result.output
