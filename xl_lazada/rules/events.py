@@ -64,8 +64,15 @@ def ordered(checkpoints: Iterable[CheckpointLike]) -> list[CheckpointLike]:
 
 
 def _times(checkpoints: Iterable[CheckpointLike], wanted: str, settings: Any) -> list[datetime]:
-    table = table_for(settings)
-    return [cp.event_time for cp in checkpoints if milestone_of(cp, table) == wanted]
+    classify_ = table_for(settings).classify
+    return [
+        cp.event_time
+        for cp in checkpoints
+        if classify_(
+            cp.status_code, getattr(cp, "detail_type", ""), getattr(cp, "title", "")
+        ).milestone
+        == wanted
+    ]
 
 
 def ready_to_ship_time(

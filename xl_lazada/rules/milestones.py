@@ -120,7 +120,7 @@ class MilestoneTable:
     code_patterns: list[tuple[re.Pattern[str], str]]
     title_patterns: list[tuple[re.Pattern[str], str]]
     detail_types: dict[str, str]
-    _memo: dict[tuple[str, str, str], Match] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[Any, Any, Any], Match] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -186,11 +186,11 @@ class MilestoneTable:
 
     def classify(self, status_code: Any, detail_type: Any = "", title: Any = "") -> Match:
         """The milestone of one checkpoint (see the module docstring for the order)."""
-        key = (_norm_code(status_code), _text(detail_type).lower(), _text(title))
-        hit = self._memo.get(key)
+        raw = (status_code, detail_type, title)  # memo on the values as given: no re-cleaning
+        hit = self._memo.get(raw)
         if hit is not None:
             return hit
-        code, dtype, text = key
+        code, dtype, text = _norm_code(status_code), _text(detail_type).lower(), _text(title)
         match = Match(None)
         if code and code in self.codes:
             match = Match(self.codes[code], BY_CODE)
@@ -201,9 +201,9 @@ class MilestoneTable:
         elif dtype in self.detail_types:
             match = Match(self.detail_types[dtype], BY_TYPE)
         with self._lock:
-            if len(self._memo) > 4096:
+            if len(self._memo) > 65536:  # distinct (code, type, title) triples are few
                 self._memo.clear()
-            self._memo[key] = match
+            self._memo[raw] = match
         return match
 
     def milestone(self, status_code: Any, detail_type: Any = "", title: Any = "") -> str | None:
@@ -272,7 +272,10 @@ def _combined(sources: tuple[str, ...]) -> MilestoneTable:
 def milestone_table(extra: str | None = None) -> MilestoneTable:
     """The shipped table, plus ``XL_LAZADA_MILESTONES`` and then ``extra`` (a settings value)
     on top. Files are read once per distinct value."""
-    sources = tuple(s for s in (os.environ.get(ENV_VAR, ""), extra or "") if s and s.strip())
+    env = os.environ.get(ENV_VAR)
+    if not env and not extra:
+        return default_table()  # the common case, called for every parcel: keep it cheap
+    sources = tuple(s for s in (env or "", extra or "") if s and s.strip())
     return _combined(sources)
 
 
