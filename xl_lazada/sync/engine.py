@@ -6,12 +6,17 @@ now (status news at once, then parcels still moving, newest first; see
 :mod:`~xl_lazada.sync.plan`) → finance (transactions since the finance watermark minus an
 overlap, and payout statements) → history (back-fill of parcels already delivered/closed).
 
+Overlap, because each Lazada API has its own rate limit: the order listing pages ahead in a
+thread while items are fetched; news and moving parcels the listing already shows are traced
+meanwhile (:class:`_EarlyTraces`); finance is read in a thread while parcels are traced. All
+cache writes stay on the calling thread, in the same transactions as before.
+
 Calls: the client learns each API's rate (the rates learned are saved in the cache and
 adopted by the next run), and a daily call budget (:mod:`~xl_lazada.sync.budget`) is kept
 across runs: each stage gets what is left after reserving finance's share, and what does not
 fit is counted in ``summary.deferred`` and done by the next run. A dead network
-(:class:`~xl_lazada.lazada.errors.NetworkDownError`) stops the sync after flushing what
-was fetched.
+(:class:`~xl_lazada.lazada.errors.NetworkDownError`) stops the sync after writing what was
+fetched.
 
 Crash safety: every chunk's orders, items, packages, refs, history and the advanced
 watermark are one transaction, so a sync killed at any point resumes from the last
@@ -342,10 +347,6 @@ def _save_rates(run: _Run) -> None:
         budgets.save_rates(run.cache, run.app_key, learned())
 
 
-def _calls(client: SyncClient) -> int:
-    return _stat(client, "calls")
-
-
 def _venture(client: SyncClient) -> str:
     return str(getattr(client.conn, "venture", "MY"))
 
@@ -406,9 +407,14 @@ def _sync_orders(run: _Run) -> None:
     try:
         # The listing pages ahead (in a thread) while each chunk's items are fetched.
         for order in _read_ahead(run.client.iter_orders(update_after=start), 2 * opts.order_chunk):
-            if run.early is not None:
-                run.early.pump()
             chunk.append(order)
+            if run.early is not None:
+                if len(chunk) % EARLY_EVERY == 0:  # a page in: start tracing what it shows
+                    fresh = chunk[-EARLY_EVERY:]
+                    known = cache.order_states(shop, [o.order_id for o in fresh])
+                    run.early.add(_early_candidates(fresh, known))
+                else:
+                    run.early.pump()
             if len(chunk) >= max(1, opts.order_chunk):
                 listed += len(chunk)
                 _order_chunk(run, chunk, state, record_new)
@@ -731,6 +737,9 @@ def _trace_orders(
         run.tick(stage, done, total, "daily call budget spent: continues next run")
         return False
     return done == total
+
+
+EARLY_EVERY = 100  # listed orders between looks for parcels to trace early (one page)
 
 
 def _early_candidates(orders: Iterable[Order], known: dict[str, tuple[str, str]]) -> list[str]:
