@@ -73,7 +73,8 @@ ProgressFn = Callable[[Progress], None]
 class SyncClient(Protocol):
     """The part of :class:`~xl_lazada.lazada.client.LazadaClient` the sync uses."""
 
-    conn: object
+    @property
+    def conn(self) -> object: ...
 
     @property
     def stats(self) -> object: ...
@@ -248,7 +249,7 @@ def _stat(client: SyncClient, name: str) -> int:
 
 def _set_budget(client: SyncClient, budget: CallBudget | None) -> None:
     if hasattr(client, "call_budget"):
-        client.call_budget = budget  # type: ignore[attr-defined]
+        client.call_budget = budget
 
 
 def _one_line(exc: BaseException | str) -> str:
