@@ -194,6 +194,21 @@ def test_daily_budget_is_kept_across_runs_and_the_rest_continues_next_run(cache)
         assert got == want  # nothing lost: the next run finished what did not fit
 
 
+@pytest.mark.parametrize(
+    "opts",
+    [
+        SyncOptions(lookback_days=DAYS + 5, daily_calls=40, finance=False),
+        SyncOptions(lookback_days=DAYS + 5, daily_calls=40, history=False),
+        SyncOptions(lookback_days=DAYS + 5, daily_calls=3),
+    ],
+)
+def test_the_budget_holds_whichever_stages_run(cache, sandbox, opts: SyncOptions) -> None:
+    with fast_client(sandbox) as client:
+        s = sync_shop(client, cache, "shop", options=opts)
+        assert s.calls <= opts.daily_calls and s.deferred and s.failed_stages == []
+        assert client.stats.calls == s.calls
+
+
 def test_the_day_count_moves_with_lazadas_day(cache) -> None:
     from datetime import UTC, datetime
 

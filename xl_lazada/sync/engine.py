@@ -628,7 +628,7 @@ def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
         record_new,
         reserve=reserve,
         between=finance,
-        shared_budget=True,
+        shared_budget=finance is not None,  # finance set the budget both share
         already=early_done,
     )
     if complete and not record_new:
