@@ -522,8 +522,10 @@ class Cache:
         kept = {
             r[0]: r[1]
             for r in conn.execute(
+                # COALESCE keeps SQLite on items_order: on package_id it would pick
+                # items_package and scan every packed item of the shop, for every order.
                 "SELECT order_item_id, package_id FROM items WHERE shop = ? AND order_id = ?"
-                " AND package_id IS NOT NULL AND package_id != ''",
+                " AND COALESCE(package_id, '') != ''",
                 (shop, order_id),
             )
         }
