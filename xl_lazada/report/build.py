@@ -43,27 +43,25 @@ class ReportColumn:
 
 
 REPORT_COLUMNS: tuple[ReportColumn, ...] = (
-    ReportColumn("Shop", "text", 9, "Shop profile."),
-    ReportColumn("Order number", "id", 16, "Lazada order number."),
-    ReportColumn("Tracking number", "id", 17, "Carrier tracking number of the parcel."),
+    ReportColumn("Shop", "text", 8, "Shop profile."),
+    ReportColumn("Order number", "id", 13.5, "Lazada order number."),
+    ReportColumn("Tracking number", "id", 13.5, "Carrier tracking number of the parcel."),
     ReportColumn("Package id", "id", 14, "Lazada package id of the parcel."),
-    ReportColumn("Status", "text", 12, "Seller Center status of the order."),
-    ReportColumn("Created", "datetime", 15, "Order placed (shop time)."),
-    ReportColumn("RTS deadline", "datetime", 15, "Ready-to-ship deadline (48 h rule)."),
-    ReportColumn("Ready to ship at", "datetime", 15, "When the parcel was set ready to ship."),
-    ReportColumn("Sorting centre", "text", 13, "Arrival at the LGS sorting centre."),
-    ReportColumn("Sorting centre arrival", "datetime", 15, "First sorting-centre scan."),
-    ReportColumn("Last checkpoint", "text", 24, "Latest tracking event."),
-    ReportColumn("Last checkpoint time", "datetime", 15, "Time of the latest event."),
-    ReportColumn("Days in transit", "days", 8, "Ready to ship → delivered (or → now)."),
-    ReportColumn("Delivered", "datetime", 15, "When the parcel was delivered."),
-    ReportColumn("Settlement net", "money", 11, "Net of the order's finance lines."),
-    ReportColumn(
-        "Paid", "text", 11, "Settlement state: Paid, Unpaid, Partially paid, Not settled."
-    ),
+    ReportColumn("Status", "text", 10, "Seller Center status of the order."),
+    ReportColumn("Created", "datetime", 12.5, "Order placed (shop time)."),
+    ReportColumn("RTS deadline", "datetime", 12.5, "Ready-to-ship deadline (48 h rule)."),
+    ReportColumn("Ready to ship at", "datetime", 12.5, "When the parcel was set ready to ship."),
+    ReportColumn("Sorting centre", "text", 10.5, "Arrival at the LGS sorting centre."),
+    ReportColumn("Sorting centre arrival", "datetime", 12.5, "First sorting-centre scan."),
+    ReportColumn("Last checkpoint", "text", 17, "Latest tracking event."),
+    ReportColumn("Last checkpoint time", "datetime", 12.5, "Time of the latest event."),
+    ReportColumn("Days in transit", "days", 6.5, "Ready to ship → delivered (or → now)."),
+    ReportColumn("Delivered", "datetime", 12.5, "When the parcel was delivered."),
+    ReportColumn("Settlement net", "money", 9, "Net of the order's finance lines."),
+    ReportColumn("Paid", "text", 9, "Settlement state: Paid, Unpaid, Partially paid, Not settled."),
     ReportColumn("Currency", "text", 6, "Currency of the money columns."),
-    ReportColumn("Flags", "text", 24, "Delayed, At risk, RTS late, SC overdue, Stuck, Unsettled."),
-    ReportColumn("Order id", "id", 16, "Lazada order id."),
+    ReportColumn("Flags", "text", 15, "Delayed, At risk, RTS late, SC overdue, Stuck, Unsettled."),
+    ReportColumn("Order id", "id", 13.5, "Lazada order id."),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in REPORT_COLUMNS)
 
@@ -441,7 +439,7 @@ def _metrics(
     if len(days):
         out.append(
             Metric(
-                "Days ready-to-ship → delivered, average",
+                "Days ready to ship → delivered, average",
                 float(np.mean(days)),
                 "days",
                 f"over {len(days):,} delivered parcels",
@@ -449,14 +447,14 @@ def _metrics(
         )
         out.append(
             Metric(
-                "Days ready-to-ship → delivered, 90th percentile",
+                "Days ready to ship → delivered, 90th pct",
                 float(np.percentile(days, 90)),
                 "days",
                 "9 in 10 parcels arrive within this",
             )
         )
     else:
-        out.append(Metric("Days ready-to-ship → delivered", None, "days", "nothing delivered"))
+        out.append(Metric("Days ready to ship → delivered", None, "days", "nothing delivered"))
 
     cur = settlements["Currency"].fillna("")
     for currency in sorted(set(cur) | set(orders["Currency"].dropna())) or [""]:
