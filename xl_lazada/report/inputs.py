@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from ..errors import InputError
 from ..rules.status import DISPLAY_STATUSES
 
 #: Seller Center's limit for one tracking report, in days (both ends included).
@@ -40,7 +41,7 @@ _STATUS_ALIASES = {
 }
 
 
-class ReportInputError(ValueError):
+class ReportInputError(InputError):
     """A report input a seller must fix; ``str(exc)`` is one readable line."""
 
 

@@ -35,6 +35,10 @@ DAILY_SHEET = "Daily"
 TABLE_HEADER_ROW = 3
 _SUMMARY_WIDTHS = (36, 32, 58)
 _CHART_ROWS = 18
+#: Summary line styles that format every cell of the line alike.
+_LINE_STYLES = frozenset(
+    {"title", "subtitle", "section", "action", "note", "header", "urgent", "warning", "ok"}
+)
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -152,9 +156,7 @@ class _Writer:
         style = line.style
         for col, cell in enumerate(line.cells):
             kind = cell.kind
-            if style in ("title", "subtitle", "section", "action", "note", "header"):
-                fmt = self.fmt[style]
-            elif style in ("urgent", "warning", "ok"):
+            if style in _LINE_STYLES:
                 fmt = self.fmt[style]
             elif col == 0 and style == "label":
                 fmt = self.fmt["label"]

@@ -1,0 +1,122 @@
+"""The report as the workbook's ``Report output`` sheet (a writer-neutral :class:`SheetSpec`).
+
+Same content as the standalone file, on one sheet: the summary lines on top (label in A,
+value in D, detail in F, so text runs over the empty cells between them and the parcel
+table's narrow columns stay narrow), then the parcel table as the Excel Table
+``LazadaReport``. SheetSpec has no charts: the charts are in the standalone report
+(``xl-lazada report --out``); the status counts they draw are on this sheet as numbers.
+"""
+
+from __future__ import annotations
+
+from ..workbook.contract import REPORT_OUTPUT
+from ..workbook.sheetspec import (
+    Block,
+    ConditionalFormat,
+    PrintSetup,
+    SheetSpec,
+    Table,
+    cell_ref,
+    column_letter,
+)
+from .build import FLAG_AT_RISK, URGENT_FLAGS, Report
+from .layout import Cell, summary_lines
+from .xlsx import DATE_FORMAT, DATETIME_FORMAT, money_format
+
+TABLE_NAME = "LazadaReport"
+#: Sheet columns of a summary line's three cells.
+SUMMARY_COLUMNS = (1, 4, 6)
+#: Widths are for the sheet's 11 pt font (the standalone table uses 8 pt).
+WIDTH_SCALE = 1.25
+
+_STYLE = {
+    "title": "title",
+    "subtitle": "status",
+    "label": None,
+    "section": "title",
+    "urgent": "overdue",
+    "warning": "at_risk",
+    "ok": "delivered",
+    "action": "note",
+    "header": "header",
+    "item": None,
+    "note": "note",
+}
+
+
+def _formats(report: Report) -> dict[str, str | None]:
+    return {
+        "text": None,
+        "id": "@",
+        "count": "#,##0",
+        "percent": "0.0%",
+        "days": "0.0",
+        "money": money_format(report.currencies),
+        "datetime": DATETIME_FORMAT,
+        "date": DATE_FORMAT,
+    }
+
+
+def report_sheetspec(report: Report) -> SheetSpec:
+    """The ``Report output`` sheet for ``report``."""
+    spec = SheetSpec(name=REPORT_OUTPUT)
+    formats = _formats(report)
+    row = 1
+    for line in summary_lines(report, table_where="the table below"):
+        if line.style != "blank":
+            style = _STYLE.get(line.style)
+            for cell, col in zip(line.cells, SUMMARY_COLUMNS, strict=False):
+                cell_style = "label" if (col == 1 and line.style == "label") else style
+                spec.blocks.append(
+                    Block(
+                        row,
+                        col,
+                        [[cell.value]],
+                        style=cell_style,
+                        number_formats=[_fmt(cell, formats)],
+                    )
+                )
+        row += 1
+
+    columns = report.visible_columns()
+    header_row = row + 2
+    spec.cell(header_row - 1, 1, f"Parcels — {report.period}", "title")
+    frame = report.table[[c.name for c in columns]]
+    spec.blocks.append(
+        Block(
+            header_row,
+            1,
+            frame,
+            header=True,
+            number_formats=[formats["money" if c.kind == "money" else c.kind] for c in columns],
+        )
+    )
+    for i, c in enumerate(columns, start=1):
+        spec.widths[i] = round(c.width * WIDTH_SCALE, 1)
+    spec.widths[1] = max(spec.widths[1], 18.0)
+    n = len(frame)
+    spec.tables.append(Table(TABLE_NAME, header_row, 1, tuple(frame.columns), n))
+    first, last = header_row + 1, header_row + max(n, 1)
+    names = [c.name for c in columns]
+    flags = f"${column_letter(names.index('Flags') + 1)}{first}"
+    status = f"${column_letter(names.index('Status') + 1)}{first}"
+    area = f"{cell_ref(first, 1)}:{cell_ref(last, len(columns))}"
+
+    def has(word: str) -> str:
+        return f'ISNUMBER(SEARCH("{word}",{flags}))'
+
+    spec.conditional_formats += [
+        ConditionalFormat(
+            area, "OR(" + ",".join(has(w) for w in URGENT_FLAGS) + ")", "overdue", stop=True
+        ),
+        ConditionalFormat(area, has(FLAG_AT_RISK), "at_risk", stop=True),
+        ConditionalFormat(area, f'{status}="Delivered"', "delivered", stop=True),
+    ]
+    spec.print_setup = PrintSetup(
+        landscape=True, fit_to_width=True, repeat_rows=(header_row, header_row)
+    )
+    return spec
+
+
+def _fmt(cell: Cell, formats: dict[str, str | None]) -> str | None:
+    return formats.get(cell.kind)
