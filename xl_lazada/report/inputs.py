@@ -281,7 +281,6 @@ _REF_HEADERS = (
     ("package id", "package number", "package no", "package_id", "ofc package id", "package"),
     ("order number", "order no", "order no.", "order_number", "order id", "order_id"),
 )
-_HEADER_WORDS = re.compile(r"tracking|package|order|number|awb|\bno\b|\bid\b", re.IGNORECASE)
 
 
 def read_tracking_csv(path: str | os.PathLike[str]) -> list[str]:
@@ -304,7 +303,8 @@ def read_tracking_csv(path: str | os.PathLike[str]) -> list[str]:
     rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
     column = 0
     first = [c.strip().lower() for c in rows[0]]
-    if any(_HEADER_WORDS.search(c) and not any(ch.isdigit() for ch in c) for c in first):
+    # Every tracking, package and order number has digits: a first row without any is a header.
+    if not any(ch.isdigit() for c in first for ch in c):
         column = _ref_column(first, rows[0], name)
         rows = rows[1:]
     refs = [r[column].strip() for r in rows if len(r) > column and r[column].strip()]
