@@ -95,8 +95,8 @@ def report(
     if not (out or csv_out or pdf_out):
         raise ReportInputError("say where to write the report: --out report.xlsx (or --csv/--pdf)")
     refs: list[str] = list(tracking)
-    for path in tracking_csv:
-        refs += read_tracking_csv(path)
+    for csv_file in tracking_csv:
+        refs += read_tracking_csv(csv_file)
     inputs = parse_report_inputs(date_from, date_to, status, shop, refs or None)
     now = _when(at)
     path = cache_path or default_cache_path()

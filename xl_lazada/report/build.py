@@ -354,10 +354,10 @@ def _package_table(
 
 def _flags(rows: pd.DataFrame) -> pd.Series:
     def truthy(col: str) -> list[bool]:
-        return rows[col].fillna(False).astype(bool).tolist()
+        return [bool(v) for v in rows[col].fillna(False).astype(bool)]
 
     def equals(col: str, value: str) -> list[bool]:
-        return (rows[col].astype("string") == value).fillna(False).astype(bool).tolist()
+        return [bool(v) for v in (rows[col].astype("string") == value).fillna(False)]
 
     parts = [
         (FLAG_DELAYED, equals("o:Status", DELAYED)),

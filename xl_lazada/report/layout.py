@@ -80,7 +80,7 @@ def summary_lines(report: Report, *, table_where: str = "the Parcels sheet") -> 
     lines += [BLANK, Line(_t("Needs attention"), "section")]
     for group in report.attention:
         lines += _group(group, table_where)
-    lines += [BLANK, Line(_t("Summary"), "section")]
+    lines += [BLANK, Line(_t("Summary"), "section", anchor="summary")]
     lines += [_metric(m) for m in report.metrics]
     lines += [
         BLANK,
