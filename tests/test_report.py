@@ -212,11 +212,12 @@ def test_pasted_refs_are_cleaned_once() -> None:
         None,
         None,
         " shop1 ",
-        [["LXMY1 ", None], ["", "LXMY1"], [317964515215730.0], ["  FP 1 "], [3.2e16], [1.5]],
+        [["LXMY1 ", None], ["", "LXMY1"], [317964515215730.0], ["  FP 1 "], [3.2e16], [1.5]]
+        + [["3.17964514998308E+14", "3.1796451499831E+14"]],
     )
     assert inputs.shop == "shop1"
-    assert inputs.refs == ("LXMY1", "317964515215730", "FP1")
-    assert [r.reason.split(" ")[0] for r in inputs.rejected] == ["rounded", "not"]
+    assert inputs.refs == ("LXMY1", "317964515215730", "FP1", "317964514998308")
+    assert [r.reason.split(" ")[0] for r in inputs.rejected] == ["rounded", "not", "rounded"]
 
 
 def test_tracking_csv_as_seller_center_and_excel_write_it(tmp_path: Path) -> None:

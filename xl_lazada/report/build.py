@@ -539,11 +539,13 @@ def _attention(
         "stuck": f"{settings.stuck_days:g}",
         "unsettled": f"{settings.unsettled_days:g}",
     }
-    tracking_of = (
-        table[table["Tracking number"].notna()]
-        .groupby(["Shop", "Order id"], sort=False)["Tracking number"]
-        .agg(lambda s: ", ".join(dict.fromkeys(s)))
-    )
+    numbers: dict[tuple[str, str], dict[str, None]] = {}
+    known = table[table["Tracking number"].notna()]
+    for shop, order_id, number in zip(
+        known["Shop"], known["Order id"], known["Tracking number"], strict=True
+    ):
+        numbers.setdefault((shop, order_id), {})[number] = None
+    tracking_of = {key: ", ".join(found) for key, found in numbers.items()}
 
     def order_items(frame: pd.DataFrame, detail: Any) -> tuple[AttentionItem, ...]:
         frame = frame.sort_values(["RTS deadline", "Created"], kind="stable")

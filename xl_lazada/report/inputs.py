@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from ..errors import InputError
@@ -239,8 +240,13 @@ def clean_ref(value: Any) -> tuple[str, str]:
     text = text.lstrip("'").strip()
     if re.fullmatch(r"\d+\.0+", text):  # 317964514998308.0 from a General-format cell
         text = text.split(".", 1)[0]
-    if re.fullmatch(r"\d+(?:\.\d+)?[eE]\+?\d+", text):
-        return "", "rounded by Excel — format the column as Text and paste the full number"
+    m = re.fullmatch(r"(\d+)(?:\.(\d+))?[eE]\+?(\d+)", text)
+    if m:  # 3.17964514998308E+14: exact only if every digit is still written
+        whole, frac, exponent = m.group(1), m.group(2) or "", int(m.group(3))
+        digits = (whole + frac).lstrip("0")
+        if len(frac) > exponent or len(digits) < len(whole.lstrip("0")) + exponent:
+            return "", "rounded by Excel — format the column as Text and paste the full number"
+        text = str(int(Decimal(text)))
     return "".join(text.split()), ""
 
 
