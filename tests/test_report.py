@@ -491,3 +491,41 @@ def test_cli_error_is_one_line(
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "before Date from" in err
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_report_output_through_the_workbook_writer(synced: Synced, tmp_path: Path) -> None:
+    """The Report sheet's raw values → the Report output sheet of a real workbook file."""
+    pytest.importorskip("pyopenvba", reason="building a workbook needs pyopenvba")
+    from xl_lazada.report import report_from_sheet
+    from xl_lazada.workbook.build import build_workbook
+    from xl_lazada.workbook.refresh import refresh_workbook
+
+    lo, hi = _period(synced, 7)
+    values = {
+        "date_from": datetime.combine(lo, datetime.min.time()),  # what the reader hands over
+        "date_to": datetime.combine(hi, datetime.min.time()),
+        "status": None,
+        "shop": None,
+        "refs": [],
+    }
+    report, spec, message = report_from_sheet(synced.cache, values, now=synced.now)
+    assert message.startswith("Built ") and "need attention" in message
+    book = build_workbook(tmp_path / "Shop.xlsm")
+    refresh_workbook(book, synced.cache, now=synced.now, extra_specs=[spec])
+
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Report output"]
+    assert ws["A1"].value == report.title
+    table = ws.tables["LazadaReport"]
+    first, last = table.ref.split(":")
+    header_row = int(first[1:])
+    headers = [ws.cell(header_row, c).value for c in range(1, len(report.visible_columns()) + 1)]
+    assert headers == [c.name for c in report.visible_columns()]
+    numbers = [
+        ws.cell(r, 2).value for r in range(header_row + 1, header_row + 1 + len(report.table))
+    ]
+    assert numbers == [None if pd.isna(v) else v for v in report.table["Tracking number"]]
+    assert ws.cell(header_row + 1, 1).data_type == "s"  # order numbers stay text
+
+    with pytest.raises(ReportInputError, match="at most 30 days"):
+        report_from_sheet(synced.cache, {**values, "date_from": lo - timedelta(days=40)})

@@ -9,6 +9,11 @@ table's narrow columns stay narrow), then the parcel table as the Excel Table
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ..rules.settings import RuleSettings
 from ..workbook.contract import REPORT_OUTPUT
 from ..workbook.sheetspec import (
     Block,
@@ -19,7 +24,8 @@ from ..workbook.sheetspec import (
     cell_ref,
     column_letter,
 )
-from .build import FLAG_AT_RISK, URGENT_FLAGS, Report
+from .build import FLAG_AT_RISK, URGENT_FLAGS, Report, build_report
+from .inputs import parse_report_inputs
 from .layout import Cell, summary_lines
 from .xlsx import DATE_FORMAT, DATETIME_FORMAT, money_format
 
@@ -120,3 +126,41 @@ def report_sheetspec(report: Report) -> SheetSpec:
 
 def _fmt(cell: Cell, formats: dict[str, str | None]) -> str | None:
     return formats.get(cell.kind)
+
+
+def report_message(report: Report) -> str:
+    """The one line for the Report sheet's message cell after a successful build."""
+    from .build import attention_count
+
+    table = report.table
+    orders = table[["Shop", "Order id"]].drop_duplicates().shape[0]
+    parcels = int(table["Package id"].notna().sum())
+    text = (
+        f"Built {report.generated_local:%Y-%m-%d %H:%M}: {orders:,} orders, {parcels:,} parcels,"
+        f" {attention_count(report):,} need attention"
+    )
+    if report.inputs.has_refs:
+        text += f", {len(report.not_found):,} numbers not found"
+    return text + f" — see {REPORT_OUTPUT}"
+
+
+def report_from_sheet(
+    cache: Any,
+    values: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+    settings: RuleSettings | None = None,
+) -> tuple[Report, SheetSpec, str]:
+    """The Report sheet's raw input values (``date_from``, ``date_to``, ``status``, ``shop``,
+    ``refs``: what the workbook reader returns) → the report, its ``Report output`` sheet and
+    the message for the input sheet. Raises :class:`ReportInputError` (one line for the
+    message cell; the caller then changes nothing else)."""
+    inputs = parse_report_inputs(
+        values.get("date_from"),
+        values.get("date_to"),
+        values.get("status"),
+        values.get("shop"),
+        values.get("refs") or None,
+    )
+    report = build_report(cache, inputs, now=now, settings=settings)
+    return report, report_sheetspec(report), report_message(report)
