@@ -219,7 +219,7 @@ def build_report(
         timezone=tz_label,
         status_counts=_status_counts(orders, table),
         metrics=tuple(_metrics(orders, settlements, table, settings)),
-        attention=tuple(_attention(orders, table, settings)),
+        attention=tuple(_attention(orders, table, settings, now_local)),
         not_found=tuple(_not_found(cache, inputs, table)),
         table=table,
         daily=_daily(inputs, table),
@@ -532,8 +532,14 @@ def _fmt_time(value: Any) -> str:
 
 
 def _attention(
-    orders: pd.DataFrame, table: pd.DataFrame, settings: RuleSettings
+    orders: pd.DataFrame, table: pd.DataFrame, settings: RuleSettings, now_local: datetime
 ) -> list[AttentionGroup]:
+    def ago(value: Any) -> str:
+        if pd.isna(value):
+            return ""
+        days = (pd.Timestamp(now_local) - pd.Timestamp(value)).total_seconds() / 86400
+        return f" ({days:.0f} days ago)"
+
     words = {
         "days": f"{settings.sorting_center_days:g}",
         "stuck": f"{settings.stuck_days:g}",
@@ -593,7 +599,7 @@ def _attention(
         "stuck": pkg_items(
             stuck,
             lambda r: (
-                f"last scan {_fmt_time(r['Last checkpoint time'])}:"
+                f"last scan {_fmt_time(r['Last checkpoint time'])}{ago(r['Last checkpoint time'])}:"
                 f" {r['Last checkpoint'] or ''}".rstrip(": ")
             ),
         ),
@@ -602,7 +608,7 @@ def _attention(
                 r["Shop"],
                 r["Order number"],
                 str(tracking_of.get((r["Shop"], r["Order id"]), "") or ""),
-                f"delivered {_fmt_time(r['Delivered'])}",
+                f"delivered {_fmt_time(r['Delivered'])}{ago(r['Delivered'])}",
             )
             for _, r in unsettled.iterrows()
         ),
