@@ -529,3 +529,30 @@ def test_report_output_through_the_workbook_writer(synced: Synced, tmp_path: Pat
 
     with pytest.raises(ReportInputError, match="at most 30 days"):
         report_from_sheet(synced.cache, {**values, "date_from": lo - timedelta(days=40)})
+
+
+def test_two_shops_in_one_cache(synced: Synced, tmp_path: Path) -> None:
+    """A second shop synced into the same cache: the report covers both, names both, shows
+    the Shop column, and a shop filter keeps to one."""
+    path = tmp_path / "two.sqlite3"
+    with Cache.open(path) as copy:  # a copy of the synced cache, plus a small second shop
+        synced.cache.connection.backup(copy.connection)
+    with SandboxServer(orders=80, seed=3, venture="SG", clock_speed=0.0, qps=100000) as sb:
+        with LazadaClient(sb.connection(sb.issue_token()), default_qps=100000) as client:
+            summary = sync_shop(
+                client, Cache.open(path), "second", options=SyncOptions(lookback_days=60)
+            )
+        assert not summary.failed
+    lo, hi = _period(synced)
+    with Cache.open(path) as cache:
+        both = build_report(cache, parse_report_inputs(lo, hi, None, None, None), now=synced.now)
+        one = build_report(cache, parse_report_inputs(lo, hi, None, SHOP, None), now=synced.now)
+        tables = all_tables(cache, date_from=lo, date_to=hi, now=synced.now)
+    assert {s.name for s in both.shops} == {SHOP, "second"}
+    assert set(both.table["Shop"]) == {SHOP, "second"}
+    assert "Shop" in [c.name for c in both.visible_columns()]
+    assert set(both.currencies) == {"MYR", "SGD"}
+    assert {m.currency for m in both.metrics if m.kind == "money"} == {"MYR", "SGD"}
+    _check_rows_match_tables(both, tables)
+    assert [s.name for s in one.shops] == [SHOP] and set(one.table["Shop"]) == {SHOP}
+    assert "Shop" not in [c.name for c in one.visible_columns()]

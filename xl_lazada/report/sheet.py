@@ -136,11 +136,11 @@ def report_message(report: Report) -> str:
     orders = table[["Shop", "Order id"]].drop_duplicates().shape[0]
     parcels = int(table["Package id"].notna().sum())
     text = (
-        f"Built {report.generated_local:%Y-%m-%d %H:%M}: {orders:,} orders, {parcels:,} parcels,"
-        f" {attention_count(report):,} need attention"
+        f"Built {report.generated_local:%Y-%m-%d %H:%M}: {_count(orders, 'order')},"
+        f" {_count(parcels, 'parcel')}, {attention_count(report):,} need attention"
     )
     if report.inputs.has_refs:
-        text += f", {len(report.not_found):,} numbers not found"
+        text += f", {_count(len(report.not_found), 'number')} not found"
     return text + f" — see {REPORT_OUTPUT}"
 
 
@@ -164,3 +164,7 @@ def report_from_sheet(
     )
     report = build_report(cache, inputs, now=now, settings=settings)
     return report, report_sheetspec(report), report_message(report)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
