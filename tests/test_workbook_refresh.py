@@ -135,7 +135,7 @@ def test_three_refreshes_keep_the_sellers_parts_vba_and_ribbon(
     assert orders["AG5"].value == "=LEN(AF5)"
     assert orders.column_dimensions["AF"].width == 30
     assert any("AF5:AF500" in str(dv.sqref) for dv in orders.data_validations.dataValidation)
-    for key, sheet in DATA_SHEETS.items():
+    for sheet in DATA_SHEETS.values():
         ws = wb[sheet.name]
         assert [c.value for c in ws[4]][: len(sheet.columns)] == sheet.headers
         assert ws.freeze_panes == "A5"
