@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import IO
 from xml.etree import ElementTree as ET
 
+from ..errors import XlLazadaError
+
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -43,7 +45,7 @@ FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 PartWriter = Callable[[IO[bytes]], None]
 
 
-class PackageError(Exception):
+class PackageError(XlLazadaError):
     """The file is not a workbook this writer can handle; the message is one seller line."""
 
 
