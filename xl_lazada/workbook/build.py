@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import XlLazadaError
 from .contract import DATA_SHEETS, HEADER_ROW, SHEET_NAMES, XLWINGS_CONF, XLWINGS_CONF_VALUES
 from .package import (
     FIXED_DATE,
@@ -56,7 +57,7 @@ CT_VBA = "application/vnd.ms-office.vbaProject"
 RIBBON_PART = "customUI/customUI14.xml"
 
 
-class BuildError(Exception):
+class BuildError(XlLazadaError):
     """The workbook sources are missing or unusable."""
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import IO
 from xml.etree import ElementTree as ET
 
+from ..errors import XlLazadaError
+
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -43,7 +45,7 @@ FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 PartWriter = Callable[[IO[bytes]], None]
 
 
-class PackageError(Exception):
+class PackageError(XlLazadaError):
     """The file is not a workbook this writer can handle; the message is one seller line."""
 
 
@@ -321,6 +323,9 @@ def write_package(
                 if isinstance(content, bytes):
                     z.writestr(info, content, compresslevel=6)
                 else:
+                    # Streamed parts are the big sheets: fast compression (level 1) costs
+                    # a few percent of size and saves most of the time.
+                    info._compresslevel = 1  # type: ignore[attr-defined]
                     with z.open(info, "w", force_zip64=name in large_parts) as stream:
                         content(stream)
             elif source is not None:
