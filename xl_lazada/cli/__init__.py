@@ -41,16 +41,6 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "sync",
         "Fetch new and changed orders, tracking and settlements into the local cache.",
     ),
-    "refresh": (
-        "refresh_cmd",
-        "refresh",
-        "Sync with Lazada and rewrite BOOK's Orders, Tracking, Checkpoints and Settlements.",
-    ),
-    "workbook": (
-        "workbook_cmd",
-        "workbook",
-        "Create the Excel workbook.",
-    ),
     "report": (
         "report_cmd",
         "report",
