@@ -100,6 +100,8 @@ def report_sheetspec(report: Report) -> SheetSpec:
     for i, c in enumerate(columns, start=1):
         spec.widths[i] = round(c.width * WIDTH_SCALE, 1)
     spec.widths[1] = max(spec.widths[1], 18.0)
+    # The summary's values sit in D: wide enough for a date and time, never "####".
+    spec.widths[SUMMARY_COLUMNS[1]] = max(spec.widths[SUMMARY_COLUMNS[1]], 17.0)
     n = len(frame)
     spec.tables.append(Table(TABLE_NAME, header_row, 1, tuple(frame.columns), n))
     first, last = header_row + 1, header_row + max(n, 1)
