@@ -25,7 +25,7 @@ from ..workbook.sheetspec import (
     column_letter,
 )
 from .build import FLAG_AT_RISK, URGENT_FLAGS, Report, build_report
-from .inputs import parse_report_inputs
+from .inputs import ReportInputs, parse_report_inputs
 from .layout import Cell, summary_lines
 from .xlsx import DATE_FORMAT, DATETIME_FORMAT, money_format
 
@@ -170,3 +170,42 @@ def report_from_sheet(
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def report_input_sheet(inputs: ReportInputs, message: str = "") -> SheetSpec:
+    """The workbook's ``Report`` sheet with these inputs (and the message) filled in: what
+    a seller would have typed to get this report (used by the demo workbook)."""
+    from ..workbook.contract import (
+        REPORT_DATE_FROM,
+        REPORT_DATE_TO,
+        REPORT_MESSAGE,
+        REPORT_REFS_FIRST_ROW,
+        REPORT_SHOP,
+        REPORT_STATUS,
+    )
+    from ..workbook.sheets import report_input_sheetspec
+    from ..workbook.sheetspec import parse_cell
+
+    spec = report_input_sheetspec()
+    values: dict[tuple[int, int], tuple[Any, str | None, str | None]] = {
+        parse_cell(REPORT_DATE_FROM): (inputs.date_from, "input", DATE_FORMAT),
+        parse_cell(REPORT_DATE_TO): (inputs.date_to, "input", DATE_FORMAT),
+        parse_cell(REPORT_STATUS): (inputs.status, "input", None),
+        parse_cell(REPORT_SHOP): (inputs.shop, "input", None),
+        parse_cell(REPORT_MESSAGE): (message or None, "status", None),
+    }
+    for i, ref in enumerate(inputs.refs):
+        values[(REPORT_REFS_FIRST_ROW + i, 1)] = (ref, None, "@")
+    spec.blocks = [b for b in spec.blocks if (b.row, b.col) not in values]
+    for (row, col), (value, style, fmt) in sorted(values.items()):
+        spec.blocks.append(Block(row, col, [[value]], style=style, number_formats=[fmt]))
+    return spec
+
+
+def last_days(cache: Any, now: datetime, days: int = 30, shop: str | None = None) -> ReportInputs:
+    """The inputs for the last ``days`` days up to today in the (first) shop's timezone."""
+    from datetime import UTC, timedelta
+
+    shops = [s for s in cache.shops() if shop is None or s.name == shop]
+    today = now.astimezone(shops[0].tz if shops else UTC).date()
+    return parse_report_inputs(today - timedelta(days=days - 1), today, None, shop, None)
