@@ -556,3 +556,42 @@ def test_two_shops_in_one_cache(synced: Synced, tmp_path: Path) -> None:
     _check_rows_match_tables(both, tables)
     assert [s.name for s in one.shops] == [SHOP] and set(one.table["Shop"]) == {SHOP}
     assert "Shop" not in [c.name for c in one.visible_columns()]
+
+
+def test_cli_pdf_without_libreoffice_and_bad_outputs(
+    synced: Synced,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from xl_lazada.cli import main
+    from xl_lazada.report import pdf
+
+    lo, hi = _period(synced, 3)
+    common = [
+        "report",
+        "--cache",
+        str(synced.path),
+        "--from",
+        lo.isoformat(),
+        "--to",
+        hi.isoformat(),
+    ]
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    out = tmp_path / "r.xlsx"
+    assert main(common + ["--out", str(out), "--pdf", str(tmp_path / "r.pdf")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "LibreOffice" in err
+    assert not out.exists()  # refused before any work
+    for args, words in (
+        (["--out", str(tmp_path / "r.xls")], "must end in .xlsx"),
+        (["--csv", str(tmp_path / "nowhere" / "r.csv")], "does not exist"),
+        ([], "say where to write the report"),
+        (["--out", str(out), "--tracking-csv", str(tmp_path / "none.csv")], "cannot read"),
+        (["--out", str(out), "--status", "sideways"], "unknown status"),
+        (["--out", str(out), "--shop", "nope"], "unknown shop"),
+    ):
+        assert main(common + args) == 1, args
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and words in err, (args, err)
+    assert not out.exists()

@@ -10,9 +10,8 @@ once per order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -684,17 +683,5 @@ def _daily(inputs: ReportInputs, table: pd.DataFrame) -> pd.DataFrame:
 _DAILY_SERIES = ("Orders created", "Ready to ship", "Delivered")
 
 
-def period_dates(report: Report) -> tuple[date | None, date | None]:
-    """The first and last day the per-day series covers."""
-    if report.daily.empty:
-        return None, None
-    return report.daily["Date"].iloc[0].date(), report.daily["Date"].iloc[-1].date()
-
-
 def attention_count(report: Report) -> int:
     return sum(len(g.items) for g in report.attention)
-
-
-def columns_by_name(names: Sequence[str]) -> list[ReportColumn]:
-    index = {c.name: c for c in REPORT_COLUMNS}
-    return [index[n] for n in names]
