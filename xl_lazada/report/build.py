@@ -145,8 +145,11 @@ class Report:
     @property
     def generated_local(self) -> datetime:
         """Generation time in the (first) shop's clock, naive like every time shown."""
-        tz = parse_tz(self.timezone) if self.timezone else UTC
-        return self.generated_at.astimezone(tz).replace(tzinfo=None)
+        return self.generated_at.astimezone(parse_tz(self.generated_zone)).replace(tzinfo=None)
+
+    @property
+    def generated_zone(self) -> str:
+        return self.shops[0].timezone if self.shops else "UTC+00:00"
 
     @property
     def currencies(self) -> list[str]:
@@ -205,7 +208,10 @@ def build_report(
         present = set(orders["Shop"])
         shown = [s for s in shown if s.name in present] or shown
     headers = tuple(_shop_header(cache, s) for s in shown)
-    tz_label = headers[0].timezone if headers else "UTC+00:00"
+    zones = sorted({h.timezone for h in headers})
+    tz_label = zones[0] if len(zones) == 1 else "UTC+00:00"
+    if len(zones) > 1:  # each row is in its own shop's time, as on the sheets
+        tz_label = "each shop's local time (" + ", ".join(zones) + ")"
     tz = shown[0].tz if shown else UTC
     now_local = now.astimezone(tz).replace(tzinfo=None)
 

@@ -76,7 +76,7 @@ class ReportInputs:
     @property
     def period_text(self) -> str:
         if self.date_from is None or self.date_to is None:
-            return "all dates"
+            return "any date (the numbers given)"
         days = (self.date_to - self.date_from).days + 1
         return f"{self.date_from:%d %b %Y} – {self.date_to:%d %b %Y} ({days} days)"
 

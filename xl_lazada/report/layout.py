@@ -139,7 +139,12 @@ def _header(report: Report) -> list[Line]:
                 "label",
             )
         )
-    out.append(Line((Cell("Generated"), Cell(report.generated_local, "datetime")), "label"))
+    generated = (
+        Cell("Generated"),
+        Cell(report.generated_local, "datetime"),
+        Cell(report.generated_zone),
+    )
+    out.append(Line(generated, "label"))
     return out
 
 
