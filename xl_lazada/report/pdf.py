@@ -68,8 +68,15 @@ def xlsx_to_pdf(xlsx: str | os.PathLike[str], pdf: str | os.PathLike[str]) -> No
         made = out / (Path(xlsx).stem + ".pdf")
         if not made.exists():
             raise PdfError("LibreOffice could not convert the report to PDF")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(made), str(target))
+        # Copy next to the target, then rename over it: never a half-written PDF.
+        fd, tmp = tempfile.mkstemp(suffix=".pdf", dir=target.resolve().parent, prefix=".report-")
+        os.close(fd)
+        try:
+            shutil.copyfile(made, tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def write_pdf(report: Report, path: str | os.PathLike[str]) -> None:
