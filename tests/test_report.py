@@ -386,7 +386,16 @@ def test_xlsx_has_table_formats_charts_and_print_setup(month: Report, tmp_path: 
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x","y")'
     ids = ws.cell(5, 1)
     assert ids.data_type == "s" and ids.value == report.table.loc[0, "Order number"]
-    assert ws.cell(5, header.index("Created") + 1).number_format == "yyyy-mm-dd hh:mm"
+    created = ws.cell(5, header.index("Created") + 1)
+    assert created.number_format == "yyyy-mm-dd hh:mm"
+    assert created.value == report.table.loc[0, "Created"].to_pydatetime()
+    for r, (money, days) in enumerate(
+        zip(report.table["Settlement net"], report.table["Days in transit"], strict=True), start=5
+    ):  # numbers are numbers, blanks stay blank
+        got = ws.cell(r, header.index(f"Settlement net ({report.currencies[0]})") + 1).value
+        assert (got is None) if pd.isna(money) else got == money
+        got = ws.cell(r, header.index("Days in transit") + 1).value
+        assert (got is None) if pd.isna(days) else got == days
     assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
     # The summary sheet opens first and starts with the attention list.
     summary = wb["Report"]

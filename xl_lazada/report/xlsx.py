@@ -265,9 +265,7 @@ class _Writer:
         for j, col in enumerate(columns):
             fmt = self.cell_fmt["money" if col.kind == "money" else col.kind]
             ws.set_column(j, j, col.width, fmt)
-            values = _values(frame[col.name])
-            for i, value in enumerate(values, start=top + 1):
-                _write(ws, i, j, value, fmt)
+            _write_column(ws, top + 1, j, frame[col.name], fmt)
         ws.set_row(top, 26)
         ws.freeze_panes(top + 1, 2)
         self._conditional(ws, columns, top + 1, last_row)
@@ -322,12 +320,25 @@ def _header(col: ReportColumn, report: Report) -> str:
     return col.name
 
 
-def _values(series: pd.Series) -> list[Any]:
-    """A column as Python values, blanks as ``None`` (NaT, NA, NaN alike)."""
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _write_column(ws: Worksheet, first_row: int, col: int, series: pd.Series, fmt: Any) -> None:
+    """One table column. Blank cells are left unwritten (the column carries the format);
+    datetimes go in as Excel serial numbers (what a date cell holds), computed in one go."""
+    present = series.notna().to_numpy()
     if series.dtype.kind == "M":
-        return [None if pd.isna(v) else v.to_pydatetime() for v in series]
-    mask = series.isna().tolist()
-    return [None if m else v for v, m in zip(series.tolist(), mask, strict=True)]
+        serials = ((series - _EXCEL_EPOCH) / pd.Timedelta(days=1)).to_numpy()
+        for i in present.nonzero()[0]:
+            ws.write_number(first_row + int(i), col, float(serials[i]), fmt)
+    elif series.dtype.kind == "f":
+        values = series.to_numpy()
+        for i in present.nonzero()[0]:
+            ws.write_number(first_row + int(i), col, float(values[i]), fmt)
+    else:  # ids and text: always strings, so nothing Lazada sent becomes a formula
+        texts = series.astype(object).to_numpy()
+        for i in present.nonzero()[0]:
+            ws.write_string(first_row + int(i), col, str(texts[i]), fmt)
 
 
 def _write(ws: Worksheet, row: int, col: int, value: Any, fmt: Any) -> None:
