@@ -159,7 +159,7 @@ Fragment = tuple[int, int, str]
 def _list_block_cells(block: Block, styles: StyleRegistry) -> dict[int, list[tuple[int, str]]]:
     rows: dict[int, list[tuple[int, str]]] = {}
     formats = list(block.number_formats or [])
-    for i, values in enumerate(block.values):  # type: ignore[arg-type]
+    for i, values in enumerate(block.values):
         r = block.row + i
         for j, value in enumerate(values):
             c = block.col + j
@@ -172,7 +172,7 @@ def _list_block_cells(block: Block, styles: StyleRegistry) -> dict[int, list[tup
 
 def _frame_chunks(block: Block, styles: StyleRegistry) -> Iterator[tuple[int, list[str]]]:
     """(first row, cells XML of each row) for a chunk of rows at a time."""
-    frame: pd.DataFrame = block.values  # type: ignore[assignment]
+    frame: pd.DataFrame = block.values
     first = block.row
     if block.header:
         header = [
@@ -507,8 +507,8 @@ def _merged_rows(
         if not block.is_frame:
             for r, cells in _list_block_cells(block, styles).items():
                 extras.setdefault(r, []).extend(cells)
-    for r, cells in carried.cells.items():
-        extras.setdefault(r, []).append((1 << 30, "".join(cells)))
+    for r, raw in carried.cells.items():
+        extras.setdefault(r, []).append((1 << 30, "".join(raw)))
     if len(frames) == 1:
         yield from _one_frame_rows(frames[0], styles, extras)
         return
