@@ -17,11 +17,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from ..lazada.dates import parse_datetime
-from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction, money
+from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ventures import venture as lookup_venture
 from . import db
-from .codec import extra_fields, iso_date, iso_utc, money_text, raw_json, statuses_text
+from .codec import (
+    extra_fields,
+    iso_date,
+    iso_utc,
+    money_text,
+    parse_utc,
+    raw_json,
+    statuses_text,
+)
 
 TimeBound = datetime | date | str | None
 
@@ -510,6 +517,16 @@ class Cache:
                 (shop, order_id),
             )
         }
+        # Lazada drops tracking_code (and may drop package_id) from an item once delivered:
+        # a number seen once is kept, so lookups by it keep working (refs keep it too).
+        kept = {
+            r[0]: r[1]
+            for r in conn.execute(
+                "SELECT order_item_id, package_id FROM items WHERE shop = ? AND order_id = ?"
+                " AND package_id IS NOT NULL AND package_id != ''",
+                (shop, order_id),
+            )
+        }
         seen: set[str] = set()
         changed_packages: set[str] = set()
         for it in items:
@@ -530,7 +547,8 @@ class Cache:
                 " shipping_type = excluded.shipping_type,"
                 " shipment_provider = excluded.shipment_provider,"
                 " shipping_provider_type = excluded.shipping_provider_type,"
-                " tracking_code = excluded.tracking_code, package_id = excluded.package_id,"
+                " tracking_code = COALESCE(NULLIF(excluded.tracking_code, ''), tracking_code),"
+                " package_id = COALESCE(NULLIF(excluded.package_id, ''), package_id),"
                 " promised_shipping_time = excluded.promised_shipping_time,"
                 " sla_time_stamp = excluded.sla_time_stamp, created_at = excluded.created_at,"
                 " updated_at = excluded.updated_at, reason = excluded.reason,"
@@ -571,14 +589,16 @@ class Cache:
             elif old != it.status:
                 out.status_changes += 1
                 self._history(shop, now, "item_status", order_id, it.order_item_id, old, it.status)
-                if it.package_id:
-                    changed_packages.add(it.package_id)
+                package = it.package_id or kept.get(it.order_item_id)
+                if package:
+                    changed_packages.add(package)
             if it.package_id:
                 conn.execute(
                     "INSERT INTO packages (shop, package_id, order_id, tracking_number,"
                     " shipment_provider, first_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (shop, package_id) DO UPDATE SET order_id = excluded.order_id,"
-                    " tracking_number = COALESCE(excluded.tracking_number, tracking_number),"
+                    " tracking_number = COALESCE(NULLIF(excluded.tracking_number, ''),"
+                    " tracking_number),"
                     " shipment_provider = COALESCE(NULLIF(excluded.shipment_provider, ''),"
                     " shipment_provider)",
                     (shop, it.package_id, order_id, it.tracking_code, it.shipment_provider, now),
@@ -669,7 +689,7 @@ class Cache:
             conn.execute(
                 "INSERT INTO packages (shop, package_id, order_id, tracking_number, first_seen_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop, package_id) DO UPDATE SET"
-                " tracking_number = COALESCE(tracking_number, excluded.tracking_number)",
+                " tracking_number = COALESCE(NULLIF(tracking_number, ''), excluded.tracking_number)",
                 (shop, package_id, order_id, pkg.tracking_number or None, now),
             )
             self._add_refs(
@@ -719,11 +739,11 @@ class Cache:
                     " old_value, new_value, event_time) VALUES (?, ?, 'checkpoint', ?, ?, NULL, ?, ?)",
                     [(shop, now, order_id, package_id, r[4], r[3]) for r in rows],
                 )
+        self._set_ready_to_ship_at(
+            shop, [p.package_id or p.tracking_number for p in trace.packages]
+        )
         conn.execute(
             "UPDATE packages SET last_traced_at = ?,"
-            " ready_to_ship_at = (SELECT MIN(c.event_time) FROM checkpoints c"
-            "   WHERE c.shop = packages.shop AND c.package_id = packages.package_id"
-            "   AND c.status_code = 'READY_TO_SHIP'),"
             " last_event_at = (SELECT c.event_time FROM checkpoints c WHERE c.shop = packages.shop"
             "   AND c.package_id = packages.package_id ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
             " last_status_code = (SELECT c.status_code FROM checkpoints c"
@@ -737,6 +757,28 @@ class Cache:
             (now, _ids(final_statuses), shop, order_id),
         )
         return new
+
+    def _set_ready_to_ship_at(self, shop: str, package_ids: Iterable[str]) -> None:
+        """``packages.ready_to_ship_at``: the first checkpoint the milestone table calls
+        "packed" (numeric 1200, or READY_TO_SHIP in older rows)."""
+        from ..rules.events import Checkpoint, ready_to_ship_time
+
+        for package_id in package_ids:
+            if not package_id:
+                continue
+            cps = [
+                Checkpoint(r[1], when, title=r[2] or "", detail_type=r[3] or "")
+                for r in self.connection.execute(
+                    "SELECT event_time, status_code, title, detail_type FROM checkpoints"
+                    " WHERE shop = ? AND package_id = ?",
+                    (shop, package_id),
+                )
+                if (when := parse_utc(r[0])) is not None
+            ]
+            self.connection.execute(
+                "UPDATE packages SET ready_to_ship_at = ? WHERE shop = ? AND package_id = ?",
+                (iso_utc(ready_to_ship_time(cps)), shop, package_id),
+            )
 
     # ---- finance ---------------------------------------------------------------------
     def write_transactions(
@@ -758,12 +800,14 @@ class Cache:
         for t in batch:
             out.seen += 1
             before = known.get(t.transaction_number)
+            period = t.statement_period
             conn.execute(
                 "INSERT INTO transactions (shop, transaction_number, transaction_date,"
                 " transaction_type, fee_name, fee_type, amount, vat_in_amount, wht_amount,"
                 " statement, paid_status, paid, order_no, order_item_no, order_item_status,"
-                " shipping_provider, reference, comment, raw, first_seen_at, synced_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " shipping_provider, reference, comment, raw, first_seen_at, synced_at,"
+                " statement_start, statement_end)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (shop, transaction_number) DO UPDATE SET"
                 " transaction_date = excluded.transaction_date,"
                 " transaction_type = excluded.transaction_type, fee_name = excluded.fee_name,"
@@ -775,7 +819,9 @@ class Cache:
                 " order_item_status = excluded.order_item_status,"
                 " shipping_provider = excluded.shipping_provider,"
                 " reference = excluded.reference, comment = excluded.comment,"
-                " raw = excluded.raw, synced_at = excluded.synced_at",
+                " raw = excluded.raw, synced_at = excluded.synced_at,"
+                " statement_start = excluded.statement_start,"
+                " statement_end = excluded.statement_end",
                 (
                     shop,
                     t.transaction_number,
@@ -798,6 +844,8 @@ class Cache:
                     raw_json(extra_fields(t.raw, TRANSACTION_WIRE)),
                     now,
                     now,
+                    iso_date(period[0]) if period else None,
+                    iso_date(period[1]) if period else None,
                 ),
             )
             if t.transaction_number not in known:
@@ -842,7 +890,9 @@ class Cache:
                 "INSERT INTO statements (shop, statement_number, created_at, updated_at,"
                 " opening_balance, item_revenue, other_revenue_total, fees_total, subtotal1,"
                 " refunds, subtotal2, closing_balance, payout, paid, raw, first_seen_at,"
-                " synced_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " synced_at, payout_currency, shipment_fee, shipment_fee_credit,"
+                " guarantee_deposit, fees_on_refunds_total)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (shop, statement_number) DO UPDATE SET"
                 " created_at = excluded.created_at, updated_at = excluded.updated_at,"
                 " opening_balance = excluded.opening_balance,"
@@ -851,13 +901,18 @@ class Cache:
                 " fees_total = excluded.fees_total, subtotal1 = excluded.subtotal1,"
                 " refunds = excluded.refunds, subtotal2 = excluded.subtotal2,"
                 " closing_balance = excluded.closing_balance, payout = excluded.payout,"
-                " paid = excluded.paid, raw = excluded.raw, synced_at = excluded.synced_at",
+                " paid = excluded.paid, raw = excluded.raw, synced_at = excluded.synced_at,"
+                " payout_currency = excluded.payout_currency,"
+                " shipment_fee = excluded.shipment_fee,"
+                " shipment_fee_credit = excluded.shipment_fee_credit,"
+                " guarantee_deposit = excluded.guarantee_deposit,"
+                " fees_on_refunds_total = excluded.fees_on_refunds_total",
                 (
                     shop,
                     s.statement_number,
                     iso_utc(s.created_at),
-                    _raw_time(raw.get("updated_at"), tz, s.created_at),
-                    _raw_money(raw.get("opening_balance")),
+                    iso_utc(s.updated_at or s.created_at),
+                    money_text(s.opening_balance),
                     money_text(s.item_revenue),
                     money_text(s.other_revenue_total),
                     money_text(s.fees_total),
@@ -870,6 +925,11 @@ class Cache:
                     raw_json(raw),
                     now,
                     now,
+                    s.payout_currency,
+                    money_text(s.shipment_fee),
+                    money_text(s.shipment_fee_credit),
+                    money_text(s.guarantee_deposit),
+                    money_text(s.fees_on_refunds_total),
                 ),
             )
             if row is None:
@@ -901,18 +961,3 @@ class Cache:
             (shop,),
         ).fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
-
-
-def _raw_money(value: Any) -> str | None:
-    try:
-        return money_text(money(value))
-    except ValueError:
-        return None
-
-
-def _raw_time(value: Any, tz: tzinfo | None, fallback: datetime | None) -> str | None:
-    try:
-        parsed = parse_datetime(value, tz) if value not in (None, "") else None
-    except ValueError:
-        parsed = None
-    return iso_utc(parsed or fallback)

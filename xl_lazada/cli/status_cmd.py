@@ -22,6 +22,7 @@ from ..cache.db import CacheError
 from ..cache.db import default_path as default_cache_path
 from ..lazada.dates import parse_datetime
 from ..lazada.errors import one_line
+from ..rules.events import unmatched
 from ..rules.settings import RuleSettings
 from ..tables.views import OrderView, build_views, count_text
 
@@ -100,7 +101,13 @@ def answer(ref: str, view: OrderView) -> dict[str, Any]:
         "settlement_state": s.state,
         "unsettled": s.overdue,
         "timezone": view.shop.tz_label,
+        "unmatched_checkpoints": _unmatched(view),
     }
+
+
+def _unmatched(view: OrderView) -> int:
+    """Checkpoints of this order the milestone table does not know (shown by their title)."""
+    return sum(len(unmatched(p.checkpoints)) for p in view.packages)
 
 
 def _text(ref: str, view: OrderView) -> list[str]:
@@ -146,6 +153,12 @@ def _text(ref: str, view: OrderView) -> list[str]:
             flags.append("STUCK")
         lines.append(f"  Sorting centre:   {', '.join(flags)}")
     lines.append(f"  Settlement:       {settled}")
+    if a["unmatched_checkpoints"]:
+        n = a["unmatched_checkpoints"]
+        lines.append(
+            f"  Unrecognised:     {n} checkpoint{'s' * (n != 1)} with a code not in the "
+            "milestone table (shown by title; see `xl-lazada doctor`)"
+        )
     return lines
 
 

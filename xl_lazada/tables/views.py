@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from ..rules.deadline import RtsInfo, rts_status
-from ..rules.events import Checkpoint, ready_to_ship_time
+from ..rules.events import Checkpoint, delivered_time, ready_to_ship_time
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
 from ..rules.settlement import Settlement, settle
 from ..rules.sorting import SortingInfo, sorting_center
@@ -128,6 +128,7 @@ def _checkpoint(row: sqlite3.Row) -> Checkpoint | None:
         location=row["location"] or "",
         title=row["title"] or "",
         description=row["description"] or "",
+        detail_type=row["detail_type"] or "",
     )
 
 
@@ -229,7 +230,7 @@ def _package_views(
         row = rows.get(pid)
         pkg_items = by_pkg.get(pid, [])
         cps = checkpoints.get((ctx.name, pid), [])
-        rts_at = ready_to_ship_time(cps) or parse_time(field_of(row, "ready_to_ship_at"))
+        rts_at = ready_to_ship_time(cps, settings) or parse_time(field_of(row, "ready_to_ship_at"))
         statuses = [normalize(i["status"]) for i in pkg_items]
         tracking = str(field_of(row, "tracking_number", default="") or "")
         if not tracking:
@@ -329,7 +330,7 @@ def _order_view(
         promised_shipping_time=promised or (rts.deadline if pre else None),
         now=now,
     )
-    delivered = _delivered_at(items, packages)
+    delivered = _delivered_at(items, packages, settings)
     currency = next((str(i["currency"]) for i in items if i["currency"]), "") or ctx.currency
     settlement = settle(transactions, delivered_at=delivered, now=now, settings=settings)
     return OrderView(
@@ -350,9 +351,13 @@ def _order_view(
     )
 
 
-def _delivered_at(items: Sequence[sqlite3.Row], packages: Sequence[PackageView]) -> datetime | None:
-    """When the last delivered unit was delivered: its parcel's DELIVERED scan, else the
-    unit's last update. ``None`` if no unit is delivered (or returned after delivery)."""
+def _delivered_at(
+    items: Sequence[sqlite3.Row], packages: Sequence[PackageView], settings: RuleSettings
+) -> datetime | None:
+    """When the last delivered unit was delivered: its parcel's delivered scan (from the
+    milestone table), else — only if the parcel has no such scan — the unit's last update,
+    which moves again at settlement and so is a late estimate. ``None`` if no unit is
+    delivered (or returned after delivery)."""
     pkg = {p.package_id: p for p in packages}
     times = []
     for i in items:
@@ -361,8 +366,7 @@ def _delivered_at(items: Sequence[sqlite3.Row], packages: Sequence[PackageView])
         p = pkg.get(str(i["package_id"] or ""))
         scan = None
         if p is not None:
-            scans = [c.event_time for c in p.checkpoints if c.status_code.upper() == "DELIVERED"]
-            scan = max(scans) if scans else None
+            scan = delivered_time(p.checkpoints, settings)
         t = scan or parse_time(i["updated_at"])
         if t is not None:
             times.append(t)
