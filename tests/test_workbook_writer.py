@@ -275,3 +275,14 @@ def test_carry_over_streams_the_old_sheet_in_pieces(monkeypatch: pytest.MonkeyPa
         assert got.code_name == "Sheet1" and got.max_col == 32
         assert got.cols == ['<col min="32" max="32" width="30" customWidth="1"/>']
         assert got.tail["drawing"] == '<drawing r:id="rId3"/>'
+
+
+def test_every_setting_is_explained_on_the_settings_sheet() -> None:
+    from dataclasses import fields
+
+    from xl_lazada.workbook.contract import SETTING_KEYS
+
+    keys = {k.key: k for k in SETTING_KEYS}
+    for f in (*fields(RuleSettings), *fields(WorkbookSettings)):
+        assert f.name in keys
+        assert "see the documentation" not in keys[f.name].meaning, f"explain {f.name}"
