@@ -247,3 +247,42 @@ def test_no_table_can_overflow_excel(tmp_path: Path) -> None:
     assert b"only the first 1,048,572 of 1,048,575 rows fit in Excel" in sheet
     with pytest.raises(ValueError):
         WorkbookSettings(checkpoint_max_rows=MAX_DATA_ROWS + 1)
+
+
+def test_carry_over_streams_the_old_sheet_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seller's cells right of ours are found however the old sheet is cut into reads."""
+    from xl_lazada.workbook import sheetxml
+
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>ours {r}</t></is></c>'
+        f'<c r="AF{r}" s="3"><f>LEN(A{r})</f><v>7</v></c></row>'
+        for r in range(5, 400)
+    )
+    old = (
+        '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
+        '2006/relationships"><sheetPr codeName="Sheet1"/><dimension ref="A1:AF399"/>'
+        '<cols><col min="1" max="1" width="9"/><col min="32" max="32" width="30" '
+        f'customWidth="1"/></cols><sheetData>{rows}</sheetData><drawing r:id="rId3"/>'
+        "</worksheet>"
+    ).encode()
+    whole = sheetxml.carry_over(old, 30)
+    monkeypatch.setattr(sheetxml, "_READ", 37)
+    pieces = sheetxml.carry_over(io.BytesIO(old), 30)
+    for got in (whole, pieces):
+        assert sorted(got.cells) == list(range(5, 400))
+        assert got.cells[77] == ['<c r="AF77" s="3"><f>LEN(A77)</f><v>7</v></c>']
+        assert got.code_name == "Sheet1" and got.max_col == 32
+        assert got.cols == ['<col min="32" max="32" width="30" customWidth="1"/>']
+        assert got.tail["drawing"] == '<drawing r:id="rId3"/>'
+
+
+def test_every_setting_is_explained_on_the_settings_sheet() -> None:
+    from dataclasses import fields
+
+    from xl_lazada.workbook.contract import SETTING_KEYS
+
+    keys = {k.key: k for k in SETTING_KEYS}
+    for f in (*fields(RuleSettings), *fields(WorkbookSettings)):
+        assert f.name in keys
+        assert "see the documentation" not in keys[f.name].meaning, f"explain {f.name}"

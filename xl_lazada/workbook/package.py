@@ -8,6 +8,7 @@ other part byte for byte.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -249,9 +250,9 @@ def _not_a_zip_message(source: object, label: str) -> str:
         if isinstance(source, str):
             with open(source, "rb") as fh:
                 head = fh.read(8)
-        elif hasattr(source, "seek"):
-            source.seek(0)  # type: ignore[union-attr]
-            head = source.read(8)  # type: ignore[union-attr]
+        elif isinstance(source, io.IOBase):
+            source.seek(0)
+            head = source.read(8)
     except OSError:
         pass
     if head == OLE_MAGIC:

@@ -10,6 +10,7 @@ loses entries for cells we now own. No other part is parsed or changed.
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO
@@ -110,8 +111,11 @@ def write_sheets(
     for spec in specs:
         ref = by_name[spec.name]
         owned_cells[ref.sheet_id] = spec.owned_columns
-        old_xml = pkg.read(ref.part)
-        carried = carry_over(old_xml, spec.owned_columns)
+        try:
+            with pkg.zip.open(ref.part) as old_xml:
+                carried = carry_over(old_xml, spec.owned_columns)
+        except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError) as exc:
+            raise PackageError(f"the workbook is damaged ({ref.part}: {exc})") from None
         old_rels = pkg.rels(ref.part)
         ours = {t.name.lower() for t in spec.tables}
         old_tables = [
