@@ -17,15 +17,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..rules.milestones import DELIVERED as DELIVERED_MILESTONE
+from ..rules.milestones import table_for
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
 from ..rules.sorting import ARRIVED, ARRIVED_LATE, OVERDUE
 from ..rules.status import DELAYED, DISPLAY_STATUSES
 from ..tables import all_tables
 from ..tables.shops import ZERO_DECIMAL_CURRENCIES, parse_tz
 from .inputs import ReportInputError, ReportInputs
-
-#: The trace code of a delivery scan (the rules' own test for "delivered").
-DELIVERED_CODE = "DELIVERED"
 
 ColumnKind = Literal["text", "id", "datetime", "days", "money"]
 
@@ -215,7 +214,7 @@ def build_report(
     tz = shown[0].tz if shown else UTC
     now_local = now.astimezone(tz).replace(tzinfo=None)
 
-    table = _package_table(orders, tracking, settlements, now_local)
+    table = _package_table(orders, tracking, settlements, now_local, settings)
     return Report(
         inputs=inputs,
         generated_at=now.astimezone(UTC),
@@ -291,6 +290,7 @@ def _package_table(
     tracking: pd.DataFrame,
     settlements: pd.DataFrame,
     now_local: datetime,
+    settings: RuleSettings,
 ) -> pd.DataFrame:
     o = orders[_ORDER_COLS].rename(
         columns={c: f"o:{c}" for c in _ORDER_COLS if c not in ("Shop", "Order id")}
@@ -307,9 +307,19 @@ def _package_table(
 
     item_statuses = rows["Item statuses"].fillna("").astype(str)
     pkg_delivered = item_statuses.str.contains(r"\b(?:delivered|returned)\b", regex=True)
-    # The parcel's own DELIVERED scan (what the order's delivery time is built from), else
+    # The parcel's own delivered scan (the rules' milestone table reads the code and title), else
     # the order's delivery time for a parcel whose units Lazada marks delivered.
-    scanned = rows["Last status code"].fillna("").astype(str).str.upper() == DELIVERED_CODE
+    milestones = table_for(settings)
+    scanned = pd.Series(
+        [
+            milestones.milestone(code, "", title) == DELIVERED_MILESTONE
+            for code, title in zip(
+                rows["Last status code"].fillna(""), rows["Last checkpoint"].fillna(""), strict=True
+            )
+        ],
+        index=rows.index,
+        dtype=bool,
+    )
     delivered = (
         rows["Last checkpoint time"]
         .where(scanned)
