@@ -311,7 +311,8 @@ def test_csv_of_a_thousand_tracking_numbers(synced: Synced, tmp_path: Path) -> N
     bogus = ["LXMY00000000000", "NOT-A-PARCEL"]
     lines = ["Order Number,Tracking Number,Status"]
     lines += [f"x,{n},Shipped" for n in numbers[:600]]
-    lines += [f"x, {n} ,Shipped" for n in numbers[600:]]  # stray spaces
+    lines += [f"x, {n} ,Shipped" for n in numbers[600:900]]  # stray spaces
+    lines += [f"x,{n.lower()},Shipped" for n in numbers[900:]]  # typed in lower case
     lines += [f"x,{numbers[0]},Shipped", f"x,{bogus[0]},?", f"x,{bogus[1]},?"]  # duplicate
     path = tmp_path / "tracking.csv"
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode())

@@ -131,7 +131,7 @@ def report(
     parcels = int(table["Package id"].notna().sum())
     orders = table[["Shop", "Order id"]].drop_duplicates().shape[0]
     line = (
-        f"{orders:,} orders, {parcels:,} parcels, {result.period}; "
+        f"{_count(orders, 'order')}, {_count(parcels, 'parcel')}, {result.period}; "
         f"{attention_count(result):,} need attention"
     )
     if inputs.has_refs:
@@ -148,3 +148,7 @@ def _when(at: str | None) -> datetime:
     except ValueError:
         raise ReportInputError(f"--at {at!r} is not an ISO time") from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -10,6 +10,7 @@ once per order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -191,7 +192,7 @@ def build_report(
         shop=inputs.shop,
         date_from=inputs.date_from,
         date_to=inputs.date_to,
-        refs=list(inputs.refs) if inputs.has_refs else None,
+        refs=_lookup_refs(inputs.refs) if inputs.has_refs else None,
         now=now,
         settings=settings,
     )
@@ -229,6 +230,15 @@ def build_report(
         daily=_daily(inputs, table),
         settings=settings,
     )
+
+
+def _lookup_refs(refs: Sequence[str]) -> list[str]:
+    """The refs to look up: each as given, and in upper case when typed in lower case
+    (Lazada's tracking numbers and package ids are upper case)."""
+    out = dict.fromkeys(refs)
+    for ref in refs:
+        out.setdefault(ref.upper(), None)
+    return list(out)
 
 
 def _keys_in(frame: pd.DataFrame, keys: set[tuple[str, str]]) -> pd.Series:
