@@ -239,6 +239,9 @@ def test_tracking_csv_as_seller_center_and_excel_write_it(tmp_path: Path) -> Non
     semi = tmp_path / "semi.csv"
     semi.write_text("Package ID;Tracking No.\nFP1;LX3\n", encoding="cp1252")
     assert read_tracking_csv(semi) == ["LX3"]
+    hinted = tmp_path / "hinted.csv"
+    hinted.write_text("sep=;\nTracking Number;Note\nLX6;a, b\n")
+    assert read_tracking_csv(hinted) == ["LX6"]
     bare = tmp_path / "bare.csv"
     bare.write_text("LX4\nLX5,ignored\n317964515215730\n")
     assert read_tracking_csv(bare) == ["LX4", "LX5", "317964515215730"]

@@ -320,7 +320,13 @@ def read_tracking_csv(path: str | os.PathLike[str]) -> list[str]:
     lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise ReportInputError(f"{name} is empty: no tracking numbers in it")
-    delimiter = _delimiter(lines[0])
+    if lines[0].strip().lower().startswith("sep=") and len(lines[0].strip()) == 5:
+        delimiter = lines[0].strip()[4]  # Excel's "sep=;" hint line
+        lines = lines[1:]
+        if not lines:
+            raise ReportInputError(f"{name} is empty: no tracking numbers in it")
+    else:
+        delimiter = _delimiter(lines[0])
     rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
     column = 0
     first = [c.strip().lower() for c in rows[0]]
