@@ -549,6 +549,9 @@ def test_report_output_through_the_workbook_writer(synced: Synced, tmp_path: Pat
     ]
     assert numbers == [None if pd.isna(v) else v for v in report.table["Tracking number"]]
     assert ws.cell(header_row + 1, 1).data_type == "s"  # order numbers stay text
+    rules = [r for cf in ws.conditional_formatting for r in cf.rules]
+    assert len(rules) == 3 and all(r.type == "expression" for r in rules)
+    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
 
     with pytest.raises(ReportInputError, match="at most 30 days"):
         report_from_sheet(synced.cache, {**values, "date_from": lo - timedelta(days=40)})
