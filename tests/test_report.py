@@ -40,6 +40,7 @@ from xl_lazada.rules.milestones import table_for
 from xl_lazada.sandbox.server import SandboxServer
 from xl_lazada.sync import SyncOptions, sync_shop
 from xl_lazada.tables import all_tables
+from xl_lazada.tables.shops import parse_tz
 
 SHOP = "rep"
 
@@ -86,11 +87,13 @@ def _true(value: Any) -> bool:
     return False if pd.isna(value) else bool(value)
 
 
-def _check_rows_match_tables(report: Report, tables: dict[str, pd.DataFrame]) -> int:
+def _check_rows_match_tables(
+    report: Report, tables: dict[str, pd.DataFrame], now: datetime | None = None
+) -> int:
     """Each report row is its parcel's Tracking row joined to its order's Orders and
     Settlements rows; orders without a parcel have one row; nothing else is there. Returns
     how many parcels carry their own delivered scan."""
-    own_scans = 0
+    own_scans = moving = 0
     orders = tables["orders"].set_index(["Shop", "Order id"])
     tracking = tables["tracking"].set_index(["Shop", "Order id", "Package id"])
     settlements = tables["settlements"].set_index(["Shop", "Order id"])
@@ -144,6 +147,13 @@ def _check_rows_match_tables(report: Report, tables: dict[str, pd.DataFrame]) ->
         if not pd.isna(row["Delivered"]):
             expected = (row["Delivered"] - row["Ready to ship at"]).total_seconds() / 86400
             assert row["Days in transit"] == pytest.approx(round(expected, 1))
+        elif now is not None and not _true(t["Final"]) and not pd.isna(row["Ready to ship at"]):
+            tz = parse_tz(tables["tracking"].attrs["timezones"][row["Shop"]])
+            shop_now = now.astimezone(tz).replace(tzinfo=None)  # that shop's clock
+            expected = (shop_now - row["Ready to ship at"]).total_seconds() / 86400
+            assert row["Days in transit"] == pytest.approx(round(expected, 1))
+            moving += 1
+    assert now is None or moving > 0
     return own_scans
 
 
@@ -268,7 +278,7 @@ def test_thirty_day_report_matches_the_tables_row_for_row(synced: Synced) -> Non
     )
     tables = _tables(synced, date_from=lo, date_to=hi)
     assert len(report.table) > 300
-    assert _check_rows_match_tables(report, tables) > 100  # delivered scans recognised
+    assert _check_rows_match_tables(report, tables, synced.now) > 100  # delivered scans seen
 
     orders = tables["orders"]
     counts = orders["Status"].value_counts()
@@ -563,7 +573,7 @@ def test_two_shops_in_one_cache(synced: Synced, tmp_path: Path) -> None:
     path = tmp_path / "two.sqlite3"
     with Cache.open(path) as copy:  # a copy of the synced cache, plus a small second shop
         synced.cache.connection.backup(copy.connection)
-    with SandboxServer(orders=80, seed=3, venture="SG", clock_speed=0.0, qps=100000) as sb:
+    with SandboxServer(orders=80, seed=3, venture="TH", clock_speed=0.0, qps=100000) as sb:
         with LazadaClient(sb.connection(sb.issue_token()), default_qps=100000) as client:
             summary = sync_shop(
                 client, Cache.open(path), "second", options=SyncOptions(lookback_days=60)
@@ -577,9 +587,10 @@ def test_two_shops_in_one_cache(synced: Synced, tmp_path: Path) -> None:
     assert {s.name for s in both.shops} == {SHOP, "second"}
     assert set(both.table["Shop"]) == {SHOP, "second"}
     assert "Shop" in [c.name for c in both.visible_columns()]
-    assert set(both.currencies) == {"MYR", "SGD"}
-    assert {m.currency for m in both.metrics if m.kind == "money"} == {"MYR", "SGD"}
-    _check_rows_match_tables(both, tables)
+    assert set(both.currencies) == {"MYR", "THB"}
+    assert {m.currency for m in both.metrics if m.kind == "money"} == {"MYR", "THB"}
+    assert both.timezone == "each shop's local time (UTC+07:00, UTC+08:00)"
+    _check_rows_match_tables(both, tables, synced.now)
     assert [s.name for s in one.shops] == [SHOP] and set(one.table["Shop"]) == {SHOP}
     assert "Shop" not in [c.name for c in one.visible_columns()]
 

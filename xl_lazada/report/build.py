@@ -212,8 +212,8 @@ def build_report(
     tz_label = zones[0] if len(zones) == 1 else "UTC+00:00"
     if len(zones) > 1:  # each row is in its own shop's time, as on the sheets
         tz_label = "each shop's local time (" + ", ".join(zones) + ")"
-    tz = shown[0].tz if shown else UTC
-    now_local = now.astimezone(tz).replace(tzinfo=None)
+    # "Now" on each shop's own clock, like the times in its rows.
+    now_local = {s.name: now.astimezone(s.tz).replace(tzinfo=None) for s in shop_infos}
 
     table = _package_table(orders, tracking, settlements, now_local, settings)
     return Report(
@@ -230,6 +230,13 @@ def build_report(
         daily=_daily(inputs, table),
         settings=settings,
     )
+
+
+def now_local_of(now_local: dict[str, datetime], shop: str | None) -> datetime:
+    """A shop's "now" (naive, its local time); the first shop's for an unknown one."""
+    if shop is not None and shop in now_local:
+        return now_local[shop]
+    return next(iter(now_local.values()), datetime.now(UTC).replace(tzinfo=None))
 
 
 def _lookup_refs(refs: Sequence[str]) -> list[str]:
@@ -299,7 +306,7 @@ def _package_table(
     orders: pd.DataFrame,
     tracking: pd.DataFrame,
     settlements: pd.DataFrame,
-    now_local: datetime,
+    now_local: dict[str, datetime],
     settings: RuleSettings,
 ) -> pd.DataFrame:
     o = orders[_ORDER_COLS].rename(
@@ -338,7 +345,11 @@ def _package_table(
     rts_at = pick("Ready to ship at", "o:Ready to ship at")
     last_time = pick("Last checkpoint time", "o:Last checkpoint time")
     final = rows["Final"].fillna(False).astype(bool)
-    end = delivered.fillna(last_time.where(final)).fillna(pd.Timestamp(now_local))
+    fallback = now_local_of(now_local, None)
+    now_col = pd.to_datetime(
+        pd.Series([now_local.get(shop, fallback) for shop in rows["Shop"]], index=rows.index)
+    )
+    end = delivered.fillna(last_time.where(final)).fillna(now_col)
     days = ((end - rts_at).dt.total_seconds() / 86400.0).round(1)
 
     out = pd.DataFrame(
@@ -557,12 +568,16 @@ def _fmt_time(value: Any) -> str:
 
 
 def _attention(
-    orders: pd.DataFrame, table: pd.DataFrame, settings: RuleSettings, now_local: datetime
+    orders: pd.DataFrame,
+    table: pd.DataFrame,
+    settings: RuleSettings,
+    now_local: dict[str, datetime],
 ) -> list[AttentionGroup]:
-    def ago(value: Any) -> str:
+    def ago(value: Any, shop: str) -> str:
         if pd.isna(value):
             return ""
-        days = (pd.Timestamp(now_local) - pd.Timestamp(value)).total_seconds() / 86400
+        now = pd.Timestamp(now_local_of(now_local, shop))
+        days = (now - pd.Timestamp(value)).total_seconds() / 86400
         return f" ({days:.0f} days ago)"
 
     words = {
@@ -624,7 +639,7 @@ def _attention(
         "stuck": pkg_items(
             stuck,
             lambda r: (
-                f"last scan {_fmt_time(r['Last checkpoint time'])}{ago(r['Last checkpoint time'])}:"
+                f"last scan {_fmt_time(r['Last checkpoint time'])}{ago(r['Last checkpoint time'], r['Shop'])}:"
                 f" {r['Last checkpoint'] or ''}".rstrip(": ")
             ),
         ),
@@ -633,7 +648,7 @@ def _attention(
                 r["Shop"],
                 r["Order number"],
                 str(tracking_of.get((r["Shop"], r["Order id"]), "") or ""),
-                f"delivered {_fmt_time(r['Delivered'])}{ago(r['Delivered'])}",
+                f"delivered {_fmt_time(r['Delivered'])}{ago(r['Delivered'], r['Shop'])}",
             )
             for _, r in unsettled.iterrows()
         ),
