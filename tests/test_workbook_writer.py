@@ -286,3 +286,46 @@ def test_every_setting_is_explained_on_the_settings_sheet() -> None:
     for f in (*fields(RuleSettings), *fields(WorkbookSettings)):
         assert f.name in keys
         assert "see the documentation" not in keys[f.name].meaning, f"explain {f.name}"
+
+
+def test_a_column_excel_added_to_our_table_stays_in_it(tmp_path: Path) -> None:
+    """A seller who types a header right next to LazadaOrders makes Excel extend the table;
+    the refresh keeps that column (its header, values and formula) in the table."""
+    from xl_lazada.tables.columns import frame as make_frame
+
+    base = build_workbook_bytes()
+    parts = {}
+    with zipfile.ZipFile(io.BytesIO(base)) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    table = parts["xl/tables/table1.xml"].decode()
+    table = (
+        table.replace('<tableColumns count="30">', '<tableColumns count="31">')
+        .replace(
+            "</tableColumns>",
+            '<tableColumn id="31" name="Margin" xr3:uid="{AB}">'
+            "<calculatedColumnFormula>LazadaOrders[[#This Row],[Total]]*0.1"
+            "</calculatedColumnFormula></tableColumn></tableColumns>",
+        )
+        .replace('ref="A4:AD5"', 'ref="A4:AE5"')
+    )
+    parts["xl/tables/table1.xml"] = table.encode()
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace(
+        "</row></sheetData>",
+        '<c r="AE4" t="inlineStr"><is><t>Margin</t></is></c></row>'
+        '<row r="5"><c r="AE5"><f>LazadaOrders[[#This Row],[Total]]*0.1</f><v>0</v></c></row>'
+        "</sheetData>",
+    ).replace('<dimension ref="A1:AD5"/>', '<dimension ref="A1:AE5"/>')
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    df = make_frame(TABLES["orders"], [{"Order number": "1", "Total": 10.0}, {"Order number": "2"}])
+    wb = _load(_write([data_sheetspec("orders", df)], buf.getvalue()), tmp_path)
+    ws = wb["Orders"]
+    t = ws.tables["LazadaOrders"]
+    assert t.ref == "A4:AE6"
+    assert [c.name for c in t.tableColumns][-1] == "Margin"
+    assert ws["AE4"].value == "Margin"
+    assert ws["AE5"].value == "=LazadaOrders[[#This Row],[Total]]*0.1"

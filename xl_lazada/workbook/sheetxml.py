@@ -702,7 +702,8 @@ def table_xml(
         f'<tableColumn id="{i}" name="{_attr(clean_text(str(c)))}"/>'
         for i, c in enumerate(columns, start=1)
     )
-    cols += "".join(extra)
+    for i, col in enumerate(extra, start=len(columns) + 1):  # the seller's own columns
+        cols += re.sub(r"^<((?:\w+:)?tableColumn)\b", rf'<\1 id="{i}"', col, count=1)
     count = len(columns) + len(extra)
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

@@ -14,11 +14,9 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO
-from xml.etree import ElementTree as ET
 
 from .package import (
     CT_TABLE,
-    NS_MAIN,
     RT_CALC_CHAIN,
     RT_TABLE,
     Package,
@@ -62,26 +60,34 @@ def _old_table(pkg: Package, sheet_part: str, rel: Relationship) -> _OldTable:
     return _OldTable(part, rel, int(m.group(1)) if m else 0, n.group(1).decode() if n else "", [])
 
 
+_TABLE_COLUMN_RE = re.compile(
+    r"<(?:\w+:)?tableColumn\b[^>]*?(?:/>|>.*?</(?:\w+:)?tableColumn>)", re.S
+)
+_NAME_ATTR_RE = re.compile(r'\bname="([^"]*)"')
+_PREFIXED_ATTR_RE = re.compile(r'\s[\w.-]+:[\w.-]+="[^"]*"')
+
+
 def _extra_columns(data: bytes, ours: Sequence[str]) -> list[str]:
     """tableColumn elements of the old table beyond our columns (the seller's own columns
-    typed next to the table, which Excel then made part of it)."""
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError:
+    typed next to the table, which Excel then made part of it), as XML for the new table:
+    renumbered by the caller, without attributes from namespaces the new part does not
+    declare (Excel's revision ids)."""
+    text = data.decode("utf-8", errors="replace")
+    columns = _TABLE_COLUMN_RE.findall(text)
+    if len(columns) <= len(ours):
         return []
-    cols = root.find(f"{{{NS_MAIN}}}tableColumns")
-    if cols is None or len(cols) <= len(ours):
-        return []
-    extra = list(cols)[len(ours) :]
+    extra = columns[len(ours) :]
     names = {c.lower() for c in ours}
-    if any((c.get("name") or "").lower() in names for c in extra):
-        return []
+    for col in extra:
+        m = _NAME_ATTR_RE.search(col)
+        if m is None or m.group(1).lower() in names:
+            return []  # not a layout we understand: keep only our columns
     out = []
-    for c in extra:
-        c.attrib.pop("id", None)
-        ET.register_namespace("", NS_MAIN)
-        text = ET.tostring(c, encoding="unicode", short_empty_elements=True)
-        out.append(re.sub(r'\sxmlns(:\w+)?="[^"]*"', "", text, count=1))
+    for col in extra:
+        start_end = col.find(">")
+        start = _PREFIXED_ATTR_RE.sub("", col[:start_end])
+        start = re.sub(r'\sid="\d+"', "", start, count=1)
+        out.append(start + col[start_end:])
     return out
 
 
