@@ -329,3 +329,5 @@ def test_a_column_excel_added_to_our_table_stays_in_it(tmp_path: Path) -> None:
     assert [c.name for c in t.tableColumns][-1] == "Margin"
     assert ws["AE4"].value == "Margin"
     assert ws["AE5"].value == "=LazadaOrders[[#This Row],[Total]]*0.1"
+    assert ws["AE6"].value == "=LazadaOrders[[#This Row],[Total]]*0.1"  # filled down
+    assert ws["AE7"].value is None  # and not below the table

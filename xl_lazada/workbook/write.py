@@ -31,8 +31,8 @@ from .package import (
     remove_overrides,
     resolve_target,
 )
-from .sheetspec import SheetSpec, Table, column_index, range_ref
-from .sheetxml import carry_over, table_xml, write_sheet
+from .sheetspec import SheetSpec, Table, column_index, column_letter, range_ref
+from .sheetxml import Carried, carry_over, table_xml, write_sheet
 from .styles import StyleRegistry
 
 _TABLE_ID_RE = re.compile(rb'<(?:\w+:)?table\b[^>]*?\bid="(\d+)"')
@@ -89,6 +89,42 @@ def _extra_columns(data: bytes, ours: Sequence[str]) -> list[str]:
         start = re.sub(r'\sid="\d+"', "", start, count=1)
         out.append(start + col[start_end:])
     return out
+
+
+_CALCULATED_RE = re.compile(
+    r"<(?:\w+:)?calculatedColumnFormula\b[^>]*>(.*?)</(?:\w+:)?calculatedColumnFormula>", re.S
+)
+_CELL_COL_RE = re.compile(r'\br="([A-Z]+)\d+"')
+
+
+def _fill_calculated(carried: Carried, table: Table, extra: Sequence[str]) -> None:
+    """A seller's calculated column in our table (``=[@Total]*0.1``) gets its formula in
+    every data row of the new table, and none below it (a ``[#This Row]`` reference outside
+    the table is an error)."""
+    first = table.header_row + 1
+    for k, column_xml in enumerate(extra):
+        m = _CALCULATED_RE.search(column_xml)
+        if m is None:
+            continue
+        col = table.last_col + 1 + k
+        letter = column_letter(col)
+        formula = m.group(1)
+        for row in list(carried.cells):
+            if row >= first:
+                carried.cells[row] = [c for c in carried.cells[row] if _cell_column(c) != col]
+                if not carried.cells[row]:
+                    del carried.cells[row]
+        for row in range(first, table.last_row + 1):
+            cell = f'<c r="{letter}{row}"><f>{formula}</f></c>'
+            cells = carried.cells.setdefault(row, [])
+            cells.append(cell)
+            cells.sort(key=_cell_column)
+        carried.max_col = max(carried.max_col, col)
+
+
+def _cell_column(cell: str) -> int:
+    m = _CELL_COL_RE.search(cell)
+    return column_index(m.group(1)) if m else 0
 
 
 def write_sheets(
@@ -155,6 +191,7 @@ def write_sheets(
             kept_rels.append(Relationship(rid, RT_TABLE, relative_target(ref.part, part)))
             table_rel_ids.append(rid)
             last_col = table.last_col + len(extra)
+            _fill_calculated(carried, table, extra)
             area = range_ref(table.header_row, table.first_col, table.last_row, last_col)
             parts[part] = table_xml(table_id, table.name, area, table.columns, table.style, extra)
             rows[table.name] = table.rows
