@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -119,7 +119,7 @@ def _escaped_texts(series: pd.Series) -> tuple[list[str | None], bool]:
         joined = joined.replace("<", "&lt;")
     if ">" in joined:
         joined = joined.replace(">", "&gt;")
-    parts = joined.split("\x00")
+    parts = cast(list[str | None], joined.split("\x00"))
     if len(present) == len(values):
         return parts, edges
     escaped = iter(parts)
