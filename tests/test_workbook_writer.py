@@ -331,3 +331,50 @@ def test_a_column_excel_added_to_our_table_stays_in_it(tmp_path: Path) -> None:
     assert ws["AE5"].value == "=LazadaOrders[[#This Row],[Total]]*0.1"
     assert ws["AE6"].value == "=LazadaOrders[[#This Row],[Total]]*0.1"  # filled down
     assert ws["AE7"].value is None  # and not below the table
+
+
+def test_settings_are_read_from_the_sheet_as_the_seller_left_it(tmp_path: Path) -> None:
+    """Values typed in Excel (numbers, shared strings, TRUE) reach the rules; a note below
+    the keys, after a blank row, is not a setting."""
+    import re
+
+    from xl_lazada.workbook.contract import SETTING_KEYS
+    from xl_lazada.workbook.refresh import book_settings
+
+    keys = [k.key for k in SETTING_KEYS]
+    parts = {}
+    with zipfile.ZipFile(io.BytesIO(build_workbook_bytes())) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet7.xml"].decode()
+
+    def value(key: str, xml: str) -> None:
+        nonlocal sheet
+        row = 4 + keys.index(key)
+        sheet, n = re.subn(rf'<c r="B{row}"[^>]*?(/>|>.*?</c>)', xml.replace("@", f"B{row}"), sheet)
+        assert n == 1
+
+    value("at_risk_hours", '<c r="@"><v>6</v></c>')
+    value("shop", '<c r="@" t="s"><v>0</v></c>')
+    value("count_makeup_workdays", '<c r="@" t="b"><v>1</v></c>')
+    value("checkpoint_days", '<c r="@" t="inlineStr"><is><t>7</t></is></c>')
+    sheet = sheet.replace(
+        "</sheetData>",
+        '<row r="40"><c r="A40" t="inlineStr"><is><t>my note</t></is></c></row></sheetData>',
+    )
+    parts["xl/worksheets/sheet7.xml"] = sheet.encode()
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        b'2006/main" count="1" uniqueCount="1"><si><t>my-shop</t></si></sst>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    book = tmp_path / "Shop.xlsm"
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    rules, settings = book_settings(book)
+    assert rules.at_risk_hours == 6.0 and rules.count_makeup_workdays is True
+    assert settings.shop == "my-shop" and settings.checkpoint_days == 7
