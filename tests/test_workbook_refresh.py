@@ -232,7 +232,12 @@ def _refusal(tmp_path: Path, capsys: pytest.CaptureFixture[str], book: Path) -> 
 
 def test_refuses_a_workbook_open_in_excel(env, tmp_path, capsys) -> None:
     book = _new_book(tmp_path)
-    (tmp_path / "~$Shop.xlsm").write_bytes(b"owner")  # Excel's owner file for MyShop.xlsm
+    owner = tmp_path / "~$MyShop.xlsm"  # Excel's owner file while MyShop.xlsm is open
+    owner.write_bytes(b"owner")
+    err = _refusal(tmp_path, capsys, book)
+    assert "MyShop.xlsm is open in Excel" in err and "~$MyShop.xlsm" in err
+    owner.unlink()
+    (tmp_path / "~$Shop.xlsm").write_bytes(b"owner")  # the truncated form of long names
     assert "is open in Excel" in _refusal(tmp_path, capsys, book)
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -119,7 +119,7 @@ def _escaped_texts(series: pd.Series) -> tuple[list[str | None], bool]:
         joined = joined.replace("<", "&lt;")
     if ">" in joined:
         joined = joined.replace(">", "&gt;")
-    parts = joined.split("\x00")
+    parts = cast(list[str | None], joined.split("\x00"))
     if len(present) == len(values):
         return parts, edges
     escaped = iter(parts)
@@ -702,7 +702,8 @@ def table_xml(
         f'<tableColumn id="{i}" name="{_attr(clean_text(str(c)))}"/>'
         for i, c in enumerate(columns, start=1)
     )
-    cols += "".join(extra)
+    for i, col in enumerate(extra, start=len(columns) + 1):  # the seller's own columns
+        cols += re.sub(r"^<((?:\w+:)?tableColumn)\b", rf'<\1 id="{i}"', col, count=1)
     count = len(columns) + len(extra)
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
