@@ -388,6 +388,7 @@ def test_xlsx_has_table_formats_charts_and_print_setup(month: Report, tmp_path: 
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
         assert sum(n.startswith("xl/charts/chart") for n in names) == 2
+        charts = [z.read(f"xl/charts/chart{i}.xml").decode() for i in (1, 2)]
         table_xml = z.read("xl/tables/table1.xml").decode()
         assert f'name="{TABLE_NAME}"' in table_xml and "<autoFilter" in table_xml
         sheets = {n: z.read(n).decode() for n in names if n.startswith("xl/worksheets/sheet")}
@@ -397,8 +398,17 @@ def test_xlsx_has_table_formats_charts_and_print_setup(month: Report, tmp_path: 
     assert 'orientation="landscape"' in parcels and 'fitToHeight="0"' in parcels
     assert "_xlnm.Print_Titles" in workbook and "Parcels!$4:$4" in workbook
     assert all('orientation="landscape"' in x for x in sheets.values())
+    # The charts draw the status counts on the Report sheet and every day of the period.
+    n_status, n_days = len(report.status_counts), len(report.daily)
+    assert "<c:barChart>" in charts[0] and "Report!$C$" in charts[0]
+    assert f"Daily!$A$2:$A${n_days + 1}" in charts[1] and "<c:lineChart>" in charts[1]
 
     wb = openpyxl.load_workbook(path)
+    rep = wb["Report"]
+    heads = [(rep.cell(r, 1).value, rep.cell(r, 2).value) for r in range(1, rep.max_row + 1)]
+    first = heads.index(("Status", "Orders")) + 2  # the row under the status table's header
+    assert rep.cell(first, 1).value == report.status_counts[0][0]
+    assert f"Report!$C${first}:$C${first + n_status - 1}" in charts[0]
     ws = wb["Parcels"]
     assert ws.freeze_panes == "C5"
     t = ws.tables[TABLE_NAME]
