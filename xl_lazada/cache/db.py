@@ -8,6 +8,7 @@ transaction (see :func:`transaction`), so a killed sync never leaves half a batc
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from .. import config
-from .schema import CURRENT_VERSION, MIGRATIONS
+from .schema import CURRENT_VERSION, MIGRATIONS, POST_MIGRATE
 
 CACHE_FILENAME = "cache.sqlite3"
 
@@ -124,6 +125,9 @@ def migrate_to(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
                 )
             for stmt in _statements(script):
                 conn.execute(stmt)
+            if version in POST_MIGRATE:
+                module, _, func = POST_MIGRATE[version].partition(":")
+                getattr(importlib.import_module(module), func)(conn)
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                 (version, datetime.now(UTC).isoformat(timespec="seconds")),

@@ -20,7 +20,7 @@ from typing import Any
 from ..lazada.dates import parse_datetime
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction, money
 from ..lazada.ventures import venture as lookup_venture
-from . import db
+from . import db, facts
 from .codec import extra_fields, iso_date, iso_utc, money_text, raw_json, statuses_text
 
 TimeBound = datetime | date | str | None
@@ -491,6 +491,7 @@ class Cache:
             )
             if o.order_id in items:
                 self._write_items(shop, o.order_id, items[o.order_id], now, out)
+        facts.refresh_facts(conn, shop, [o.order_id for o in orders])
         return out
 
     def _add_refs(self, shop: str, order_id: str, refs: Iterable[tuple[str, str | None]]) -> None:
@@ -649,7 +650,8 @@ class Cache:
         """Store an order's trace: new checkpoints (deduplicated), latest event, final flag.
 
         Returns the number of checkpoints not seen before. Every cached package of the order
-        counts as traced now; it turns final once all its items are in ``final_statuses``.
+        counts as traced now; it turns final when the rules say so (``parcel_final``: every unit
+        final — ``final_statuses`` is accepted for callers that still pass it).
         """
         conn = self.connection
         now = iso_utc(observed_at)
@@ -720,22 +722,11 @@ class Cache:
                     [(shop, now, order_id, package_id, r[4], r[3]) for r in rows],
                 )
         conn.execute(
-            "UPDATE packages SET last_traced_at = ?,"
-            " ready_to_ship_at = (SELECT MIN(c.event_time) FROM checkpoints c"
-            "   WHERE c.shop = packages.shop AND c.package_id = packages.package_id"
-            "   AND c.status_code = 'READY_TO_SHIP'),"
-            " last_event_at = (SELECT c.event_time FROM checkpoints c WHERE c.shop = packages.shop"
-            "   AND c.package_id = packages.package_id ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
-            " last_status_code = (SELECT c.status_code FROM checkpoints c"
-            "   WHERE c.shop = packages.shop AND c.package_id = packages.package_id"
-            "   ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
-            " final = CASE WHEN EXISTS (SELECT 1 FROM items i WHERE i.shop = packages.shop"
-            "   AND i.package_id = packages.package_id) AND NOT EXISTS (SELECT 1 FROM items i"
-            "   WHERE i.shop = packages.shop AND i.package_id = packages.package_id"
-            "   AND i.status NOT IN (SELECT value FROM json_each(?))) THEN 1 ELSE 0 END"
-            " WHERE shop = ? AND order_id = ?",
-            (now, _ids(final_statuses), shop, order_id),
+            "UPDATE packages SET last_traced_at = ? WHERE shop = ? AND order_id = ?",
+            (now, shop, order_id),
         )
+        # Ready-to-ship time, latest event and the final flag come from the rules.
+        facts.refresh_facts(conn, shop, [order_id], traced_at=observed_at)
         return new
 
     # ---- finance ---------------------------------------------------------------------
@@ -815,6 +806,9 @@ class Cache:
                     before,
                     t.paid_status,
                 )
+        numbers = {t.order_no for t in batch if t.order_no}
+        if numbers:
+            facts.refresh_facts(conn, shop, facts.order_ids_for_numbers(conn, shop, numbers))
         return out
 
     def write_statements(
