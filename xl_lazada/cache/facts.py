@@ -104,7 +104,11 @@ def _shop(conn: sqlite3.Connection, shop: str, settings: RuleSettings) -> _Shop:
         v = VENTURES.get(str(row[0]).upper())
         currency = v.currency if v else ""
     return _Shop(
-        ShopRules(cross_border=cb, calendar=calendar_for(tz, cross_border=cb, settings=settings), currency=currency),
+        ShopRules(
+            cross_border=cb,
+            calendar=calendar_for(tz, cross_border=cb, settings=settings),
+            currency=currency,
+        ),
         currency,
     )
 
@@ -224,7 +228,9 @@ def compute_facts(
             if it.package_id and it.package_id not in known:
                 known.add(it.package_id)
                 parcels.append(
-                    ParcelInput(it.package_id, checkpoints=tuple(checkpoints.get(it.package_id, ())))
+                    ParcelInput(
+                        it.package_id, checkpoints=tuple(checkpoints.get(it.package_id, ()))
+                    )
                 )
         facts = order_facts(
             created_at=created,
@@ -275,7 +281,10 @@ def _products(items: Sequence[str]) -> str:
 
 
 def fact_rows(
-    conn: sqlite3.Connection, shop: str, order_ids: Collection[str], settings: RuleSettings | None = None
+    conn: sqlite3.Connection,
+    shop: str,
+    order_ids: Collection[str],
+    settings: RuleSettings | None = None,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, OrderFacts]]:
     """The ``order_facts`` and ``package_facts`` rows of the given orders (not written)."""
     computed = compute_facts(conn, shop, order_ids, settings)
@@ -448,7 +457,13 @@ def refresh_facts(
                 [(int(p.final), shop, p.package_id) for f in facts.values() for p in f.parcels],
             )
         written += len(order_rows)
+    bump_generation(conn)
     return written
+
+
+def bump_generation(conn: sqlite3.Connection) -> None:
+    """Count one more change of the facts (``xl_lazada.lookup.generation`` reads it)."""
+    conn.execute("UPDATE cache_generation SET value = value + 1 WHERE id = 1")
 
 
 def order_ids_for_numbers(conn: sqlite3.Connection, shop: str, numbers: Iterable[str]) -> list[str]:
@@ -501,7 +516,7 @@ def stale_shops(conn: sqlite3.Connection, settings: RuleSettings | None) -> list
     """Shops whose stored facts were made with other settings (or an older rules version)
     than ``settings`` (``None``: each shop's own stored settings)."""
     out = []
-    for shop, fp, text in conn.execute(
+    for shop, fp, _settings in conn.execute(
         "SELECT s.shop, f.fingerprint, f.settings FROM shops s"
         " LEFT JOIN facts_settings f ON f.shop = s.shop ORDER BY s.shop"
     ).fetchall():

@@ -119,6 +119,9 @@ its items, its trace or its finance lines are written (schema v3; PK shop, order
     after idle_since), sorting_applies (cross-border), sc_arrived_at, sc_location,
     sc_inferred, sc_handed_over, sc_days / sc_late (once arrived), delivered_at, final.
 
+``cache_generation`` — one row (id 1): value, counted up whenever facts change (schema v3),
+    so a front end can tell that its cached answers are stale.
+
 ``schema_version`` — one row per applied migration: version, applied_at.
 """
 
@@ -427,6 +430,12 @@ CREATE TABLE package_facts (
     PRIMARY KEY (shop, order_id, position)
 );
 CREATE INDEX package_facts_package ON package_facts(shop, package_id);
+
+CREATE TABLE cache_generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT INTO cache_generation (id, value) VALUES (1, 0);
 CREATE INDEX checkpoints_order ON checkpoints(shop, order_id);
 CREATE INDEX orders_number ON orders(shop, order_number);
 """

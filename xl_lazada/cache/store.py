@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -106,16 +107,36 @@ def _bound(value: TimeBound) -> tuple[str, str] | None:
 class Cache:
     """The local SQLite cache. Open with :meth:`open`; close with :meth:`close` or ``with``."""
 
-    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: str, *, readonly: bool = False
+    ) -> None:
         self.connection = connection
         self.path = path
+        self.readonly = readonly
+        #: A SQLite connection serves the thread that opened it (see ``xl_lazada.lookup``).
+        self.thread_id = threading.get_ident()
 
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Cache:
-        """Open the cache at ``path`` (``None``: ``XL_LAZADA_CACHE`` or the default location)."""
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        must_exist: bool = False,
+        readonly: bool | None = None,
+    ) -> Cache:
+        """Open the cache at ``path`` (``None``: ``XL_LAZADA_CACHE`` or the default location).
+
+        ``must_exist``: a missing file is a :class:`~.db.CacheError` ("no cache yet") instead
+        of a new empty cache (readers). ``readonly`` (default: when the file or its folder
+        cannot be written) opens without writing or migrating.
+        """
         target = os.fspath(path) if path is not None else db.default_path()
-        return cls(db.connect(target), target)
+        if must_exist and target != ":memory:" and not os.path.exists(target):
+            raise db.CacheError(f"{target}: no cache yet (run `xl-lazada sync` first)")
+        if readonly is None:
+            readonly = target != ":memory:" and not db._writable(target)
+        return cls(db.connect(target, readonly=readonly), target, readonly=readonly)
 
     def close(self) -> None:
         self.connection.close()
