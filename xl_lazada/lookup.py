@@ -232,26 +232,9 @@ def _shops(conn: sqlite3.Connection, settings: RuleSettings | None) -> dict[str,
 def _prepare_facts(
     conn: sqlite3.Connection, shops: Iterable[str], settings: RuleSettings | None
 ) -> set[str]:
-    """Make the stored facts match ``settings``: recompute a shop's facts when they were made
-    with other settings (stored for later syncs too). On a read-only cache that cannot be
-    written, return those shops: their facts are computed in memory instead."""
-    from .cache import facts
+    from .cache.facts import ensure_settings
 
-    stale = [s for s in facts.stale_shops(conn, settings) if s in set(shops)]
-    if not stale:
-        return set()
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        return set(stale)
-    try:
-        for shop in stale:
-            facts.rebuild_shop(conn, shop, settings)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return set()
+    return ensure_settings(conn, shops, settings)
 
 
 def _order_rows(

@@ -40,10 +40,12 @@ _ZERO_DECIMALS = frozenset({"VND", "IDR"})
 _BATCH = 500
 
 
-def fingerprint(settings: RuleSettings) -> str:
-    """Which settings (and which version of the rules) made a shop's facts."""
-    data = {k: getattr(settings, k) for k in STORED_SETTINGS}
+def fingerprint(settings: RuleSettings, shop_profile: tuple[Any, ...] = ()) -> str:
+    """Which settings, shop profile (cross-border, time zone) and version of the rules made
+    a shop's facts."""
+    data: dict[str, Any] = {k: getattr(settings, k) for k in STORED_SETTINGS}
     data["facts_version"] = FACTS_VERSION
+    data["shop"] = list(shop_profile)
     text = json.dumps(data, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
@@ -478,6 +480,13 @@ def order_ids_for_numbers(conn: sqlite3.Connection, shop: str, numbers: Iterable
     ]
 
 
+def _profile(conn: sqlite3.Connection, shop: str) -> tuple[Any, ...]:
+    row = conn.execute(
+        "SELECT cross_border, utc_offset_minutes FROM shops WHERE shop = ?", (shop,)
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else ()
+
+
 def set_settings(conn: sqlite3.Connection, shop: str, settings: RuleSettings) -> None:
     conn.execute(
         "INSERT INTO facts_settings (shop, fingerprint, settings, observed_at) VALUES (?, ?, ?, ?)"
@@ -485,7 +494,7 @@ def set_settings(conn: sqlite3.Connection, shop: str, settings: RuleSettings) ->
         " settings = excluded.settings, observed_at = excluded.observed_at",
         (
             shop,
-            fingerprint(settings),
+            fingerprint(settings, _profile(conn, shop)),
             json.dumps({k: getattr(settings, k) for k in STORED_SETTINGS}),
             iso_utc(datetime.now(UTC)),
         ),
@@ -497,9 +506,8 @@ def rebuild_shop(conn: sqlite3.Connection, shop: str, settings: RuleSettings | N
     if settings is not None:
         set_settings(conn, shop, settings)
     else:
-        settings, fp = stored_settings(conn, shop)
-        if fp is None or fp != fingerprint(settings):
-            set_settings(conn, shop, settings)
+        settings, _ = stored_settings(conn, shop)
+        set_settings(conn, shop, settings)
     ids = [r[0] for r in conn.execute("SELECT order_id FROM orders WHERE shop = ?", (shop,))]
     conn.execute("DELETE FROM order_facts WHERE shop = ?", (shop,))
     conn.execute("DELETE FROM package_facts WHERE shop = ?", (shop,))
@@ -516,15 +524,36 @@ def stale_shops(conn: sqlite3.Connection, settings: RuleSettings | None) -> list
     """Shops whose stored facts were made with other settings (or an older rules version)
     than ``settings`` (``None``: each shop's own stored settings)."""
     out = []
-    for shop, fp, _settings in conn.execute(
-        "SELECT s.shop, f.fingerprint, f.settings FROM shops s"
+    for shop, fp, cb, minutes in conn.execute(
+        "SELECT s.shop, f.fingerprint, s.cross_border, s.utc_offset_minutes FROM shops s"
         " LEFT JOIN facts_settings f ON f.shop = s.shop ORDER BY s.shop"
     ).fetchall():
-        if settings is not None:
-            want = fingerprint(settings)
-        else:
-            own, _ = stored_settings(conn, shop)
-            want = fingerprint(own)
-        if fp != want:
+        own = settings if settings is not None else stored_settings(conn, shop)[0]
+        if fp != fingerprint(own, (int(cb), int(minutes))):
             out.append(shop)
     return out
+
+
+def ensure_settings(
+    conn: sqlite3.Connection, shops: Iterable[str], settings: RuleSettings | None
+) -> set[str]:
+    """Make the stored facts of ``shops`` match ``settings`` (``None``: each shop's stored
+    ones) and the shop's profile: recompute a shop's facts when they were made otherwise,
+    and keep the settings for later syncs. A cache that cannot be written returns those
+    shops instead: the caller computes their facts in memory."""
+    wanted = set(shops)
+    stale = [s for s in stale_shops(conn, settings) if s in wanted]
+    if not stale:
+        return set()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return set(stale)
+    try:
+        for shop in stale:
+            rebuild_shop(conn, shop, settings)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return set()
