@@ -21,7 +21,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import threading
+import types
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -492,3 +494,23 @@ def checkpoints(
                 )
     rows.sort(key=lambda r: r.time)
     return rows
+
+
+class _CallableModule(types.ModuleType):
+    """``xl_lazada.lookup`` is both this module and its main function: once the module is
+    imported, Python's import system makes ``from xl_lazada import lookup`` return the
+    module, so the module itself answers calls the same way."""
+
+    def __call__(
+        self,
+        refs: Iterable[Any],
+        *,
+        shop: str | None = None,
+        cache: Cache | str | os.PathLike[str] | None = None,
+        now: datetime | None = None,
+        settings: RuleSettings | None = None,
+    ) -> list[RefStatus]:
+        return lookup(refs, shop=shop, cache=cache, now=now, settings=settings)
+
+
+sys.modules[__name__].__class__ = _CallableModule
