@@ -552,6 +552,11 @@ def ensure_settings(
     try:
         for shop in stale:
             rebuild_shop(conn, shop, settings)
+    except sqlite3.OperationalError as exc:
+        conn.execute("ROLLBACK")
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            return set(stale)
+        raise
     except BaseException:
         conn.execute("ROLLBACK")
         raise
