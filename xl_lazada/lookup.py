@@ -199,9 +199,8 @@ _ORDER_SQL = (
     " f.tracking_numbers, f.package_ids, f.last_time, f.last_title, f.last_code,"
     " f.last_location, f.rts_deadline, f.rts_open, f.rts_late, f.rts_at, f.delivered_at,"
     " f.settlement_lines, f.settlement_state, f.settlement_net, f.settlement_components,"
-    " f.currency, o.synced_at FROM json_each(?) j CROSS JOIN order_facts f"
-    " CROSS JOIN orders o WHERE f.shop = ? AND f.order_id = j.value"
-    " AND o.shop = f.shop AND o.order_id = f.order_id"
+    " f.currency, f.synced_at FROM json_each(?) j CROSS JOIN order_facts f"
+    " WHERE f.shop = ? AND f.order_id = j.value"
 )
 _PACKAGE_SQL = (
     "SELECT p.order_id, p.position, p.rts_at, p.idle_since, p.can_stick, p.sorting_applies,"
@@ -249,13 +248,6 @@ def _order_rows(
     from .cache import facts
 
     order_rows, package_rows, _ = facts.fact_rows(conn, shop, ids, settings)
-    synced = dict(
-        conn.execute(
-            "SELECT o.order_id, o.synced_at FROM json_each(?) j CROSS JOIN orders o"
-            " WHERE o.shop = ? AND o.order_id = j.value",
-            (json.dumps(ids), shop),
-        ).fetchall()
-    )
     col = {c: i for i, c in enumerate(facts.ORDER_FACT_COLUMNS)}
     pcol = {c: i for i, c in enumerate(facts.PACKAGE_FACT_COLUMNS)}
     names = [
@@ -263,13 +255,13 @@ def _order_rows(
         "tracking_numbers", "package_ids", "last_time", "last_title", "last_code",
         "last_location", "rts_deadline", "rts_open", "rts_late", "rts_at", "delivered_at",
         "settlement_lines", "settlement_state", "settlement_net", "settlement_components",
-        "currency",
+        "currency", "synced_at",
     ]  # fmt: skip
     pnames = [
         "order_id", "position", "rts_at", "idle_since", "can_stick", "sorting_applies",
         "sc_arrived_at", "sc_days", "sc_late", "sc_handed_over",
     ]  # fmt: skip
-    orders = [tuple(r[col[n]] for n in names) + (synced.get(r[1]),) for r in order_rows]
+    orders = [tuple(r[col[n]] for n in names) for r in order_rows]
     packages = [tuple(r[pcol[n]] for n in pnames) for r in package_rows]
     return orders, packages
 

@@ -263,7 +263,7 @@ ORDER_FACT_COLUMNS = (
     "delivered_at", "settlement_lines", "settlement_state", "settlement_net",
     "settlement_paid", "settlement_components", "net", "paid", "item_price", "commission",
     "payment_fee", "shipping", "reversals", "penalties", "other", "statements",
-    "last_transaction",
+    "last_transaction", "updated_at", "buyer_name", "payment_method", "remarks", "synced_at",
 )  # fmt: skip
 PACKAGE_FACT_COLUMNS = (
     "shop", "order_id", "position", "package_id", "tracking_number", "carrier",
@@ -296,7 +296,8 @@ def fact_rows(
         r[0]: r
         for r in _by(
             conn,
-            "SELECT o.order_id, o.price, o.items_count FROM json_each(?) j CROSS JOIN orders o"
+            "SELECT o.order_id, o.price, o.items_count, o.updated_at, o.buyer_name,"
+            " o.payment_method, o.remarks, o.synced_at FROM json_each(?) j CROSS JOIN orders o"
             " WHERE o.shop = ? AND o.order_id = j.value",
             shop,
             list(computed),
@@ -363,6 +364,11 @@ def fact_rows(
                 *[_money(comps.get(k, Decimal(0)), cur) if has else None for k in KINDS],
                 "; ".join(statements) or None,
                 max(dates) if dates else None,
+                epoch(parse_utc(extra[oid][3])),
+                extra[oid][4],
+                extra[oid][5],
+                extra[oid][6],
+                extra[oid][7],
             )
         )
         for pos, p in enumerate(f.parcels):

@@ -12,9 +12,11 @@ clock-dependent flags are applied, on whole columns (:mod:`xl_lazada.rules.clock
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -85,19 +87,36 @@ def _bounds(value: When, shop: _ShopRow, *, end: bool) -> float | None:
     return start.timestamp() - shop.offset_s - (1e-6 if end else 0.0)
 
 
-def _query(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> pd.DataFrame:
+Cols = dict[str, np.ndarray]
+
+
+def _query(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> Cols:
+    """A SELECT as one object array per column (no per-row Python beyond the fetch)."""
     cur = conn.execute(sql, tuple(params))
     names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    if not rows:
-        return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
-    return pd.DataFrame.from_records(rows, columns=names, coerce_float=False)
+    return _cols_of(cur.fetchall(), names)
+
+
+def _take(cols: Cols, index: np.ndarray) -> Cols:
+    return {k: v[index] for k, v in cols.items()}
+
+
+def _concat(parts: list[Cols]) -> Cols:
+    if not parts:
+        return {}
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _n(cols: Cols) -> int:
+    return len(next(iter(cols.values()))) if cols else 0
 
 
 @dataclass(slots=True)
 class _Selection:
-    orders: pd.DataFrame
-    packages: pd.DataFrame
+    orders: Cols
+    packages: Cols  # with "_order" (row of its order in ``orders``), sorted by order then position
     shops: dict[str, _ShopRow]
     wanted: set[str] | None  # cleaned refs (to pick parcels within orders), None = all
     now: float
@@ -109,9 +128,8 @@ _ORDER_COLS = (
     " f.rts_open, f.rts_late, f.rts_at, f.tracking_numbers, f.packages, f.last_time,"
     " f.last_title, f.delivered_at, f.settlement_lines, f.settlement_state, f.net, f.paid,"
     " f.item_price, f.commission, f.payment_fee, f.shipping, f.reversals, f.penalties,"
-    " f.other, f.statements, f.last_transaction,"
-    " CAST(strftime('%s', o.updated_at) AS INTEGER) AS updated_at, o.buyer_name,"
-    " o.payment_method, o.remarks"
+    " f.other, f.statements, f.last_transaction, f.updated_at, f.buyer_name,"
+    " f.payment_method, f.remarks"
 )
 _PACKAGE_COLS = (
     "p.shop, p.order_id, p.position, p.package_id, p.tracking_number, p.carrier,"
@@ -139,21 +157,23 @@ def _resolve(
     return found, set(texts)
 
 
+def _cols_of(rows: list[tuple[Any, ...]], names: Iterable[str]) -> Cols:
+    """Rows → one object array per column (one C-level copy, not a Python loop)."""
+    names = list(names)
+    if not rows:
+        return {n: np.empty(0, dtype=object) for n in names}
+    table = np.empty((len(rows), len(names)), dtype=object)
+    table[:] = rows
+    return {n: table[:, i] for i, n in enumerate(names)}
+
+
 def _in_memory(
     conn: sqlite3.Connection, shop: str, ids: list[str], settings: RuleSettings
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[Cols, Cols]:
     """Facts computed now rather than read (a read-only cache asked for other settings)."""
     order_rows, package_rows, _ = cache_facts.fact_rows(conn, shop, ids, settings)
-    of = pd.DataFrame.from_records(order_rows, columns=list(cache_facts.ORDER_FACT_COLUMNS))
-    extra = _query(
-        conn,
-        "SELECT o.order_id, CAST(strftime('%s', o.updated_at) AS INTEGER) AS updated_at,"
-        " o.buyer_name, o.payment_method, o.remarks FROM json_each(?) j CROSS JOIN orders o"
-        " WHERE o.shop = ? AND o.order_id = j.value",
-        (json.dumps(ids), shop),
-    )
-    of = of.merge(extra, on="order_id", how="left")
-    pf = pd.DataFrame.from_records(package_rows, columns=list(cache_facts.PACKAGE_FACT_COLUMNS))
+    of = _cols_of(order_rows, cache_facts.ORDER_FACT_COLUMNS)
+    pf = _cols_of(package_rows, cache_facts.PACKAGE_FACT_COLUMNS)
     return of, pf
 
 
@@ -176,9 +196,10 @@ def _select(
         by_ref, wanted = _resolve(conn, refs, shop)
         names = [n for n in names if n in by_ref]
     in_memory = cache_facts.ensure_settings(conn, names, settings)
-    order_frames, package_frames = [], []
+    order_parts, package_parts = [], []
     for name in names:
         info = shops[name]
+        lo, hi = _bounds(date_from, info, end=False), _bounds(date_to, info, end=True)
         if name in in_memory:
             ids = (
                 sorted(by_ref[name])
@@ -189,9 +210,15 @@ def _select(
                 ]
             )
             of, pf = _in_memory(conn, name, ids, info.settings)
+            created = _f(of, "created_at")
+            keep = np.ones(len(created), dtype=bool)
+            if lo is not None:
+                keep &= created >= lo
+            if hi is not None:
+                keep &= created <= hi
+            of = _take(of, np.flatnonzero(keep))
         else:
             where, params = "f.shop = ?", [name]
-            lo, hi = _bounds(date_from, info, end=False), _bounds(date_to, info, end=True)
             if lo is not None:
                 where += " AND f.created_at >= ?"
                 params.append(lo)
@@ -199,200 +226,212 @@ def _select(
                 where += " AND f.created_at <= ?"
                 params.append(hi)
             if by_ref is not None:
+                ids_json = json.dumps(sorted(by_ref[name]))
                 source = "json_each(?) j CROSS JOIN order_facts f"
                 where += " AND f.order_id = j.value"
-                params.insert(0, json.dumps(sorted(by_ref[name])))
-                psource = "json_each(?) j CROSS JOIN package_facts p"
-                pwhere, pparams = (
-                    "p.shop = ? AND p.order_id = j.value",
-                    [json.dumps(sorted(by_ref[name])), name],
+                params.insert(0, ids_json)
+                psql = (
+                    f"SELECT {_PACKAGE_COLS} FROM json_each(?) j CROSS JOIN package_facts p"
+                    " WHERE p.shop = ? AND p.order_id = j.value"
                 )
+                pparams: list[Any] = [ids_json, name]
             else:
                 source = "order_facts f"
-                psource, pwhere, pparams = "package_facts p", "p.shop = ?", [name]
-            of = _query(
-                conn,
-                f"SELECT {_ORDER_COLS} FROM {source} CROSS JOIN orders o WHERE {where}"
-                " AND o.shop = f.shop AND o.order_id = f.order_id",
-                params,
-            )
-            pf = _query(conn, f"SELECT {_PACKAGE_COLS} FROM {psource} WHERE {pwhere}", pparams)
-        if name in in_memory and (date_from is not None or date_to is not None):
-            lo, hi = _bounds(date_from, info, end=False), _bounds(date_to, info, end=True)
-            created = pd.to_numeric(of["created_at"], errors="coerce")
-            keep = pd.Series(True, index=of.index)
-            if lo is not None:
-                keep &= created >= lo
-            if hi is not None:
-                keep &= created <= hi
-            of = of[keep]
-        order_frames.append(of)
-        package_frames.append(pf)
-    orders = pd.concat(order_frames, ignore_index=True) if order_frames else pd.DataFrame()
-    packages = pd.concat(package_frames, ignore_index=True) if package_frames else pd.DataFrame()
-    if len(orders):
-        orders = orders.sort_values(["created_at", "order_id"], ascending=False, kind="stable")
-        orders = orders.reset_index(drop=True)
-        keys = pd.MultiIndex.from_frame(orders[["shop", "order_id"]])
-        if len(packages):
-            pkeys = pd.MultiIndex.from_frame(packages[["shop", "order_id"]])
-            rank = pd.Series(np.arange(len(orders)), index=keys)
-            packages = packages[pkeys.isin(keys)].copy()
-            pkeys = pd.MultiIndex.from_frame(packages[["shop", "order_id"]])
-            packages["_order_rank"] = rank.reindex(pkeys).to_numpy()
-            packages = packages.sort_values(["_order_rank", "position"], kind="stable").reset_index(
-                drop=True
-            )
-    when = (
-        (now or datetime.now(UTC)).timestamp() if (now is None or now.tzinfo is not None) else None
-    )
-    if when is None:  # a naive ``now`` is shop-local: the first selected shop's clock
-        assert now is not None
+                psql = f"SELECT {_PACKAGE_COLS} FROM package_facts p WHERE p.shop = ?"
+                pparams = [name]
+            of = _query(conn, f"SELECT {_ORDER_COLS} FROM {source} WHERE {where}", params)
+            pf = _query(conn, psql, pparams)
+        order_parts.append(of)
+        package_parts.append(pf)
+    orders = _concat(order_parts)
+    packages = _concat(package_parts)
+    n = _n(orders)
+    if n:
+        # Newest first (creation time, then order id), as the sheets have always shown them.
+        order = np.lexsort((orders["order_id"].astype(str), _f(orders, "created_at")))[::-1]
+        orders = _take(orders, order)
+        if _n(packages):
+            row = _rows_of(orders, "order_id", packages, "order_id")
+            keep = np.flatnonzero(row >= 0)
+            packages = _take(packages, keep)
+            packages["_order"] = row[keep]
+            position = np.nan_to_num(_f(packages, "position")).astype(np.int64)
+            sort = np.argsort(packages["_order"] * 4096 + np.minimum(position, 4095), kind="stable")
+            packages = _take(packages, sort)
+        else:
+            packages["_order"] = np.empty(0, dtype=np.int64)
+    else:
+        packages = {}
+    if now is None:
+        when = datetime.now(UTC).timestamp()
+    elif now.tzinfo is not None:
+        when = now.timestamp()
+    else:  # a naive ``now`` is shop-local: the (first) selected shop's clock
         first = shops[names[0]] if names else None
         when = now.replace(tzinfo=UTC).timestamp() - (first.offset_s if first else 0)
     return _Selection(orders, packages, shops, wanted, when)
 
 
+def _rows_of(target: Cols, key: str, source: Cols, source_key: str) -> np.ndarray:
+    """For each row of ``source``, the row of ``target`` with the same shop and ``key``
+    (-1 if none): ids are unique within a shop, so one hash lookup per shop."""
+    out = np.full(_n(source), -1, dtype=np.int64)
+    t_shops, s_shops = target["shop"], source["shop"]
+    names = dict.fromkeys(s_shops.tolist())
+    for name in names:
+        t_rows = (
+            np.flatnonzero(t_shops == name) if len(names) > 1 or len(set(t_shops)) > 1 else None
+        )
+        s_rows = np.flatnonzero(s_shops == name) if len(names) > 1 else None
+        t_keys = target[key] if t_rows is None else target[key][t_rows]
+        s_keys = source[source_key] if s_rows is None else source[source_key][s_rows]
+        found = pd.Index(t_keys).get_indexer(s_keys)
+        if t_rows is not None:
+            found = np.where(found >= 0, t_rows[np.maximum(found, 0)], -1)
+        if s_rows is None:
+            out[:] = found
+        else:
+            out[s_rows] = found
+    return out
+
+
 # ---- columns -----------------------------------------------------------------------
-def _f(df: pd.DataFrame, col: str) -> np.ndarray:
+def _f(cols: Cols, name: str) -> np.ndarray:
     """A column as float64 (missing → nan)."""
-    if col not in df or not len(df):
-        return np.full(len(df), np.nan)
-    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = cols.get(name)
+    if values is None:
+        return np.full(_n(cols), np.nan)
+    if values.dtype == object:
+        return np.array(values, dtype=float)
+    return values.astype(float)
 
 
-def _b(df: pd.DataFrame, col: str) -> np.ndarray:
-    return np.nan_to_num(_f(df, col), nan=0.0).astype(bool)
+def _b(cols: Cols, name: str) -> np.ndarray:
+    return np.nan_to_num(_f(cols, name), nan=0.0).astype(bool)
 
 
-def _local(df: pd.DataFrame, col: str, sel: _Selection) -> pd.Series:
+_NAT = np.iinfo(np.int64).min
+
+
+def _local(cols: Cols, name: str, sel: _Selection) -> np.ndarray:
     """Unix seconds → shop-local naive datetime64[ns] (each row in its own shop's clock)."""
-    secs = _f(df, col)
-    if not len(df):
-        return pd.Series([], dtype=DATETIME)
-    offsets = df["shop"].map({k: v.offset_s for k, v in sel.shops.items()}).to_numpy(dtype=float)
+    secs = _f(cols, name)
+    shops = cols["shop"]
+    if len(sel.shops) == 1 or len(set(shops)) <= 1:
+        first = sel.shops.get(shops[0]) if len(shops) else None
+        offsets: np.ndarray | float = float(first.offset_s) if first else 0.0
+    else:
+        lookup = {k: float(v.offset_s) for k, v in sel.shops.items()}
+        offsets = np.array([lookup.get(s, 0.0) for s in shops])
     local = secs + offsets
-    out = pd.to_datetime(local, unit="s", errors="coerce")
-    return pd.Series(out, index=df.index).astype(DATETIME)
+    missing = np.isnan(local)
+    ns = np.where(missing, 0, local).astype(np.int64) * 1_000_000_000
+    ns[missing] = _NAT
+    return ns.view("datetime64[ns]")
 
 
-def _settings_of(df: pd.DataFrame, sel: _Selection) -> list[tuple[np.ndarray, RuleSettings]]:
-    """Row masks per distinct settings (usually one)."""
-    if not len(df):
-        return []
+def _settings_of(cols: Cols, sel: _Selection) -> list[tuple[np.ndarray | None, RuleSettings]]:
+    """Row masks per distinct settings (usually one, then the mask is None)."""
+    shops = cols["shop"]
     groups: dict[RuleSettings, list[str]] = {}
-    for name in df["shop"].unique():
-        groups.setdefault(
-            sel.shops[name].settings if name in sel.shops else DEFAULT_SETTINGS, []
-        ).append(name)
-    shop_col = df["shop"].to_numpy()
-    return [(np.isin(shop_col, names), s) for s, names in groups.items()]
+    for name in dict.fromkeys(shops.tolist()):
+        info = sel.shops.get(name)
+        groups.setdefault(info.settings if info else DEFAULT_SETTINGS, []).append(name)
+    if len(groups) <= 1:
+        return [(None, next(iter(groups), DEFAULT_SETTINGS))]
+    return [(np.isin(shops, names), s) for s, names in groups.items()]
 
 
 def _per_settings(
-    df: pd.DataFrame, sel: _Selection, fn: Any, *arrays: np.ndarray
+    cols: Cols, sel: _Selection, fn: Any, *arrays: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """Run a clock_frame function with each shop's settings, rows recombined."""
-    parts = _settings_of(df, sel)
-    if len(parts) == 1:
+    parts = _settings_of(cols, sel)
+    if parts[0][0] is None:
         return fn(*arrays, sel.now, parts[0][1])
-    outs: list[np.ndarray] | None = None
+    outs: list[np.ndarray] = []
     for mask, settings in parts:
+        assert mask is not None
         res = fn(*(a[mask] for a in arrays), sel.now, settings)
-        if outs is None:
-            outs = [np.empty(len(df), dtype=r.dtype if r.dtype != bool else bool) for r in res]
-            outs = [
-                o.astype(object) if r.dtype == object else o for o, r in zip(outs, res, strict=True)
-            ]
+        if not outs:
+            outs = [np.empty(len(arrays[0]), dtype=r.dtype) for r in res]
         for o, r in zip(outs, res, strict=True):
             o[mask] = r
-    return tuple(outs or ())
+    return tuple(outs)
 
 
 def _frame(
     columns: tuple[Column, ...], data: dict[str, Any], sel: _Selection, n: int
 ) -> pd.DataFrame:
-    out: dict[str, pd.Series] = {}
+    out: dict[str, Any] = {}
     for col in columns:
-        value = data.get(col.name)
-        if value is None:
-            value = [None] * n
-        out[col.name] = _typed(value, col.dtype, n)
-    df = pd.DataFrame(out, columns=[c.name for c in columns])
-    shops = sorted(set(df["Shop"].dropna())) if n else []
+        out[col.name] = _typed(data.get(col.name), col.dtype, n)
+    df = pd.DataFrame(out, columns=[c.name for c in columns], copy=False)
+    shops = sorted(set(data["Shop"].tolist())) if n else []
     df.attrs["timezones"] = {s: sel.shops[s].label for s in shops if s in sel.shops}
     zones = sorted(set(df.attrs["timezones"].values()))
     df.attrs["tz"] = zones[0] if len(zones) == 1 else None
     return df
 
 
-def _typed(value: Any, dtype: str, n: int) -> pd.Series:
-    s = value if isinstance(value, pd.Series) else pd.Series(value)
-    s = s.reset_index(drop=True)
+def _typed(value: Any, dtype: str, n: int) -> Any:
+    """One column as the declared dtype (from an array built above)."""
+    if value is None:
+        value = np.full(n, None, dtype=object)
     if dtype == DATETIME:
-        return s.astype(DATETIME) if len(s) else pd.Series([], dtype=DATETIME)
+        return pd.array(np.asarray(value).astype("datetime64[ns]"))
     if dtype == FLOAT:
-        return pd.to_numeric(s, errors="coerce").astype(FLOAT)
+        return (
+            np.asarray(value, dtype=float)
+            if np.asarray(value).dtype != object
+            else np.array(value, dtype=float)
+        )
     if dtype == STRING:
-        obj = s.astype(object)
-        obj = obj.where(obj.notna(), None)
-        return obj.astype(STRING)
+        arr = np.asarray(value, dtype=object)
+        return pd.array(arr, dtype=STRING)
     if dtype == INT:
-        return pd.to_numeric(s, errors="coerce").astype(INT)
+        return pd.array(np.array(value, dtype=float), dtype=INT)
     if dtype == BOOL:
-        return s.astype(object).where(s.notna(), None).astype(BOOL)
+        arr = np.asarray(value)
+        if arr.dtype == bool:
+            return pd.array(arr, dtype=BOOL)
+        return pd.array(arr.astype(object), dtype=BOOL)
     raise ValueError(dtype)
 
 
-def _blank(values: Any) -> pd.Series:
+def _blank(values: np.ndarray) -> np.ndarray:
     """Empty text → missing (the sheets show blank, not "")."""
-    s = pd.Series(values, dtype=object)
-    return s.where(s.notna() & (s != ""), None)
+    out = values.copy()
+    out[out == ""] = None
+    return out
 
 
 def _order_clock(sel: _Selection) -> dict[str, np.ndarray]:
     """Clock-dependent order columns (status, deadline, stuck, sorting centre, unsettled)."""
     o, p = sel.orders, sel.packages
-    n = len(o)
-    status = (
-        status_frame(o["status"].to_numpy(dtype=object), _f(o, "delayed_after"), sel.now)
-        if n
-        else np.array([], dtype=object)
+    n = _n(o)
+    status = status_frame(o["status"], _f(o, "delayed_after"), sel.now)
+    hours, at_risk, late = _per_settings(
+        o, sel, rts_frame, _f(o, "rts_deadline"), _b(o, "rts_open"), _b(o, "rts_late")
     )
-    hours, at_risk, late = (
-        _per_settings(
-            o, sel, rts_frame, _f(o, "rts_deadline"), _b(o, "rts_open"), _b(o, "rts_late")
-        )
-        if n
-        else (np.array([]),) * 3
-    )
-    overdue, since = (
-        _per_settings(
-            o,
-            sel,
-            unsettled_frame,
-            _f(o, "settlement_lines").astype(np.int64),
-            _f(o, "delivered_at"),
-        )
-        if n
-        else (np.array([]),) * 2
-    )
+    lines = np.nan_to_num(_f(o, "settlement_lines")).astype(np.int64)
+    overdue, since = _per_settings(o, sel, unsettled_frame, lines, _f(o, "delivered_at"))
     stuck_any = np.zeros(n, dtype=bool)
     sorting = np.full(n, None, dtype=object)
-    if n and len(p):
+    if _n(p):
         pk = _package_clock(sel)
-        rank_of_order = p["_order_rank"].to_numpy(dtype=np.int64)
-        np.logical_or.at(stuck_any, rank_of_order, pk["stuck"])
+        owner = p["_order"].astype(np.int64)
+        np.logical_or.at(stuck_any, owner, pk["stuck"])
         applies = _b(p, "sorting_applies")
         if applies.any():
             arrived = np.nan_to_num(_f(p, "sc_arrived_at"), nan=0.0)
             # the parcel that speaks for the order: flagged, else on its way, else latest arrival
-            tie = np.where(pk["rank"] == 2, -arrived, p["position"].to_numpy(dtype=float))
+            tie = np.where(pk["rank"] == 2, -arrived, _f(p, "position"))
             idx = np.flatnonzero(applies)
-            order = np.lexsort((tie[idx], pk["rank"][idx], rank_of_order[idx]))
+            order = np.lexsort((tie[idx], pk["rank"][idx], owner[idx]))
             chosen = idx[order]
-            first = np.unique(rank_of_order[chosen], return_index=True)
-            sorting[first[0]] = pk["label"][chosen[first[1]]]
+            rows, first = np.unique(owner[chosen], return_index=True)
+            sorting[rows] = pk["label"][chosen[first]]
     return {
         "status": status,
         "hours": hours,
@@ -425,12 +464,12 @@ def _round(values: np.ndarray) -> np.ndarray:
     return np.round(values.astype(float), 2)
 
 
-def _orders_frame(sel: _Selection) -> pd.DataFrame:
+def _orders_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     o = sel.orders
-    n = len(o)
+    n = _n(o)
     if not n:
         return _frame(TABLES["orders"], {}, sel, 0)
-    c = _order_clock(sel)
+    c = clock or _order_clock(sel)
     data = {
         "Shop": o["shop"],
         "Order number": o["order_number"],
@@ -441,7 +480,7 @@ def _orders_frame(sel: _Selection) -> pd.DataFrame:
         "Item statuses": o["item_counts"],
         "Items": o["items"],
         "Products": o["products"],
-        "Total": o["total"],
+        "Total": _f(o, "total"),
         "Currency": o["currency"],
         "Buyer": o["buyer_name"],
         "Payment method": o["payment_method"],
@@ -458,7 +497,7 @@ def _orders_frame(sel: _Selection) -> pd.DataFrame:
         "Sorting centre": c["sorting"],
         "Stuck": c["stuck"],
         "Delivered": _local(o, "delivered_at", sel),
-        "Settlement net": o["net"],
+        "Settlement net": _f(o, "net"),
         "Settlement state": o["settlement_state"],
         "Unsettled": c["overdue"],
         "Remarks": o["remarks"],
@@ -466,44 +505,46 @@ def _orders_frame(sel: _Selection) -> pd.DataFrame:
     return _frame(TABLES["orders"], data, sel, n)
 
 
-def _picked_packages(sel: _Selection) -> pd.DataFrame:
-    """The parcels a tracking/checkpoints table shows: all of the selected orders', or with
-    refs only the named parcels of orders named by tracking number or package id."""
+def _picked(sel: _Selection) -> np.ndarray:
+    """Rows of ``sel.packages`` a tracking/checkpoints table shows: all of the selected
+    orders' parcels, or with refs only the named parcels of orders named by tracking
+    number or package id."""
     p = sel.packages
-    if sel.wanted is None or not len(p):
-        return p
+    n = _n(p)
+    if sel.wanted is None or not n:
+        return np.arange(n)
     o = sel.orders
-    whole = o["order_id"].isin(sel.wanted) | o["order_number"].isin(sel.wanted)
-    whole_rank = np.flatnonzero(whole.to_numpy())
-    keep = np.isin(p["_order_rank"].to_numpy(dtype=np.int64), whole_rank)
-    keep |= (
-        p["package_id"].isin(sel.wanted).to_numpy()
-        | p["tracking_number"].isin(sel.wanted).to_numpy()
-    )
-    return p[keep]
+    wanted = sel.wanted
+
+    def named(values: np.ndarray) -> np.ndarray:
+        return np.fromiter((v in wanted for v in values), dtype=bool, count=len(values))
+
+    whole = named(o["order_id"]) | named(o["order_number"])
+    keep = whole[p["_order"].astype(np.int64)]
+    keep |= named(p["package_id"]) | named(p["tracking_number"])
+    return np.flatnonzero(keep)
 
 
-def _tracking_frame(sel: _Selection) -> pd.DataFrame:
-    p = sel.packages
-    if not len(p):
+def _tracking_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    if not _n(sel.packages):
         return _frame(TABLES["tracking"], {}, sel, 0)
-    pk = _package_clock(sel)
-    order_status = _order_clock(sel)["status"] if len(sel.orders) else np.array([], dtype=object)
-    keep = p.index.isin(_picked_packages(sel).index)
-    p = p[keep]
-    pk = {k: v[keep] for k, v in pk.items()}
-    ranks = p["_order_rank"].to_numpy(dtype=np.int64)
-    o = sel.orders
+    order_status = (clock or _order_clock(sel))["status"]
+    pick = _picked(sel)
+    pk = {k: v[pick] for k, v in _package_clock(sel).items()}
+    p = _take(sel.packages, pick)
+    owner = p["_order"].astype(np.int64)
     applies = _b(p, "sorting_applies")
+    sc_late = pk["late"].astype(object)
+    sc_late[~applies] = None
     data = {
         "Shop": p["shop"],
-        "Order number": o["order_number"].to_numpy()[ranks],
+        "Order number": sel.orders["order_number"][owner],
         "Order id": p["order_id"],
         "Package id": p["package_id"],
         "Tracking number": _blank(p["tracking_number"]),
         "Carrier": _blank(p["carrier"]),
         "Item statuses": p["item_counts"],
-        "Order status": order_status[ranks],
+        "Order status": order_status[owner],
         "Ready to ship at": _local(p, "rts_at", sel),
         "Last checkpoint": p["last_title"],
         "Last status code": p["last_code"],
@@ -511,71 +552,84 @@ def _tracking_frame(sel: _Selection) -> pd.DataFrame:
         "Location": p["last_location"],
         "Days since last checkpoint": _round(pk["idle"]),
         "Sorting centre": np.where(applies, pk["label"], None),
-        "Sorting centre arrival": _local(p, "sc_arrived_at", sel).where(applies),
-        "Sorting centre location": np.where(applies, p["sc_location"].to_numpy(dtype=object), None),
+        "Sorting centre arrival": np.where(
+            applies, _local(p, "sc_arrived_at", sel), np.datetime64("NaT", "ns")
+        ),
+        "Sorting centre location": np.where(applies, p["sc_location"], None),
         "Days to sorting centre": np.where(applies, _round(pk["days"]), np.nan),
-        "Sorting centre late": pd.Series(pk["late"], dtype=object).where(applies, None),
+        "Sorting centre late": sc_late,
         "Stuck": pk["stuck"],
         "Checkpoints": p["checkpoints"],
         "Final": _b(p, "final"),
     }
-    return _frame(TABLES["tracking"], data, sel, len(p))
+    return _frame(TABLES["tracking"], data, sel, len(pick))
 
 
 def _checkpoints_frame(cache: Any, sel: _Selection) -> pd.DataFrame:
-    p = _picked_packages(sel)
-    if not len(p):
+    pick = _picked(sel)
+    if not len(pick):
         return _frame(TABLES["checkpoints"], {}, sel, 0)
     conn: sqlite3.Connection = cache.connection
-    frames = []
-    for name in p["shop"].unique():
-        ids = p.loc[p["shop"] == name, "package_id"].unique().tolist()
-        everything = sel.wanted is None and len(ids) == int(
-            conn.execute("SELECT COUNT(*) FROM package_facts WHERE shop = ?", (name,)).fetchone()[0]
-        )
+    p = _take(sel.packages, pick)
+    parts = []
+    for name in dict.fromkeys(p["shop"].tolist()):
+        ids = sorted(set(p["package_id"][p["shop"] == name].tolist()))
+        total = conn.execute(
+            "SELECT COUNT(*) FROM package_facts WHERE shop = ?", (name,)
+        ).fetchone()[0]
         cols = (
-            "c.shop, c.package_id, CAST(strftime('%s', c.event_time) AS INTEGER) AS t,"
-            " c.status_code, c.title, c.description, c.location, c.id"
+            "c.package_id, CAST(strftime('%s', c.event_time) AS INTEGER) AS t,"
+            " c.status_code, NULLIF(c.title, '') AS title,"
+            " NULLIF(c.description, '') AS description, NULLIF(c.location, '') AS location"
         )
-        if everything:
-            df = _query(conn, f"SELECT {cols} FROM checkpoints c WHERE c.shop = ?", (name,))
+        if len(ids) >= int(total):
+            # The whole shop: one pass over the table in storage order beats an index walk.
+            sql = f"SELECT {cols} FROM checkpoints c NOT INDEXED WHERE c.shop = ? ORDER BY c.id"
+            part = _query(conn, sql, (name,))
         else:
-            df = _query(
-                conn,
+            sql = (
                 f"SELECT {cols} FROM json_each(?) j CROSS JOIN checkpoints c"
-                " WHERE c.shop = ? AND c.package_id = j.value",
-                (json.dumps(ids), name),
+                " WHERE c.shop = ? AND c.package_id = j.value ORDER BY c.id"
             )
-        frames.append(df)
-    cps = pd.concat(frames, ignore_index=True)
-    keyed = p[["shop", "package_id", "order_id", "tracking_number", "_order_rank", "position"]]
-    keyed = keyed.drop_duplicates(["shop", "package_id"])
-    cps = cps.merge(keyed, on=["shop", "package_id"], how="inner")
-    cps = cps.sort_values(["_order_rank", "position", "t", "id"], kind="stable").reset_index(
-        drop=True
-    )
-    ranks = cps["_order_rank"].to_numpy(dtype=np.int64)
+            part = _query(conn, sql, (json.dumps(ids), name))
+        part["shop"] = np.full(_n(part), name, dtype=object)
+        parts.append(part)
+    cps = _concat(parts)
+    if not _n(cps):
+        return _frame(TABLES["checkpoints"], {}, sel, 0)
+    row = _rows_of(p, "package_id", cps, "package_id")
+    keep = np.flatnonzero(row >= 0)
+    if len(keep) < len(row):
+        cps, row = _take(cps, keep), row[keep]
+    owner = p["_order"].astype(np.int64)[row]
+    # One int64 key: order row, parcel position, event second (arrival order kept on ties).
+    t = np.nan_to_num(_f(cps, "t")).astype(np.int64)
+    t -= t.min() if len(t) else 0
+    position = np.minimum(np.nan_to_num(_f(p, "position")).astype(np.int64)[row], 63)
+    order = np.argsort((owner << 38) | (position << 32) | np.minimum(t, 2**32 - 1), kind="stable")
+    cps, row, owner = _take(cps, order), row[order], owner[order]
     data = {
         "Shop": cps["shop"],
-        "Order number": sel.orders["order_number"].to_numpy()[ranks],
-        "Order id": cps["order_id"],
+        "Order number": sel.orders["order_number"][owner],
+        "Order id": p["order_id"][row],
         "Package id": cps["package_id"],
-        "Tracking number": _blank(cps["tracking_number"]),
+        "Tracking number": _blank(p["tracking_number"][row]),
         "Time": _local(cps, "t", sel),
         "Status code": cps["status_code"],
-        "Title": _blank(cps["title"]),
-        "Description": _blank(cps["description"]),
-        "Location": _blank(cps["location"]),
+        "Title": cps["title"],
+        "Description": cps["description"],
+        "Location": cps["location"],
     }
-    return _frame(TABLES["checkpoints"], data, sel, len(cps))
+    return _frame(TABLES["checkpoints"], data, sel, _n(cps))
 
 
-def _settlements_frame(sel: _Selection) -> pd.DataFrame:
+def _settlements_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     o = sel.orders
-    n = len(o)
+    n = _n(o)
     if not n:
         return _frame(TABLES["settlements"], {}, sel, 0)
-    c = _order_clock(sel)
+    c = clock or _order_clock(sel)
+    last = o["last_transaction"]
     data: dict[str, Any] = {
         "Shop": o["shop"],
         "Order number": o["order_number"],
@@ -583,24 +637,38 @@ def _settlements_frame(sel: _Selection) -> pd.DataFrame:
         "Created": _local(o, "created_at", sel),
         "Status": c["status"],
         "Currency": o["currency"],
-        "Net": o["net"],
-        "Paid amount": o["paid"],
+        "Net": _f(o, "net"),
+        "Paid amount": _f(o, "paid"),
         "State": o["settlement_state"],
         "Lines": o["settlement_lines"],
         "Statements": o["statements"],
-        "Last transaction": pd.to_datetime(
-            o["last_transaction"], format="%Y-%m-%d", errors="coerce"
-        ),
+        "Last transaction": np.array(
+            [v if v else "NaT" for v in last], dtype="datetime64[D]"
+        ).astype("datetime64[ns]"),
         "Delivered": _local(o, "delivered_at", sel),
         "Days since delivery": _round(c["since"]),
         "Unsettled": c["overdue"],
     }
     for col, header in zip(_KIND_COLUMNS, _KIND_HEADERS, strict=True):
-        data[header] = o[col]
+        data[header] = _f(o, col)
     return _frame(TABLES["settlements"], data, sel, n)
 
 
 # ---- public ------------------------------------------------------------------------
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of short-lived cells are built:
+    none of them form cycles, and each collection would walk them all again (it doubled
+    the time of a 100,000-order refresh)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def orders_table(
     cache: Any,
     *,
@@ -612,7 +680,8 @@ def orders_table(
     settings: RuleSettings | None = None,
 ) -> pd.DataFrame:
     """One row per order: status, deadline, parcels, last checkpoint, settlement."""
-    return _orders_frame(_select(cache, shop, date_from, date_to, refs, now, settings))
+    with _bulk():
+        return _orders_frame(_select(cache, shop, date_from, date_to, refs, now, settings))
 
 
 def tracking_table(
@@ -630,7 +699,8 @@ def tracking_table(
     With ``refs``, a tracking number or package id selects only that parcel; an order number
     or id selects all of the order's parcels.
     """
-    return _tracking_frame(_select(cache, shop, date_from, date_to, refs, now, settings))
+    with _bulk():
+        return _tracking_frame(_select(cache, shop, date_from, date_to, refs, now, settings))
 
 
 def checkpoints_table(
@@ -644,7 +714,10 @@ def checkpoints_table(
     settings: RuleSettings | None = None,
 ) -> pd.DataFrame:
     """One row per tracking event, oldest first within each parcel (refs as in tracking)."""
-    return _checkpoints_frame(cache, _select(cache, shop, date_from, date_to, refs, now, settings))
+    with _bulk():
+        return _checkpoints_frame(
+            cache, _select(cache, shop, date_from, date_to, refs, now, settings)
+        )
 
 
 def settlements_table(
@@ -658,7 +731,8 @@ def settlements_table(
     settings: RuleSettings | None = None,
 ) -> pd.DataFrame:
     """One row per order: fee sums by kind, net, paid part, state, delivered-not-settled."""
-    return _settlements_frame(_select(cache, shop, date_from, date_to, refs, now, settings))
+    with _bulk():
+        return _settlements_frame(_select(cache, shop, date_from, date_to, refs, now, settings))
 
 
 def all_tables(
@@ -673,10 +747,12 @@ def all_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every sheet's frame (keys as in ``TABLES``) from one read of the facts: what a full
     refresh uses."""
-    sel = _select(cache, shop, date_from, date_to, refs, now, settings)
-    return {
-        "orders": _orders_frame(sel),
-        "tracking": _tracking_frame(sel),
-        "checkpoints": _checkpoints_frame(cache, sel),
-        "settlements": _settlements_frame(sel),
-    }
+    with _bulk():
+        sel = _select(cache, shop, date_from, date_to, refs, now, settings)
+        clock = _order_clock(sel) if _n(sel.orders) else None
+        return {
+            "orders": _orders_frame(sel, clock),
+            "tracking": _tracking_frame(sel, clock),
+            "checkpoints": _checkpoints_frame(cache, sel),
+            "settlements": _settlements_frame(sel, clock),
+        }
