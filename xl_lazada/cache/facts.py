@@ -15,6 +15,7 @@ made with the shop's *stored* settings (``facts_settings``) and record their fin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -40,6 +41,7 @@ _ZERO_DECIMALS = frozenset({"VND", "IDR"})
 _BATCH = 500
 
 
+@functools.lru_cache(maxsize=256)
 def fingerprint(settings: RuleSettings, shop_profile: tuple[Any, ...] = ()) -> str:
     """Which settings, shop profile (cross-border, time zone) and version of the rules made
     a shop's facts."""
@@ -57,12 +59,19 @@ def stored_settings(conn: sqlite3.Connection, shop: str) -> tuple[RuleSettings, 
     ).fetchone()
     if row is None:
         return DEFAULT_SETTINGS, None
+    return settings_from_json(row[0]), row[1]
+
+
+@functools.lru_cache(maxsize=64)
+def settings_from_json(text: str | None) -> RuleSettings:
+    """Stored settings text → settings (defaults for anything missing or unreadable)."""
+    if not text:
+        return DEFAULT_SETTINGS
     try:
-        values = json.loads(row[0])
-        settings = RuleSettings(**{k: v for k, v in values.items() if k in STORED_SETTINGS})
+        values = json.loads(text)
+        return RuleSettings(**{k: v for k, v in values.items() if k in STORED_SETTINGS})
     except (ValueError, TypeError):
-        return DEFAULT_SETTINGS, None
-    return settings, row[1]
+        return DEFAULT_SETTINGS
 
 
 def _ids(values: Iterable[str]) -> str:
