@@ -237,9 +237,19 @@ def _select(
                 pparams: list[Any] = [ids_json, name]
             else:
                 source = "order_facts f"
-                psql = f"SELECT {_PACKAGE_COLS} FROM package_facts p WHERE p.shop = ?"
+                # In the orders' display order already (sorted by SQLite, not in Python).
+                psql = (
+                    f"SELECT {_PACKAGE_COLS} FROM package_facts p JOIN order_facts f"
+                    " ON f.shop = p.shop AND f.order_id = p.order_id WHERE p.shop = ?"
+                    " ORDER BY f.created_at DESC, f.order_id DESC, p.position"
+                )
                 pparams = [name]
-            of = _query(conn, f"SELECT {_ORDER_COLS} FROM {source} WHERE {where}", params)
+            of = _query(
+                conn,
+                f"SELECT {_ORDER_COLS} FROM {source} WHERE {where}"
+                " ORDER BY f.created_at DESC, f.order_id DESC",
+                params,
+            )
             pf = _query(conn, psql, pparams)
         order_parts.append(of)
         package_parts.append(pf)
@@ -247,17 +257,21 @@ def _select(
     packages = _concat(package_parts)
     n = _n(orders)
     if n:
-        # Newest first (creation time, then order id), as the sheets have always shown them.
-        order = np.lexsort((orders["order_id"].astype(str), _f(orders, "created_at")))[::-1]
-        orders = _take(orders, order)
+        # Newest first (creation time, then order id), as the sheets have always shown them;
+        # SQLite already sorted each shop's rows, so only several shops need a sort here.
+        if len(order_parts) > 1 or in_memory:
+            order = np.lexsort((orders["order_id"].astype(str), _f(orders, "created_at")))[::-1]
+            orders = _take(orders, order)
         if _n(packages):
             row = _rows_of(orders, "order_id", packages, "order_id")
             keep = np.flatnonzero(row >= 0)
-            packages = _take(packages, keep)
-            packages["_order"] = row[keep]
+            if len(keep) < len(row):
+                packages, row = _take(packages, keep), row[keep]
+            packages["_order"] = row
             position = np.nan_to_num(_f(packages, "position")).astype(np.int64)
-            sort = np.argsort(packages["_order"] * 4096 + np.minimum(position, 4095), kind="stable")
-            packages = _take(packages, sort)
+            key = row * 4096 + np.minimum(position, 4095)
+            if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+                packages = _take(packages, np.argsort(key, kind="stable"))
         else:
             packages["_order"] = np.empty(0, dtype=np.int64)
     else:
