@@ -397,6 +397,8 @@ def _settlement_values(
     lines: Sequence[tuple[Any, ...]],
 ) -> tuple[Any, ...]:
     """The stored settlement columns (``SETTLEMENT_COLUMNS``) of one order."""
+    if count == 0 and not lines:
+        return _NO_SETTLEMENT[:1] + (state,) + _NO_SETTLEMENT[2:]
     has = count > 0
     dates = [str(t[6]) for t in lines if t[6]]
     statements = list(dict.fromkeys(str(t[5]) for t in lines if t[5]))
@@ -412,6 +414,20 @@ def _settlement_values(
         "; ".join(statements) or None,
         max(dates) if dates else None,
     )
+
+
+_NO_SETTLEMENT: tuple[Any, ...] = (
+    0,
+    "",
+    "0",
+    "0",
+    json.dumps({k: "0" for k in KINDS}),
+    None,
+    None,
+    *[None for _ in KINDS],
+    None,
+    None,
+)
 
 
 def refresh_settlements(conn: sqlite3.Connection, shop: str, order_ids: Collection[str]) -> int:
