@@ -193,7 +193,7 @@ def compute_facts(
         for r in _by(
             conn,
             "SELECT c.package_id, c.event_time, c.status_code, c.title, c.description,"
-            " c.location FROM json_each(?) j CROSS JOIN checkpoints c"
+            " c.location, c.detail_type FROM json_each(?) j CROSS JOIN checkpoints c"
             " WHERE c.shop = ? AND c.package_id = j.value ORDER BY c.event_time, c.id",
             shop,
             package_ids,
@@ -207,6 +207,7 @@ def compute_facts(
                         title=r[3] or "",
                         description=r[4] or "",
                         location=r[5] or "",
+                        detail_type=r[6] or "",
                     )
                 )
     numbers = sorted({str(o[1] or o[0]) for o in orders})
