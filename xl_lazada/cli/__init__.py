@@ -46,6 +46,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "status",
         "Status, tracking, last checkpoint, RTS deadline and settlement of each REF.",
     ),
+    "doctor": (
+        "doctor_cmd",
+        "doctor",
+        "Check logins, the trace-code table and the cache; list codes Lazada sent that are new.",
+    ),
 }
 
 
