@@ -85,7 +85,7 @@ def connect(
                     f"{target}: the cache has schema version {version}, newer than this "
                     f"xl-lazada ({CURRENT_VERSION}); upgrade xl-lazada"
                 )
-            if version < CURRENT_VERSION:
+            if version < CURRENT_VERSION or _applied(conn) < {v for v, _ in MIGRATIONS}:
                 raise CacheError(
                     f"{target}: the cache is read-only and needs upgrading (schema {version} → "
                     f"{CURRENT_VERSION}); open it once from a writable location"

@@ -105,7 +105,7 @@ def _unmatched(a: RefStatus, cache: Cache | None) -> int:
     return len(unmatched(events))
 
 
-def _text(ref: str, a: RefStatus) -> list[str]:
+def _text(ref: str, a: RefStatus, cache: Cache | None = None) -> list[str]:
     head = f"{ref}: {a.status}"
     if ref not in (a.order_number, a.order_id):
         head += f" — order {a.order_number}"
@@ -148,8 +148,8 @@ def _text(ref: str, a: RefStatus) -> list[str]:
             flags.append("STUCK")
         lines.append(f"  Sorting centre:   {', '.join(flags)}")
     lines.append(f"  Settlement:       {settled}")
-    if a["unmatched_checkpoints"]:
-        n = a["unmatched_checkpoints"]
+    n = _unmatched(a, cache)
+    if n:
         lines.append(
             f"  Unrecognised:     {n} checkpoint{'s' * (n != 1)} with a code not in the "
             "milestone table (shown by title; see `xl-lazada doctor`)"
@@ -239,7 +239,7 @@ def _answers(
             ref = _ref_text(typed, match)
             out.append(answer(ref, match, cache))
             if not as_json:
-                click.echo("\n".join(_text(ref, match)))
+                click.echo("\n".join(_text(ref, match, cache)))
     return out, unknown
 
 
