@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from ..cache.codec import parse_utc
 from ..refs import ref_text  # the one reference cleaner (kept importable here)
 
 if TYPE_CHECKING:
@@ -20,21 +21,13 @@ if TYPE_CHECKING:
 
 
 def parse_time(text: Any) -> datetime | None:
-    """Cache times are ISO 8601 UTC text; blanks and junk read as ``None``."""
+    """Cache times are ISO 8601 UTC text; blanks and junk read as ``None``. Text goes through
+    the cache's one reader (:func:`xl_lazada.cache.codec.parse_utc`)."""
     if text is None or text == "":
         return None
-    if type(text) is str and len(text) == 25 and text[19] == "+":  # the cache's own shape
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            return None
     if isinstance(text, datetime):
         return text if text.tzinfo else text.replace(tzinfo=UTC)
-    try:
-        dt = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return parse_utc(str(text).strip().replace("Z", "+00:00"))
 
 
 def parse_money(text: Any) -> Decimal | None:
