@@ -326,6 +326,30 @@ def test_reads_while_a_sync_holds_the_write_lock(world: World, tmp_path: Path) -
         assert after.status == "Writing"
 
 
+def test_new_settings_while_a_sync_writes_answer_without_waiting(
+    world: World, tmp_path: Path
+) -> None:
+    """A formula asking for other settings while a sync holds the write lock gets its
+    answer computed in memory at once, not after the sync (Excel would freeze)."""
+    path = tmp_path / "busy.sqlite3"
+    with world.cache() as src:
+        src.connection.execute("VACUUM INTO ?", (str(path),))
+    number = _orders(world)[0][1]
+    with Cache.open(path) as writer, Cache.open(path) as reader:
+        (before,) = lookup([number], cache=reader, now=world.now)
+        stored = reader.connection.execute("SELECT fingerprint FROM facts_settings").fetchall()
+        # Waiting for the lock would take this long: the lookup must not wait at all.
+        reader.connection.execute("PRAGMA busy_timeout = 3600000")
+        with writer.transaction():
+            (other,) = lookup(
+                [number], cache=reader, now=world.now, settings=RuleSettings(rts_hours=96)
+            )
+        assert other.rts_deadline is not None and before.rts_deadline is not None
+        assert other.rts_deadline > before.rts_deadline  # the new settings, computed in memory
+        again = reader.connection.execute("SELECT fingerprint FROM facts_settings").fetchall()
+        assert again == stored  # nothing written while the sync held the lock
+
+
 def test_a_cache_on_a_read_only_location_is_read(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -635,10 +635,16 @@ def ensure_settings(
     stale = [s for s in stale_shops(conn, settings) if s in wanted]
     if not stale:
         return set()
+    # A reader must not wait for a running sync (a worksheet would freeze): if the write
+    # lock is not free at once, compute in memory this time.
+    timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 200")
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError:
         return set(stale)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
     try:
         for shop in stale:
             rebuild_shop(conn, shop, settings)
