@@ -116,6 +116,9 @@ def test_three_refreshes_keep_the_sellers_parts_vba_and_ribbon(
         ):
             assert after[name] == before[name], f"{name} changed on refresh {run + 1}"
         assert b"x14:sparklineGroups" in after["xl/worksheets/sheet9.xml"]
+        orders_xml = after["xl/worksheets/sheet1.xml"]
+        assert b"<xm:f>Orders!AG5:AG7</xm:f><xm:sqref>AH4</xm:sqref>" in orders_xml
+        assert orders_xml.rstrip().endswith(b"</extLst></worksheet>")
         styles_sizes.append(len(after["xl/styles.xml"]))
         _check_ribbon_and_vba(book)
     assert styles_sizes[1] == styles_sizes[2]  # styles are reused, not appended again
