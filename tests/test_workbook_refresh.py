@@ -204,6 +204,17 @@ def test_a_dead_network_and_an_empty_cache_write_nothing(
     assert book.read_bytes() == before
 
 
+def test_no_sync_with_an_empty_cache_writes_nothing(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = _new_book(tmp_path)
+    before = book.read_bytes()
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(tmp_path / "e.sqlite3")])
+    err = capsys.readouterr().err
+    assert code != 0 and "nothing written" in err and "no data synced yet" in err
+    assert book.read_bytes() == before
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
