@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -64,12 +65,13 @@ class BuildError(XlLazadaError):
 
 def default_sources() -> Path:
     """The ``workbook/`` source folder: ``XL_LAZADA_WORKBOOK_SOURCES``, the repository's
-    folder next to the package, or the copy installed inside the package."""
+    folder next to the package, or the copy a wheel installs under ``<prefix>/share``."""
     env = os.environ.get("XL_LAZADA_WORKBOOK_SOURCES")
     if env:
         return Path(env)
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent.parent / "workbook", here / "sources"):
+    installed = Path(sys.prefix) / "share" / "xl_lazada" / "workbook"  # wheel data-files
+    for candidate in (here.parent.parent / "workbook", installed):
         if (candidate / "customUI" / "customUI14.xml").is_file():
             return candidate
     raise BuildError("the workbook sources (customUI, vba) were not found")

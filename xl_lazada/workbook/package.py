@@ -326,7 +326,10 @@ def write_package(
                 else:
                     # Streamed parts are the big sheets: fast compression (level 1) costs
                     # a few percent of size and saves most of the time.
-                    info._compresslevel = 1  # type: ignore[attr-defined]
+                    if hasattr(info, "compress_level"):  # Python 3.13+
+                        info.compress_level = 1
+                    else:
+                        info._compresslevel = 1  # type: ignore[attr-defined]
                     with z.open(info, "w", force_zip64=name in large_parts) as stream:
                         content(stream)
             elif source is not None:

@@ -322,6 +322,9 @@ _SHEETDATA_RE = re.compile(r"<(?:\w+:)?sheetData\b")
 _COL_RE = re.compile(r"<(?:\w+:)?col\b[^>]*/>")
 _COL_MIN_RE = re.compile(r'\bmin="(\d+)"')
 _COL_MAX_RE = re.compile(r'\bmax="(\d+)"')
+# Elements after <sheetData> that belong to the seller and are kept as they were (in this
+# order, before <tableParts>); their relationships are kept too. Our writer never writes
+# these, nor <extLst>, which is kept last.
 _KEEP_TAIL = ("drawing", "legacyDrawing", "legacyDrawingHF", "picture", "oleObjects", "controls")
 _SQREF_RE = re.compile(r'\bsqref="([^"]+)"')
 _PRIORITY_RE = re.compile(r'\bpriority="(\d+)"')
@@ -444,7 +447,7 @@ def _collect_cells(carried: Carried, body: bytes, owned: int) -> None:
 
 
 def _read_tail(carried: Carried, tail: str, owned_columns: int | None) -> None:
-    for tag in _KEEP_TAIL:
+    for tag in (*_KEEP_TAIL, "extLst"):
         el = _element(tail, tag)
         if el:
             carried.tail[tag] = el
@@ -558,6 +561,8 @@ def write_sheet(
     if table_rel_ids:
         parts = "".join(f'<tablePart r:id="{rid}"/>' for rid in table_rel_ids)
         w(f'<tableParts count="{len(table_rel_ids)}">{parts}</tableParts>'.encode())
+    if "extLst" in carried.tail:  # the seller's newer features (x14 sparklines, data bars)
+        w(carried.tail["extLst"].encode("utf-8"))
     w(b"</worksheet>")
 
 
