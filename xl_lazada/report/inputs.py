@@ -14,14 +14,13 @@ import io
 import math
 import os
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from ..errors import InputError
+from ..refs import normalize_ref
 from ..rules.status import DISPLAY_STATUSES
 
 #: Seller Center's limit for one tracking report, in days (both ends included).
@@ -221,48 +220,9 @@ def parse_status(value: Any) -> str | None:
 
 def clean_ref(value: Any) -> tuple[str, str]:
     """One pasted reference → ``(text, problem)``: the cache's text, or ``""`` and why not
-    ("" for a blank). Uses the package's one reference normaliser (``xl_lazada.refs``) where
-    this version has it; :func:`_clean_ref` below is the stand-in until then."""
-    try:
-        from ..refs import normalize_ref  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _clean_ref(value)
+    ("" for a blank), through the package's one reference normaliser."""
     ref = normalize_ref(value)
     return (ref.text, "") if ref.kind == "text" else ("", ref.message)
-
-
-_ROUNDED = "rounded by Excel — format the column as Text and paste the full number"
-
-
-def _clean_ref(value: Any) -> tuple[str, str]:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return "", ""
-    if isinstance(value, bool):
-        return "", "TRUE/FALSE is not a reference"
-    if isinstance(value, datetime | date):
-        return "", "a date, not a reference (format the column as Text)"
-    if isinstance(value, int):
-        return str(value), ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "", ""
-        if abs(value) >= 1e15:  # past Excel's 15 digits: some may be lost
-            return "", _ROUNDED
-        if not value.is_integer():
-            return "", "not a whole number: order and tracking numbers have no decimals"
-        return str(int(value)), ""
-    # Full-width digits from Chinese input methods, quotes and a leading ' or = from a cell.
-    text = unicodedata.normalize("NFKC", str(value)).strip().lstrip("'=").strip("\"' ")
-    if re.fullmatch(r"\d+\.0+", text):  # 317964514998308.0 from a General-format cell
-        text = text.split(".", 1)[0]
-    m = re.fullmatch(r"(\d+)(?:\.(\d+))?[eE]\+?(\d+)", text)
-    if m:  # 3.17964514998308E+14: exact only if every digit is still written
-        whole, frac, exponent = m.group(1), m.group(2) or "", int(m.group(3))
-        digits = (whole + frac).lstrip("0")
-        if len(frac) > exponent or len(digits) < len(whole.lstrip("0")) + exponent:
-            return "", _ROUNDED
-        text = str(int(Decimal(text)))
-    return "".join(text.split()), ""
 
 
 def clean_refs(values: Iterable[Any]) -> tuple[tuple[str, ...], tuple[RejectedRef, ...]]:
