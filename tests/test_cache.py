@@ -141,7 +141,7 @@ def test_new_cache_is_wal_with_foreign_keys_and_current_schema(tmp_path):
     c.close()
     # Reopening neither re-runs nor duplicates migrations.
     c2 = Cache.open(tmp_path / "sub" / "c.sqlite3")
-    assert [r[0] for r in c2.connection.execute("SELECT version FROM schema_version")] == [1, 2]
+    assert [r[0] for r in c2.connection.execute("SELECT version FROM schema_version")] == [1, 2, 3]
     c2.close()
 
 

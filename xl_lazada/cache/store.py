@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any
 from ..lazada.dates import parse_datetime
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction, money
 from ..lazada.ventures import venture as lookup_venture
-from . import db
+from . import db, facts
 from .codec import extra_fields, iso_date, iso_utc, money_text, raw_json, statuses_text
 
 TimeBound = datetime | date | str | None
@@ -106,16 +107,36 @@ def _bound(value: TimeBound) -> tuple[str, str] | None:
 class Cache:
     """The local SQLite cache. Open with :meth:`open`; close with :meth:`close` or ``with``."""
 
-    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: str, *, readonly: bool = False
+    ) -> None:
         self.connection = connection
         self.path = path
+        self.readonly = readonly
+        #: A SQLite connection serves the thread that opened it (see ``xl_lazada.lookup``).
+        self.thread_id = threading.get_ident()
 
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Cache:
-        """Open the cache at ``path`` (``None``: ``XL_LAZADA_CACHE`` or the default location)."""
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        must_exist: bool = False,
+        readonly: bool | None = None,
+    ) -> Cache:
+        """Open the cache at ``path`` (``None``: ``XL_LAZADA_CACHE`` or the default location).
+
+        ``must_exist``: a missing file is a :class:`~.db.CacheError` ("no cache yet") instead
+        of a new empty cache (readers). ``readonly`` (default: when the file or its folder
+        cannot be written) opens without writing or migrating.
+        """
         target = os.fspath(path) if path is not None else db.default_path()
-        return cls(db.connect(target), target)
+        if must_exist and target != ":memory:" and not os.path.exists(target):
+            raise db.CacheError(f"{target}: no cache yet (run `xl-lazada sync` first)")
+        if readonly is None:
+            readonly = target != ":memory:" and not db._writable(target)
+        return cls(db.connect(target, readonly=readonly), target, readonly=readonly)
 
     def close(self) -> None:
         self.connection.close()
@@ -491,6 +512,7 @@ class Cache:
             )
             if o.order_id in items:
                 self._write_items(shop, o.order_id, items[o.order_id], now, out)
+        facts.refresh_facts(conn, shop, [o.order_id for o in orders])
         return out
 
     def _add_refs(self, shop: str, order_id: str, refs: Iterable[tuple[str, str | None]]) -> None:
@@ -649,7 +671,8 @@ class Cache:
         """Store an order's trace: new checkpoints (deduplicated), latest event, final flag.
 
         Returns the number of checkpoints not seen before. Every cached package of the order
-        counts as traced now; it turns final once all its items are in ``final_statuses``.
+        counts as traced now; it turns final when the rules say so (``parcel_final``: every unit
+        final — ``final_statuses`` is accepted for callers that still pass it).
         """
         conn = self.connection
         now = iso_utc(observed_at)
@@ -720,22 +743,11 @@ class Cache:
                     [(shop, now, order_id, package_id, r[4], r[3]) for r in rows],
                 )
         conn.execute(
-            "UPDATE packages SET last_traced_at = ?,"
-            " ready_to_ship_at = (SELECT MIN(c.event_time) FROM checkpoints c"
-            "   WHERE c.shop = packages.shop AND c.package_id = packages.package_id"
-            "   AND c.status_code = 'READY_TO_SHIP'),"
-            " last_event_at = (SELECT c.event_time FROM checkpoints c WHERE c.shop = packages.shop"
-            "   AND c.package_id = packages.package_id ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
-            " last_status_code = (SELECT c.status_code FROM checkpoints c"
-            "   WHERE c.shop = packages.shop AND c.package_id = packages.package_id"
-            "   ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
-            " final = CASE WHEN EXISTS (SELECT 1 FROM items i WHERE i.shop = packages.shop"
-            "   AND i.package_id = packages.package_id) AND NOT EXISTS (SELECT 1 FROM items i"
-            "   WHERE i.shop = packages.shop AND i.package_id = packages.package_id"
-            "   AND i.status NOT IN (SELECT value FROM json_each(?))) THEN 1 ELSE 0 END"
-            " WHERE shop = ? AND order_id = ?",
-            (now, _ids(final_statuses), shop, order_id),
+            "UPDATE packages SET last_traced_at = ? WHERE shop = ? AND order_id = ?",
+            (now, shop, order_id),
         )
+        # Ready-to-ship time, latest event and the final flag come from the rules.
+        facts.refresh_facts(conn, shop, [order_id], traced_at=observed_at)
         return new
 
     # ---- finance ---------------------------------------------------------------------
@@ -815,6 +827,9 @@ class Cache:
                     before,
                     t.paid_status,
                 )
+        numbers = {t.order_no for t in batch if t.order_no}
+        if numbers:
+            facts.refresh_facts(conn, shop, facts.order_ids_for_numbers(conn, shop, numbers))
         return out
 
     def write_statements(

@@ -94,3 +94,12 @@ def ready_to_ship_time(checkpoints: Iterable[CheckpointLike]) -> datetime | None
     """The first ``READY_TO_SHIP`` scan, Lazada's own record of when the seller handed over."""
     times = [cp.event_time for cp in checkpoints if code(cp) == READY_TO_SHIP_CODE]
     return min(times) if times else None
+
+
+DELIVERED_CODE = "DELIVERED"
+
+
+def delivered_time(checkpoints: Iterable[CheckpointLike]) -> datetime | None:
+    """The last delivery scan of a parcel (``None`` if it has none)."""
+    times = [cp.event_time for cp in checkpoints if code(cp) == DELIVERED_CODE]
+    return max(times) if times else None

@@ -1,0 +1,511 @@
+"""``lookup(refs)``: where each order or parcel stands — the one read every front end uses.
+
+Worksheet formulas (one cell or a 10,000-row range), the report's pasted list and
+``xl-lazada status`` all call :func:`lookup`, so a reference means the same thing
+everywhere. It reads only the facts the cache keeps at sync time (``order_facts`` /
+``package_facts``, by index) and applies the clock-dependent rules (:mod:`xl_lazada.rules.clock`)
+at ``now``: no pandas, no network, microseconds per reference.
+
+Threads: Excel calls worksheet functions on whatever thread it likes, and a SQLite
+connection belongs to the thread that opened it. The rule is **one connection per thread
+and cache file**, opened on first use in that thread and reused (``cache`` given as a
+path or ``None``); a :class:`~xl_lazada.cache.Cache` passed in is used directly from the
+thread that opened it, and reopened (once per thread) from any other.
+
+Times: every time in a :class:`RefStatus` is an aware UTC datetime; ``shop_tz`` converts
+to the shop's clock. A naive ``now`` means the shop's local time (what Excel passes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from .cache.codec import from_epoch
+from .refs import NormalizedRef, normalize_ref
+from .rules.clock import rts_now, sorting_now, status_at, stuck_now, unsettled_now
+from .rules.settings import RuleSettings
+
+if TYPE_CHECKING:
+    from .cache.store import Cache
+
+__all__ = ["CheckpointRow", "RefStatus", "checkpoints", "generation", "lookup", "normalize_ref"]
+
+Kind = Literal[
+    "order_number",
+    "order_id",
+    "tracking_number",
+    "package_id",
+    "blank",
+    "invalid",
+    "rounded",
+    "not_found",
+    "unknown_shop",
+]
+
+NOT_FOUND = "not found in the cache (check the number, or run `xl-lazada sync` first)"
+#: When one text is several kinds of reference, the one reported.
+_KIND_ORDER = {"order_number": 0, "order_id": 1, "tracking_number": 2, "package_id": 3}
+
+
+class _Components(Mapping[str, Decimal]):
+    """Settlement sums by kind, parsed from the stored JSON on first use (a range of
+    10,000 formulas rarely asks for them)."""
+
+    __slots__ = ("_text", "_data")
+
+    def __init__(self, text: str | None) -> None:
+        self._text = text
+        self._data: dict[str, Decimal] | None = None
+
+    def _load(self) -> dict[str, Decimal]:
+        if self._data is None:
+            raw = json.loads(self._text) if self._text else {}
+            self._data = {k: Decimal(v) for k, v in raw.items()}
+        return self._data
+
+    def __getitem__(self, key: str) -> Decimal:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __hash__(self) -> int:
+        return hash(self._text)
+
+    def __repr__(self) -> str:
+        return repr(self._load())
+
+
+_EMPTY = _Components(None)
+
+
+@dataclass(frozen=True, slots=True)
+class RefStatus:
+    """What one reference means now. ``found`` is false for blank, invalid, rounded,
+    unknown references and an unknown shop, and ``message`` says why in a few words a
+    seller can act on. A tracking number shared by several orders answers for the first
+    and lists every order in ``matches``. Times are aware UTC datetimes (``shop_tz``
+    converts them to the shop's clock); money is exact ``Decimal``."""
+
+    ref: Any
+    kind: Kind
+    found: bool = False
+    message: str = ""
+    order_number: str | None = None
+    order_id: str | None = None
+    shop: str | None = None
+    status: str | None = None  # Seller Center's words (rules.status)
+    item_statuses: tuple[str, ...] = ()  # Lazada's status of every unit
+    tracking_numbers: tuple[str, ...] = ()
+    package_ids: tuple[str, ...] = ()
+    last_checkpoint_time: datetime | None = None
+    last_checkpoint_title: str | None = None
+    last_checkpoint_code: str | None = None
+    last_checkpoint_location: str | None = None
+    rts_deadline: datetime | None = None
+    rts_hours_left: float | None = None  # None once set ready-to-ship, canceled or unpaid
+    rts_at_risk: bool = False
+    rts_late: bool = False
+    ready_to_ship_at: datetime | None = None
+    sorting_centre: str | None = None  # Arrived, Arrived late, Not arrived, ... (None: local shop)
+    sorting_centre_arrival: datetime | None = None
+    sorting_centre_late: bool = False
+    stuck: bool = False
+    delivered_at: datetime | None = None
+    settlement_net: Decimal | None = None  # None while the order has no finance line
+    settlement_state: str | None = None  # Paid, Unpaid, Partially paid, Not settled
+    settlement_components: Mapping[str, Decimal] = field(default_factory=dict)
+    unsettled: bool = False  # delivered, nothing settled, more than the unsettled days ago
+    currency: str | None = None
+    synced_at: datetime | None = None  # when a sync last wrote the order
+    shop_tz: tzinfo | None = None
+    matches: tuple[RefStatus, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRow:
+    """One tracking event (for ``=LAZADA_CHECKPOINTS``); ``time`` is aware UTC."""
+
+    time: datetime
+    status_code: str
+    title: str
+    description: str
+    location: str
+    tracking_number: str
+    package_id: str
+    shop: str
+    order_number: str
+
+
+# ---- which cache ----------------------------------------------------------------------
+_local = threading.local()
+
+
+def _connection(cache: Cache | str | os.PathLike[str] | None) -> tuple[sqlite3.Connection, str]:
+    """A connection usable from this thread (one per thread and file, reused)."""
+    from .cache.store import Cache
+
+    if isinstance(cache, Cache):
+        if cache.thread_id == threading.get_ident():
+            return cache.connection, cache.path
+        path = cache.path
+    else:
+        from .cache.db import default_path
+
+        path = os.fspath(cache) if cache is not None else default_path()
+    opened: dict[str, Cache] = getattr(_local, "caches", None) or {}
+    _local.caches = opened
+    hit = opened.get(path)
+    if hit is None:
+        hit = Cache.open(path, must_exist=True)
+        opened[path] = hit
+    return hit.connection, hit.path
+
+
+def close_thread_caches() -> None:
+    """Close this thread's cached connections (tests; a front end shutting down)."""
+    for c in (getattr(_local, "caches", None) or {}).values():
+        c.close()
+    _local.caches = {}
+
+
+def generation(cache: Cache | str | os.PathLike[str] | None = None) -> str:
+    """Changes whenever a sync commits new facts (for a front end's result cache). Answers
+    also change with the clock: a cache keyed on this must also expire with time."""
+    conn, path = _connection(cache)
+    row = conn.execute("SELECT value FROM cache_generation WHERE id = 1").fetchone()
+    return f"{os.path.abspath(path)}#{row[0] if row else 0}"
+
+
+# ---- lookup ---------------------------------------------------------------------------
+_ORDER_SQL = (
+    "SELECT f.shop, f.order_id, f.order_number, f.status, f.delayed_after, f.item_statuses,"
+    " f.tracking_numbers, f.package_ids, f.last_time, f.last_title, f.last_code,"
+    " f.last_location, f.rts_deadline, f.rts_open, f.rts_late, f.rts_at, f.delivered_at,"
+    " f.settlement_lines, f.settlement_state, f.settlement_net, f.settlement_components,"
+    " f.currency, o.synced_at FROM json_each(?) j CROSS JOIN order_facts f"
+    " CROSS JOIN orders o WHERE f.shop = ? AND f.order_id = j.value"
+    " AND o.shop = f.shop AND o.order_id = f.order_id"
+)
+_PACKAGE_SQL = (
+    "SELECT p.order_id, p.position, p.rts_at, p.idle_since, p.can_stick, p.sorting_applies,"
+    " p.sc_arrived_at, p.sc_days, p.sc_late, p.sc_handed_over FROM json_each(?) j"
+    " CROSS JOIN package_facts p WHERE p.shop = ? AND p.order_id = j.value"
+)
+
+
+@dataclass(slots=True)
+class _Shop:
+    name: str
+    tz: tzinfo
+    settings: RuleSettings
+
+
+def _shops(conn: sqlite3.Connection, settings: RuleSettings | None) -> dict[str, _Shop]:
+    from .cache.facts import stored_settings
+
+    out = {}
+    for name, venture, minutes in conn.execute(
+        "SELECT shop, venture, utc_offset_minutes FROM shops"
+    ).fetchall():
+        own = settings
+        if own is None:
+            own, _ = stored_settings(conn, name)
+        out[name] = _Shop(name, timezone(timedelta(minutes=int(minutes)), venture), own)
+    return out
+
+
+def _prepare_facts(
+    conn: sqlite3.Connection, shops: Iterable[str], settings: RuleSettings | None
+) -> set[str]:
+    """Make the stored facts match ``settings``: recompute a shop's facts when they were made
+    with other settings (stored for later syncs too). On a read-only cache that cannot be
+    written, return those shops: their facts are computed in memory instead."""
+    from .cache import facts
+
+    stale = [s for s in facts.stale_shops(conn, settings) if s in set(shops)]
+    if not stale:
+        return set()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return set(stale)
+    try:
+        for shop in stale:
+            facts.rebuild_shop(conn, shop, settings)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return set()
+
+
+def _order_rows(
+    conn: sqlite3.Connection, shop: str, ids: list[str], settings: RuleSettings, in_memory: bool
+) -> tuple[list[tuple], list[tuple]]:
+    if not in_memory:
+        orders = conn.execute(_ORDER_SQL, (json.dumps(ids), shop)).fetchall()
+        packages = conn.execute(_PACKAGE_SQL, (json.dumps(ids), shop)).fetchall()
+        return orders, packages
+    from .cache import facts
+
+    order_rows, package_rows, _ = facts.fact_rows(conn, shop, ids, settings)
+    synced = dict(
+        conn.execute(
+            "SELECT o.order_id, o.synced_at FROM json_each(?) j CROSS JOIN orders o"
+            " WHERE o.shop = ? AND o.order_id = j.value",
+            (json.dumps(ids), shop),
+        ).fetchall()
+    )
+    col = {c: i for i, c in enumerate(facts.ORDER_FACT_COLUMNS)}
+    pcol = {c: i for i, c in enumerate(facts.PACKAGE_FACT_COLUMNS)}
+    names = [
+        "shop", "order_id", "order_number", "status", "delayed_after", "item_statuses",
+        "tracking_numbers", "package_ids", "last_time", "last_title", "last_code",
+        "last_location", "rts_deadline", "rts_open", "rts_late", "rts_at", "delivered_at",
+        "settlement_lines", "settlement_state", "settlement_net", "settlement_components",
+        "currency",
+    ]  # fmt: skip
+    pnames = [
+        "order_id", "position", "rts_at", "idle_since", "can_stick", "sorting_applies",
+        "sc_arrived_at", "sc_days", "sc_late", "sc_handed_over",
+    ]  # fmt: skip
+    orders = [tuple(r[col[n]] for n in names) + (synced.get(r[1]),) for r in order_rows]
+    packages = [tuple(r[pcol[n]] for n in pnames) for r in package_rows]
+    return orders, packages
+
+
+def _aware(now: datetime | None, tz: tzinfo) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now if now.tzinfo is not None else now.replace(tzinfo=tz)
+
+
+def _answer(row: tuple, parcels: list[tuple], shop: _Shop, now: datetime) -> dict[str, Any]:
+    """Everything but ``ref``/``kind`` of one order's answer at ``now``."""
+    s = shop.settings
+    deadline = from_epoch(row[12])
+    hours, at_risk, late = (
+        rts_now(deadline, bool(row[13]), bool(row[14]), now, s)
+        if deadline
+        else (None, False, False)
+    )
+    stuck = False
+    best = None
+    for p in parcels:
+        if p[4]:
+            stuck = stuck or stuck_now(True, from_epoch(p[3]), now, s)[0]
+        if p[5]:
+            arrived = from_epoch(p[6])
+            sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), from_epoch(p[2]), now, s)
+            key = (sc.rank, -(row_time(arrived)) if sc.rank == 2 else p[1])
+            if best is None or key < best[0]:
+                best = (key, sc, arrived)
+    delivered = from_epoch(row[16])
+    lines = int(row[17])
+    unsettled = unsettled_now(lines, delivered, now, s)[0]
+    return {
+        "found": True,
+        "order_number": row[2],
+        "order_id": row[1],
+        "shop": row[0],
+        "status": status_at(row[3], from_epoch(row[4]), now),
+        "item_statuses": tuple(x for x in (row[5] or "").split(",") if x),
+        "tracking_numbers": tuple(x for x in (row[6] or "").split(", ") if x),
+        "package_ids": tuple(x for x in (row[7] or "").split(",") if x),
+        "last_checkpoint_time": from_epoch(row[8]),
+        "last_checkpoint_title": row[9],
+        "last_checkpoint_code": row[10],
+        "last_checkpoint_location": row[11],
+        "rts_deadline": deadline,
+        "rts_hours_left": hours,
+        "rts_at_risk": at_risk,
+        "rts_late": late,
+        "ready_to_ship_at": from_epoch(row[15]),
+        "sorting_centre": best[1].label if best else None,
+        "sorting_centre_arrival": best[2] if best else None,
+        "sorting_centre_late": best[1].late if best else False,
+        "stuck": stuck,
+        "delivered_at": delivered,
+        "settlement_net": Decimal(row[19]) if lines else None,
+        "settlement_state": row[18],
+        "settlement_components": _Components(row[20]) if lines else _EMPTY,
+        "unsettled": unsettled,
+        "currency": row[21] or None,
+        "synced_at": _parse_synced(row[22]),
+        "shop_tz": shop.tz,
+    }
+
+
+def row_time(value: datetime | None) -> float:
+    return value.timestamp() if value is not None else 0.0
+
+
+def _parse_synced(text: str | None) -> datetime | None:
+    from .cache.codec import parse_utc
+
+    return parse_utc(text)
+
+
+def lookup(
+    refs: Iterable[Any],
+    *,
+    shop: str | None = None,
+    cache: Cache | str | os.PathLike[str] | None = None,
+    now: datetime | None = None,
+    settings: RuleSettings | None = None,
+) -> list[RefStatus]:
+    """One :class:`RefStatus` per reference, in input order (duplicates and blanks
+    included). ``refs`` are order numbers, order ids, tracking numbers or package ids, as
+    text or numbers (Excel's floats and scientific notation are read back; see
+    :mod:`xl_lazada.refs`). ``shop`` limits the search to one synced shop; ``settings``
+    (default: each shop's stored settings) also become the shop's stored settings."""
+    values = list(refs)
+    normalized = [normalize_ref(v) for v in values]
+    conn, _ = _connection(cache)
+    shops = _shops(conn, settings)
+    if shop is not None and shop not in shops:
+        known = ", ".join(sorted(shops)) or "none synced yet"
+        msg = f"shop {shop!r} is not in the cache (shops: {known})"
+        return [
+            _unmatched(n, "unknown_shop", msg)
+            if n.kind == "text"
+            else _unmatched(n, n.kind, n.message)
+            for n in normalized
+        ]
+    texts = sorted({c for n in normalized for c in n.candidates})
+    hits: dict[str, list[tuple[str, str, str]]] = {}
+    if texts:
+        sql = (
+            "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r"
+            " WHERE r.ref = j.value"
+        )
+        params: list[Any] = [json.dumps(texts)]
+        if shop is not None:
+            sql += " AND +r.shop = ?"
+            params.append(shop)
+        for text, s, kind, oid in conn.execute(sql, params):
+            hits.setdefault(text, []).append((s, kind, oid))
+    wanted: dict[str, set[str]] = {}
+    for matched in hits.values():
+        for s, _, oid in matched:
+            wanted.setdefault(s, set()).add(oid)
+    in_memory = _prepare_facts(conn, wanted, settings) if wanted else set()
+    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    for s, ids in wanted.items():
+        info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
+        orders, packages = _order_rows(conn, s, sorted(ids), info.settings, s in in_memory)
+        by_order: dict[str, list[tuple]] = {}
+        for p in packages:
+            by_order.setdefault(p[0], []).append(p)
+        when = _aware(now, info.tz)
+        for row in orders:
+            answers[(s, row[1])] = _answer(row, by_order.get(row[1], []), info, when)
+    out = []
+    for n in normalized:
+        if n.kind != "text":
+            out.append(_unmatched(n, n.kind, n.message))
+            continue
+        found: dict[tuple[str, str], str] = {}
+        for c in n.candidates:
+            for s, kind, oid in hits.get(c, ()):
+                prev = found.get((s, oid))
+                if prev is None or _KIND_ORDER[kind] < _KIND_ORDER[prev]:
+                    found[(s, oid)] = kind
+        matched = [(k, found[k]) for k in sorted(found) if k in answers]
+        if not matched:
+            out.append(_unmatched(n, "not_found", NOT_FOUND))
+            continue
+        each = tuple(RefStatus(n.value, kind, **answers[k]) for k, kind in matched)  # type: ignore[arg-type]
+        if len(each) == 1:
+            out.append(each[0])
+        else:
+            first = answers[matched[0][0]]
+            out.append(
+                RefStatus(
+                    n.value,
+                    matched[0][1],  # type: ignore[arg-type]
+                    **{**first, "message": f"matches {len(each)} orders"},
+                    matches=each,
+                )
+            )
+    return out
+
+
+def _unmatched(n: NormalizedRef, kind: str, message: str) -> RefStatus:
+    return RefStatus(n.value, kind, found=False, message=message)  # type: ignore[arg-type]
+
+
+def checkpoints(
+    ref: Any,
+    *,
+    shop: str | None = None,
+    cache: Cache | str | os.PathLike[str] | None = None,
+) -> list[CheckpointRow]:
+    """Every tracking event of the reference's parcels, oldest first: all of an order's
+    parcels for an order number or id, just that parcel for a tracking number or package
+    id. Unknown or unusable references give an empty list (ask :func:`lookup` why)."""
+    n = normalize_ref(ref)
+    if not n.candidates:
+        return []
+    conn, _ = _connection(cache)
+    sql = (
+        "SELECT r.shop, r.kind, r.order_id, j.value FROM json_each(?) j CROSS JOIN refs r"
+        " WHERE r.ref = j.value"
+    )
+    params: list[Any] = [json.dumps(list(n.candidates))]
+    if shop is not None:
+        sql += " AND +r.shop = ?"
+        params.append(shop)
+    rows: list[CheckpointRow] = []
+    seen: set[tuple[str, str]] = set()
+    for s, kind, oid, text in conn.execute(sql, params).fetchall():
+        pkgs = conn.execute(
+            "SELECT p.package_id, p.tracking_number, f.order_number FROM package_facts p"
+            " JOIN order_facts f ON f.shop = p.shop AND f.order_id = p.order_id"
+            " WHERE p.shop = ? AND p.order_id = ? ORDER BY p.position",
+            (s, oid),
+        ).fetchall()
+        for pid, tracking, number in pkgs:
+            if kind in ("tracking_number", "package_id") and text not in (pid, tracking):
+                continue
+            if (s, pid) in seen:
+                continue
+            seen.add((s, pid))
+            for t, code, title, desc, loc in conn.execute(
+                "SELECT event_time, status_code, title, description, location FROM checkpoints"
+                " WHERE shop = ? AND package_id = ? ORDER BY event_time, id",
+                (s, pid),
+            ):
+                when = _parse_synced(t)
+                if when is None:
+                    continue
+                rows.append(
+                    CheckpointRow(
+                        when,
+                        code or "",
+                        title or "",
+                        desc or "",
+                        loc or "",
+                        tracking or "",
+                        pid,
+                        s,
+                        number,
+                    )
+                )
+    rows.sort(key=lambda r: r.time)
+    return rows
