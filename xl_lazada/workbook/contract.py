@@ -368,7 +368,7 @@ def settings_rows(
 
 # --- xlwings.conf --------------------------------------------------------------------------
 UDF_MODULES = "xl_lazada.excel.udfs"
-XLWINGS_CONF: tuple[tuple[str, str], ...] = (
+XLWINGS_CONF_VALUES: tuple[tuple[str, str], ...] = (
     ("UDF Modules", UDF_MODULES),
     # Blank interpreter = xlwings' default (the python on PATH / the active env). A seller
     # with a virtual environment puts its python.exe / python path here.
@@ -419,6 +419,7 @@ __all__ = [
     "TITLE_ROW",
     "TRACKING",
     "XLWINGS_CONF",
+    "XLWINGS_CONF_VALUES",
     "DataSheet",
     "SettingKey",
     "SettingsError",
