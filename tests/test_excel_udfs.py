@@ -332,3 +332,110 @@ def test_any_exception_becomes_short_text(
 
     monkeypatch.setattr(source, "_lookup", locked)
     assert udfs.LAZADA_STATUS("1").startswith("cache unreadable (database is locked)")
+
+
+# ---- on-demand fetch ----------------------------------------------------------------------------
+@dataclass
+class Live:
+    sb: Any
+    path: Path
+    new_number: str
+    old_number: str
+
+
+@pytest.fixture
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
+    """A sandbox whose clock moves on after the sync: it then holds orders the cache lacks."""
+    from datetime import timedelta
+
+    from xl_lazada.sandbox.server import SandboxServer
+
+    path = tmp_path / "cache.sqlite3"
+    with SandboxServer(orders=200, seed=11, clock_speed=0.0, qps=1000) as sb:
+        days = int(sb.shop.params["days"]) + 5
+        with LazadaClient(sb.connection(), default_qps=1000) as client, Cache.open(path) as c:
+            sync_shop(client, c, "fetchshop", options=SyncOptions(lookback_days=days))
+        before = {o["order_number"] for o in sb.shop.snapshot(sb.clock.now())["orders"]}
+        sb.clock.advance(timedelta(days=2))
+        after = sb.shop.snapshot(sb.clock.now())["orders"]
+        new = [o["order_number"] for o in after if o["order_number"] not in before]
+        assert new, "the sandbox plan has orders after its start"
+        token = sb.issue_token()
+        for name, value in {
+            "XL_LAZADA_BASE_URL": sb.base_url,
+            "XL_LAZADA_APP_KEY": sb.app_key,
+            "XL_LAZADA_APP_SECRET": sb.app_secret,
+            "XL_LAZADA_ACCESS_TOKEN": token["access_token"],
+            "XL_LAZADA_VENTURE": sb.venture,
+            "XL_LAZADA_SHOP": "fetchshop",
+            fetch.ENV_BUDGET: "20",
+        }.items():
+            monkeypatch.setenv(name, value)
+        fetch.reset()
+        yield Live(sb, path, new[0], sorted(before)[0])
+        fetch.reset()  # waits for a sync still running in the background
+
+
+def test_unknown_order_is_fetched_once_per_range(
+    live: Live, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xl_lazada.lookup import lookup
+
+    sb = live.sb
+    assert lookup([live.new_number], cache=live.path)[0].kind == "not_found"
+    calls_before = sb.stats.total
+    column = [[live.new_number], [live.old_number], ["NOPE123"], [live.new_number]]
+    source.clear()
+    fetch.reset()
+    out = answers.status_values(column, cache=live.path)
+    made = sb.stats.total - calls_before
+    assert made > 0  # Lazada was asked ...
+    by_api = sb.stats.by_api
+    assert by_api["/orders/get"] >= 1
+    # ... once for the whole range: one incremental sync, not a call per unknown cell.
+    main(["status", "--cache", str(live.path), "--json", live.new_number])
+    want = json.loads(capsys.readouterr().out)[0]
+    assert out[0][0] == want["status"] and out[3][0] == want["status"]
+    assert out[1][0] not in ("", None) and not out[1][0].startswith("not")
+    assert out[2][0].startswith("not found in shop fetchshop (asked Lazada at ")
+    # The next unknown reference within a minute does not sync again.
+    calls = sb.stats.total
+    again = answers.status_values([["NOPE456"]], cache=live.path)
+    assert again[0][0].startswith("not found in shop fetchshop")
+    assert sb.stats.total == calls
+
+
+def test_fetch_respects_the_budget(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv(fetch.ENV_BUDGET, "0.5")
+    live.sb.latency_ms = 700.0  # every call slower than the whole budget
+    started = time.monotonic()
+    out = answers.status_values(live.new_number, cache=live.path)
+    waited = time.monotonic() - started
+    assert out == "still fetching from Lazada — press Refresh in a moment"
+    assert waited < 0.5 + 1.0  # the budget, plus the cache reads around it
+    fetch.reset()  # the sync finishes in the background ...
+    live.sb.latency_ms = 0.0
+    source.clear()
+    assert answers.status_values(live.new_number, cache=live.path) not in ("", None)
+    assert not str(answers.status_values(live.new_number, cache=live.path)).startswith("not")
+
+
+def test_budget_zero_or_no_shop_never_calls_lazada(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = live.sb.stats.total
+    monkeypatch.setenv(fetch.ENV_BUDGET, "0")
+    assert answers.status_values(live.new_number, cache=live.path) == (
+        "not synced yet — press Refresh"
+    )
+    monkeypatch.setenv(fetch.ENV_BUDGET, "5")
+    for name in ("XL_LAZADA_APP_KEY", "XL_LAZADA_APP_SECRET", "XL_LAZADA_BASE_URL"):
+        monkeypatch.delenv(name)
+    fetch.reset()
+    source.clear()
+    assert answers.status_values(live.new_number, cache=live.path) == (
+        "not synced yet — press Refresh (no shop connected — run xl-lazada login)"
+    )
+    assert live.sb.stats.total == calls
