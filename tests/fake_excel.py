@@ -159,6 +159,21 @@ class FakeRange:
             for r in range(r1, r2 + 1)
         ]
 
+    @property
+    def formula2(self) -> Any:
+        return self.formula
+
+    @formula2.setter
+    def formula2(self, data: Any) -> None:
+        """Excel recalculates a cell whose formula is (re)assigned: recorded per cell."""
+        r1, c1, _, _ = self.box
+        if not isinstance(data, list | tuple):
+            data = [[data]]
+        for i, row in enumerate(data):
+            for j, f in enumerate(row):
+                self.sheet.put(r1 + i, c1 + j, f)
+                self.sheet.book.app.recalculated.append((self.sheet.name, r1 + i, c1 + j))
+
     def clear_contents(self) -> None:
         r1, c1, r2, c2 = self.box
         inside = lambda k: r1 <= k[0] <= r2 and c1 <= k[1] <= c2  # noqa: E731
@@ -404,6 +419,7 @@ class FakeApp:
     status_history: list[Any] = field(default_factory=list)
     calculations: int = 0
     value_writes: int = 0
+    recalculated: list[tuple[str, int, int]] = field(default_factory=list)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "status_bar" and "status_history" in self.__dict__:
