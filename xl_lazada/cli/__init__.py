@@ -51,7 +51,7 @@ class _StderrHandler(logging.StreamHandler):
 
 def _register() -> None:
     # Each command lives in its own module; add new ones here.
-    from . import demo_cmd, login_cmd, sandbox_cmd, status_cmd, sync_cmd
+    from . import demo_cmd, login_cmd, refresh_cmd, sandbox_cmd, status_cmd, sync_cmd, workbook_cmd
 
     for command in (
         demo_cmd.demo,
@@ -60,6 +60,8 @@ def _register() -> None:
         login_cmd.shops,
         sync_cmd.sync,
         status_cmd.status,
+        refresh_cmd.refresh,
+        workbook_cmd.workbook,
     ):
         cli.add_command(command)
 

@@ -154,12 +154,12 @@ def bound_checkpoints(
     times = checkpoints["Time"]
     now = now or datetime.now()
     cutoff = pd.Timestamp(now.replace(tzinfo=None) - timedelta(days=days))
-    keep = (times >= cutoff).fillna(False).to_numpy(dtype=bool)
+    keep = (times >= cutoff).fillna(False).to_numpy(dtype=bool, copy=True)
     if tracking is not None and len(tracking):
         final = tracking["Final"].fillna(False).astype(bool)
         live_ids = set(tracking.loc[~final, "Package id"].dropna().astype(str))
         live = checkpoints["Package id"].isin(live_ids).fillna(False).to_numpy(dtype=bool)
-        keep |= live
+        keep = keep | live
     bounded = checkpoints.loc[keep]
     if len(bounded) > max_rows:
         newest = bounded["Time"].sort_values(ascending=False, na_position="last", kind="stable")
