@@ -74,6 +74,7 @@ class StatusBar:
     def __init__(self, book: Any) -> None:
         self.app = book.app
         self._last = 0.0
+        self._stage = ""
         self._screen: bool | None = None
 
     def __enter__(self) -> StatusBar:
@@ -97,7 +98,9 @@ class StatusBar:
         """A :class:`~xl_lazada.sync.Progress` tick."""
         total = f" of {p.total:,}" if p.total else ""
         detail = f" — {p.message}" if p.message else ""
-        self.show(f"syncing {p.stage}: {p.done:,}{total}{detail}", force=False)
+        new_stage = p.stage != self._stage
+        self._stage = p.stage
+        self.show(f"syncing {p.stage}: {p.done:,}{total}{detail}", force=new_stage)
 
     def quiet(self) -> None:
         """Stop repainting while many ranges are written."""
@@ -194,7 +197,9 @@ class SyncResult:
         return f"{s.new_orders:,} new, {s.changed_orders:,} changed orders"
 
 
-def _sync(which: str, rules: RuleSettings, settings: WorkbookSettings, bar: StatusBar) -> SyncResult:
+def _sync(
+    which: str, rules: RuleSettings, settings: WorkbookSettings, bar: StatusBar
+) -> SyncResult:
     from dataclasses import replace
 
     from .. import profiles
