@@ -191,7 +191,7 @@ def test_one_contract_two_writers_same_orders_sheet(sandbox: Any, connected: Pat
             compared += 1
     assert compared == width * (4 + len(frame))
     table = ws.tables["LazadaOrders"]
-    assert table.ref == "A4:{}{}".format(openpyxl.utils.get_column_letter(width), 4 + len(frame))
+    assert table.ref == f"A4:{openpyxl.utils.get_column_letter(width)}{4 + len(frame)}"
     assert sheet.tables["LazadaOrders"].box == (4, 1, 4 + len(frame), width)
 
 
@@ -274,11 +274,11 @@ def test_import_tracking_csv_variants(tmp_path: Path, connected: Path) -> None:
         assert sheet.format_at(12, 1) == "@"
         assert sheet.values[(8, 2)] == line
     book = new_book()
-    digits = _csv(tmp_path, "digits.csv", "=cmd\n0012345\n")
+    digits = _csv(tmp_path, "digits.csv", "0012345\n=HYPERLINK(1)\n")
     macros.import_tracking_csv(book, path=digits)
     sheet = book.sheets["Report"]
-    assert sheet.values[(12, 1)] == "=cmd" and not sheet.formulas
-    assert sheet.values[(13, 1)] == "0012345"
+    assert sheet.values[(12, 1)] == "0012345"  # leading zeros kept: a text cell
+    assert sheet.values[(13, 1)] == "=HYPERLINK(1)" and not sheet.formulas
     missing = macros.import_tracking_csv(book, path=tmp_path / "nope.csv")
     assert "nope.csv" in missing and sheet.values[(8, 2)] == missing
 

@@ -19,6 +19,7 @@ import; ``Settings!A2`` for the connection check.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -104,21 +105,15 @@ class StatusBar:
 
     def quiet(self) -> None:
         """Stop repainting while many ranges are written."""
-        try:
+        with contextlib.suppress(Exception):
             self.app.screen_updating = False
-        except Exception:  # noqa: BLE001
-            pass
 
     def __exit__(self, *exc: object) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.app.status_bar = False  # xlwings: give the bar back to Excel
-        except Exception:  # noqa: BLE001
-            pass
         if self._screen is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self.app.screen_updating = self._screen
-            except Exception:  # noqa: BLE001
-                pass
 
 
 def _put(book: Any, sheet_name: str, cell: str, text: str) -> None:
@@ -398,6 +393,14 @@ def _dirty(
 
 
 # ---- report ----------------------------------------------------------------------------------
+def _has_report() -> bool:
+    """Whether this version ships the report builder (``xl_lazada.report``). A report module
+    that is present but fails to import is an error the seller sees, not "unavailable"."""
+    import importlib.util
+
+    return importlib.util.find_spec("xl_lazada.report") is not None
+
+
 def _report_refs(sheet: Any) -> list[Any]:
     used = sheet.used_range
     last = used.row + used.shape[0] - 1
@@ -413,15 +416,14 @@ def build_report(book: Any = None) -> str:
     """Read the Report sheet's inputs and write the report onto the ``Report output`` sheet."""
 
     def work(book: Any, bar: StatusBar) -> str:
-        try:
-            from ..report import build_report as build
-            from ..report import parse_report_inputs
-            from ..report.sheet import report_sheetspec
-        except ImportError:
+        if not _has_report():
             # Not in this version: the button is wired, the builder ships separately.
             _put(book, contract.REPORT, contract.REPORT_MESSAGE, REPORT_UNAVAILABLE)
             return REPORT_UNAVAILABLE
         from ..cache import Cache
+        from ..report import build_report as build
+        from ..report import parse_report_inputs
+        from ..report.sheet import report_sheetspec
 
         sheet = book.sheets[contract.REPORT]
         cell = lambda ref: sheet.range(parse_cell(ref)).value  # noqa: E731
@@ -483,11 +485,11 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
     are written as text so no digit is lost."""
 
     def work(book: Any, bar: StatusBar) -> str:
-        try:
-            from ..report import read_tracking_csv
-        except ImportError:
+        if not _has_report():
             _put(book, contract.REPORT, contract.REPORT_MESSAGE, REPORT_UNAVAILABLE)
             return REPORT_UNAVAILABLE
+        from ..report import read_tracking_csv
+
         chosen = os.fspath(path) if path is not None else _choose_csv(book)
         if not chosen:
             line = "No file chosen: nothing imported"

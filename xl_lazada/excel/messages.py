@@ -46,6 +46,8 @@ def error_text(exc: BaseException) -> str:
         return "Lazada unreachable (network) — try again later"
     if isinstance(exc, LazadaError):
         return f"Lazada error: {exc}"
+    if isinstance(exc, ModuleNotFoundError):
+        return f"a Python package is missing ({exc.name}) — run: pip install -U xl-lazada"
     if isinstance(exc, MemoryError):
         return "out of memory — use a smaller range"
     detail = str(exc) or type(exc).__name__
