@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from .errors import XlLazadaError
 from .lazada.ventures import AUTH_URL, VENTURES, venture
 from .secret import Secret
 
@@ -21,7 +22,7 @@ ENV_CACHE = "XL_LAZADA_CACHE"
 ENV_HOME = "XL_LAZADA_HOME"  # overrides the data directory (profiles, token file, cache)
 
 
-class ConfigError(ValueError):
+class ConfigError(XlLazadaError, ValueError):
     """The connection settings are missing or wrong; the message says which."""
 
 

@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from .. import config
+from ..errors import XlLazadaError
 from .schema import CURRENT_VERSION, MIGRATIONS, POST_MIGRATE
 
 CACHE_FILENAME = "cache.sqlite3"
 
 
-class CacheError(RuntimeError):
+class CacheError(XlLazadaError, RuntimeError):
     """The cache file cannot be used (newer schema, not a database, ...)."""
 
 

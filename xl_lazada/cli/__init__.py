@@ -2,18 +2,91 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
 import click
 
 from .. import __version__
-from ..cache.db import CacheError
-from ..config import ConfigError
-from ..lazada.errors import LazadaError
+from ..errors import XlLazadaError
+
+#: Every command: name -> (module in this package, function, one-line help for the list).
+#: Commands are imported only when run, so ``xl-lazada --help`` stays instant (pandas, the
+#: sandbox and the HTTP stack load only for the commands that use them). The help text here
+#: must match the command's own first docstring line (a test checks it).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": (
+        "demo_cmd",
+        "demo",
+        "Run a sync against the sandbox shop and show what a seller sees.",
+    ),
+    "sandbox": (
+        "sandbox_cmd",
+        "sandbox",
+        "Serve a Lazada-compatible API on this computer, over a realistic simulated shop.",
+    ),
+    "login": (
+        "login_cmd",
+        "login",
+        "Authorise a Lazada shop and save it as a profile (secrets go to the keyring).",
+    ),
+    "shops": (
+        "login_cmd",
+        "shops",
+        "List saved shop profiles and when their tokens expire (never the secrets).",
+    ),
+    "sync": (
+        "sync_cmd",
+        "sync",
+        "Fetch new and changed orders, tracking and settlements into the local cache.",
+    ),
+    "status": (
+        "status_cmd",
+        "status",
+        "Status, tracking, last checkpoint, RTS deadline and settlement of each REF.",
+    ),
+    "refresh": (
+        "refresh_cmd",
+        "refresh",
+        "Sync with Lazada and rewrite BOOK's Orders, Tracking, Checkpoints and Settlements.",
+    ),
+    "workbook": (
+        "workbook_cmd",
+        "workbook",
+        "Create the Excel workbook.",
+    ),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (see :data:`COMMANDS`)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attr, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS`, without importing any command."""
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        rows += [
+            (name, cmd.get_short_help_str(formatter.width))
+            for name, cmd in sorted(self.commands.items())
+            if name not in COMMANDS and not cmd.hidden
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xl-lazada")
 @click.option(
     "-v", "--verbose", count=True, help="Log more: -v retries and failed calls, -vv every call."
@@ -40,33 +113,13 @@ def _setup_logging(verbose: int) -> None:
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is now (test runners swap it between commands)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):  # noqa: D401
         return sys.stderr
 
     @stream.setter
     def stream(self, value) -> None:
         pass
-
-
-def _register() -> None:
-    # Each command lives in its own module; add new ones here.
-    from . import demo_cmd, login_cmd, refresh_cmd, sandbox_cmd, status_cmd, sync_cmd, workbook_cmd
-
-    for command in (
-        demo_cmd.demo,
-        sandbox_cmd.sandbox,
-        login_cmd.login,
-        login_cmd.shops,
-        sync_cmd.sync,
-        status_cmd.status,
-        refresh_cmd.refresh,
-        workbook_cmd.workbook,
-    ):
-        cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except (LazadaError, ConfigError, CacheError) as exc:
+    except XlLazadaError as exc:
         click.echo(f"error: {exc}", err=True)
         return 1
     except KeyboardInterrupt:

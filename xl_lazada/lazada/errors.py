@@ -23,8 +23,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..errors import XlLazadaError
 
-class LazadaError(Exception):
+
+class LazadaError(XlLazadaError):
     """Base of every error this client raises."""
 
     retryable: bool = False

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from ..errors import InputError
 from ..secret import Secret
 from .dates import utcnow
 from .errors import ResponseFormatError
@@ -191,15 +192,15 @@ def code_from_redirect(text: str) -> str:
     """Accept what the seller pastes: the redirected URL (``...?code=X``) or the bare code."""
     text = text.strip()
     if not text:
-        raise ValueError("no code given")
+        raise InputError("no code given")
     if "://" in text or text.startswith("?") or "code=" in text:
         query = urlsplit(text).query if "://" in text else text.lstrip("?")
         codes = parse_qs(query).get("code") or []
         if not codes or not codes[0].strip():
-            raise ValueError("the pasted URL has no code= parameter; paste the whole address")
+            raise InputError("the pasted URL has no code= parameter; paste the whole address")
         return codes[0].strip()
     if any(c.isspace() for c in text):
-        raise ValueError("a code has no spaces; paste the redirected URL or just the code")
+        raise InputError("a code has no spaces; paste the redirected URL or just the code")
     return text
 
 

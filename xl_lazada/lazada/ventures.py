@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 
+from ..errors import InputError
+
 AUTH_URL = "https://auth.lazada.com/rest"
 AUTHORIZE_URL = "https://auth.lazada.com/oauth/authorize"
 
@@ -41,4 +43,4 @@ def venture(code: str) -> Venture:
         return VENTURES[code.strip().upper()]
     except KeyError:
         known = ", ".join(VENTURES)
-        raise ValueError(f"unknown Lazada venture {code!r}; expected one of {known}") from None
+        raise InputError(f"unknown Lazada venture {code!r}; expected one of {known}") from None

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from ..errors import InputError
+
 
 @dataclass(frozen=True, slots=True)
 class RuleSettings:
@@ -39,9 +41,9 @@ class RuleSettings:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, float | int) and not isinstance(value, bool) and value < 0:
-                raise ValueError(f"{f.name} must not be negative (got {value!r})")
+                raise InputError(f"{f.name} must not be negative (got {value!r})")
         if self.rts_hours <= 0:
-            raise ValueError("rts_hours must be positive")
+            raise InputError("rts_hours must be positive")
 
     def holiday_country_for(self, cross_border: bool) -> str | None:
         """The holiday calendar to use, or ``None`` for none (local shops count plain hours)."""
