@@ -10,6 +10,7 @@ import sqlite3
 
 from ..cache.db import CacheError
 from ..config import ConfigError
+from ..errors import XlLazadaError
 from ..lazada.errors import (
     AuthError,
     ClockSkewError,
@@ -46,6 +47,8 @@ def error_text(exc: BaseException) -> str:
         return "Lazada unreachable (network) — try again later"
     if isinstance(exc, LazadaError):
         return f"Lazada error: {exc}"
+    if isinstance(exc, XlLazadaError):
+        return str(exc) or type(exc).__name__  # each promises one line a seller can act on
     if isinstance(exc, ModuleNotFoundError):
         return f"a Python package is missing ({exc.name}) — run: pip install -U xl-lazada"
     if isinstance(exc, MemoryError):
