@@ -72,12 +72,19 @@ def _each(status: Any) -> tuple[Any, ...]:
 def _one(status: Any, get: Callable[[Any], Cell]) -> Cell:
     """``get`` of the order; when a tracking number names several orders that disagree,
     say so rather than pick one."""
+    if not status.matches:
+        return get(status)
     values = [get(m) for m in _each(status)]
     first = values[0]
     return first if all(v == first for v in values[1:]) else SEVERAL
 
 
 def _joined(status: Any, get: Callable[[Any], Sequence[str] | str | None]) -> str:
+    if not status.matches:  # one order: the common case
+        got = get(status)
+        if got is None or isinstance(got, str):
+            return got or ""
+        return ", ".join(str(t) for t in got if t)
     seen: dict[str, None] = {}
     for m in _each(status):
         got = get(m)

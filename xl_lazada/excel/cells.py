@@ -26,7 +26,7 @@ class Shape:
 
 
 def _is_seq(value: Any) -> bool:
-    return isinstance(value, list | tuple)
+    return type(value) in (list, tuple) or isinstance(value, list | tuple)
 
 
 def flatten(value: Any) -> tuple[list[Any], Shape]:
@@ -39,11 +39,15 @@ def flatten(value: Any) -> tuple[list[Any], Shape]:
         return [value], Shape(1, 1, scalar=True)
     if not value:
         return [], Shape(0, 1)
-    if not any(_is_seq(v) for v in value):
-        return list(value), Shape(len(value), 1)
-    rows = [list(v) if _is_seq(v) else [v] for v in value]
-    width = max(1, max(len(r) for r in rows))
-    flat: list[Any] = []
+    rows_are_seqs = [_is_seq(v) for v in value]
+    if not any(rows_are_seqs):
+        return [_scalar(v) for v in value], Shape(len(value), 1)
+    rows = value if all(rows_are_seqs) else [v if _is_seq(v) else [v] for v in value]
+    width = max(1, max(map(len, rows)))
+    if width == 1:  # a column: the common case, kept cheap for 10,000-row ranges
+        flat = [_scalar(r[0]) if r else None for r in rows]
+        return flat, Shape(len(rows), 1)
+    flat = []
     for r in rows:
         flat.extend(_scalar(c) for c in r)
         flat.extend([None] * (width - len(r)))
@@ -52,7 +56,7 @@ def flatten(value: Any) -> tuple[list[Any], Shape]:
 
 def _scalar(value: Any) -> Any:
     """A cell inside a nested list that is itself a list (deeper nesting): first value."""
-    while _is_seq(value):
+    while type(value) in (list, tuple):
         value = value[0] if value else None
     return value
 
@@ -63,6 +67,8 @@ def shaped(values: Sequence[Cell], shape: Shape) -> Cell:
         return values[0] if values else ""
     if shape.rows == 0:
         return [[""]]
+    if shape.cols == 1:
+        return [[v] for v in values]
     it = iter(values)
     return [[next(it) for _ in range(shape.cols)] for _ in range(shape.rows)]
 

@@ -47,7 +47,10 @@ _lock = threading.Lock()
 
 
 def _value_key(value: Any) -> Hashable | None:
-    """``1``, ``1.0`` and ``True`` are equal in a dict but not as references: key by type."""
+    """``1``, ``1.0`` and ``True`` are equal in a dict but not as references: key by type
+    (text, by far the most common, is its own key: no other key is a ``str``)."""
+    if type(value) is str:
+        return value
     try:
         hash(value)
     except TypeError:
