@@ -21,14 +21,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import threading
+import types
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from .cache.codec import from_epoch
+from .cache.codec import from_epoch, parse_utc
 from .refs import NormalizedRef, normalize_ref
 from .rules.clock import rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
@@ -197,9 +199,8 @@ _ORDER_SQL = (
     " f.tracking_numbers, f.package_ids, f.last_time, f.last_title, f.last_code,"
     " f.last_location, f.rts_deadline, f.rts_open, f.rts_late, f.rts_at, f.delivered_at,"
     " f.settlement_lines, f.settlement_state, f.settlement_net, f.settlement_components,"
-    " f.currency, o.synced_at FROM json_each(?) j CROSS JOIN order_facts f"
-    " CROSS JOIN orders o WHERE f.shop = ? AND f.order_id = j.value"
-    " AND o.shop = f.shop AND o.order_id = f.order_id"
+    " f.currency, f.synced_at FROM json_each(?) j CROSS JOIN order_facts f"
+    " WHERE f.shop = ? AND f.order_id = j.value"
 )
 _PACKAGE_SQL = (
     "SELECT p.order_id, p.position, p.rts_at, p.idle_since, p.can_stick, p.sorting_applies,"
@@ -215,43 +216,32 @@ class _Shop:
     settings: RuleSettings
 
 
-def _shops(conn: sqlite3.Connection, settings: RuleSettings | None) -> dict[str, _Shop]:
-    from .cache.facts import stored_settings
+def _shops(
+    conn: sqlite3.Connection, settings: RuleSettings | None
+) -> tuple[dict[str, _Shop], set[str]]:
+    """Every shop's clock and settings, and the shops whose stored facts were made with
+    other settings (one query: this runs on every formula call)."""
+    from .cache.facts import fingerprint, settings_from_json
 
     out = {}
-    for name, venture, minutes in conn.execute(
-        "SELECT shop, venture, utc_offset_minutes FROM shops"
+    stale = set()
+    for name, venture, minutes, cb, fp, text in conn.execute(
+        "SELECT s.shop, s.venture, s.utc_offset_minutes, s.cross_border, f.fingerprint,"
+        " f.settings FROM shops s LEFT JOIN facts_settings f ON f.shop = s.shop"
     ).fetchall():
-        own = settings
-        if own is None:
-            own, _ = stored_settings(conn, name)
+        own = settings if settings is not None else settings_from_json(text)
+        if fp != fingerprint(own, (int(cb), int(minutes))):
+            stale.add(name)
         out[name] = _Shop(name, timezone(timedelta(minutes=int(minutes)), venture), own)
-    return out
+    return out, stale
 
 
 def _prepare_facts(
     conn: sqlite3.Connection, shops: Iterable[str], settings: RuleSettings | None
 ) -> set[str]:
-    """Make the stored facts match ``settings``: recompute a shop's facts when they were made
-    with other settings (stored for later syncs too). On a read-only cache that cannot be
-    written, return those shops: their facts are computed in memory instead."""
-    from .cache import facts
+    from .cache.facts import ensure_settings
 
-    stale = [s for s in facts.stale_shops(conn, settings) if s in set(shops)]
-    if not stale:
-        return set()
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError:
-        return set(stale)
-    try:
-        for shop in stale:
-            facts.rebuild_shop(conn, shop, settings)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return set()
+    return ensure_settings(conn, shops, settings)
 
 
 def _order_rows(
@@ -264,13 +254,6 @@ def _order_rows(
     from .cache import facts
 
     order_rows, package_rows, _ = facts.fact_rows(conn, shop, ids, settings)
-    synced = dict(
-        conn.execute(
-            "SELECT o.order_id, o.synced_at FROM json_each(?) j CROSS JOIN orders o"
-            " WHERE o.shop = ? AND o.order_id = j.value",
-            (json.dumps(ids), shop),
-        ).fetchall()
-    )
     col = {c: i for i, c in enumerate(facts.ORDER_FACT_COLUMNS)}
     pcol = {c: i for i, c in enumerate(facts.PACKAGE_FACT_COLUMNS)}
     names = [
@@ -278,13 +261,13 @@ def _order_rows(
         "tracking_numbers", "package_ids", "last_time", "last_title", "last_code",
         "last_location", "rts_deadline", "rts_open", "rts_late", "rts_at", "delivered_at",
         "settlement_lines", "settlement_state", "settlement_net", "settlement_components",
-        "currency",
+        "currency", "synced_at",
     ]  # fmt: skip
     pnames = [
         "order_id", "position", "rts_at", "idle_since", "can_stick", "sorting_applies",
         "sc_arrived_at", "sc_days", "sc_late", "sc_handed_over",
     ]  # fmt: skip
-    orders = [tuple(r[col[n]] for n in names) + (synced.get(r[1]),) for r in order_rows]
+    orders = [tuple(r[col[n]] for n in names) for r in order_rows]
     packages = [tuple(r[pcol[n]] for n in pnames) for r in package_rows]
     return orders, packages
 
@@ -295,20 +278,19 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-def _answer(row: tuple, parcels: list[tuple], shop: _Shop, now: datetime) -> dict[str, Any]:
-    """Everything but ``ref``/``kind`` of one order's answer at ``now``."""
+def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) -> tuple[Any, ...]:
+    """One order's answer at ``now``: RefStatus's fields from ``order_number`` on."""
     s = shop.settings
     deadline = from_epoch(row[12])
-    hours, at_risk, late = (
-        rts_now(deadline, bool(row[13]), bool(row[14]), now, s)
-        if deadline
-        else (None, False, False)
-    )
+    if deadline is not None:
+        hours, at_risk, late = rts_now(deadline, bool(row[13]), bool(row[14]), now, s)
+    else:
+        hours, at_risk, late = None, False, False
     stuck = False
     best = None
     for p in parcels:
-        if p[4]:
-            stuck = stuck or stuck_now(True, from_epoch(p[3]), now, s)[0]
+        if p[4] and not stuck:
+            stuck = stuck_now(True, from_epoch(p[3]), now, s)[0]
         if p[5]:
             arrived = from_epoch(p[6])
             sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), from_epoch(p[2]), now, s)
@@ -317,48 +299,41 @@ def _answer(row: tuple, parcels: list[tuple], shop: _Shop, now: datetime) -> dic
                 best = (key, sc, arrived)
     delivered = from_epoch(row[16])
     lines = int(row[17])
-    unsettled = unsettled_now(lines, delivered, now, s)[0]
-    return {
-        "found": True,
-        "order_number": row[2],
-        "order_id": row[1],
-        "shop": row[0],
-        "status": status_at(row[3], from_epoch(row[4]), now),
-        "item_statuses": tuple(x for x in (row[5] or "").split(",") if x),
-        "tracking_numbers": tuple(x for x in (row[6] or "").split(", ") if x),
-        "package_ids": tuple(x for x in (row[7] or "").split(",") if x),
-        "last_checkpoint_time": from_epoch(row[8]),
-        "last_checkpoint_title": row[9],
-        "last_checkpoint_code": row[10],
-        "last_checkpoint_location": row[11],
-        "rts_deadline": deadline,
-        "rts_hours_left": hours,
-        "rts_at_risk": at_risk,
-        "rts_late": late,
-        "ready_to_ship_at": from_epoch(row[15]),
-        "sorting_centre": best[1].label if best else None,
-        "sorting_centre_arrival": best[2] if best else None,
-        "sorting_centre_late": best[1].late if best else False,
-        "stuck": stuck,
-        "delivered_at": delivered,
-        "settlement_net": Decimal(row[19]) if lines else None,
-        "settlement_state": row[18],
-        "settlement_components": _Components(row[20]) if lines else _EMPTY,
-        "unsettled": unsettled,
-        "currency": row[21] or None,
-        "synced_at": _parse_synced(row[22]),
-        "shop_tz": shop.tz,
-    }
+    return (
+        row[2],  # order_number
+        row[1],  # order_id
+        row[0],  # shop
+        status_at(row[3], from_epoch(row[4]), now),
+        tuple(row[5].split(",")) if row[5] else (),
+        tuple(row[6].split(", ")) if row[6] else (),
+        tuple(row[7].split(",")) if row[7] else (),
+        from_epoch(row[8]),
+        row[9],
+        row[10],
+        row[11],
+        deadline,
+        hours,
+        at_risk,
+        late,
+        from_epoch(row[15]),
+        best[1].label if best else None,
+        best[2] if best else None,
+        best[1].late if best else False,
+        stuck,
+        delivered,
+        Decimal(row[19]) if lines else None,
+        row[18],
+        _Components(row[20]) if lines else _EMPTY,
+        unsettled_now(lines, delivered, now, s)[0],
+        row[21] or None,
+        parse_utc(row[22]),
+        shop.tz,
+        (),
+    )
 
 
 def row_time(value: datetime | None) -> float:
     return value.timestamp() if value is not None else 0.0
-
-
-def _parse_synced(text: str | None) -> datetime | None:
-    from .cache.codec import parse_utc
-
-    return parse_utc(text)
 
 
 def lookup(
@@ -375,9 +350,8 @@ def lookup(
     :mod:`xl_lazada.refs`). ``shop`` limits the search to one synced shop; ``settings``
     (default: each shop's stored settings) also become the shop's stored settings."""
     values = list(refs)
-    normalized = [normalize_ref(v) for v in values]
     conn, _ = _connection(cache)
-    shops = _shops(conn, settings)
+    shops, stale = _shops(conn, settings)
     if shop is not None and shop not in shops:
         known = ", ".join(sorted(shops)) or "none synced yet"
         msg = f"shop {shop!r} is not in the cache (shops: {known})"
@@ -385,9 +359,22 @@ def lookup(
             _unmatched(n, "unknown_shop", msg)
             if n.kind == "text"
             else _unmatched(n, n.kind, n.message)
-            for n in normalized
+            for n in map(normalize_ref, values)
         ]
-    texts = sorted({c for n in normalized for c in n.candidates})
+    # Excel ranges repeat values: clean and answer each distinct value once.
+    distinct: dict[tuple[type, Any], NormalizedRef] = {}
+    keys: list[tuple[type, Any]] = []
+    for v in values:
+        try:
+            key = (type(v), v)
+            n = distinct.get(key)
+        except TypeError:  # unhashable: its own entry
+            key = (type(v), id(v))
+            n = None
+        if n is None:
+            n = distinct[key] = normalize_ref(v)
+        keys.append(key)
+    texts = sorted({c for n in distinct.values() for c in n.candidates})
     hits: dict[str, list[tuple[str, str, str]]] = {}
     if texts:
         sql = (
@@ -398,14 +385,16 @@ def lookup(
         if shop is not None:
             sql += " AND +r.shop = ?"
             params.append(shop)
-        for text, s, kind, oid in conn.execute(sql, params):
+        for text, s, kind, oid in conn.execute(sql, params).fetchall():
             hits.setdefault(text, []).append((s, kind, oid))
     wanted: dict[str, set[str]] = {}
     for matched in hits.values():
         for s, _, oid in matched:
             wanted.setdefault(s, set()).add(oid)
-    in_memory = _prepare_facts(conn, wanted, settings) if wanted else set()
-    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    in_memory: set[str] = set()
+    if wanted and stale & set(wanted):
+        in_memory = _prepare_facts(conn, wanted, settings)
+    answers: dict[tuple[str, str], tuple[Any, ...]] = {}
     for s, ids in wanted.items():
         info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
         orders, packages = _order_rows(conn, s, sorted(ids), info.settings, s in in_memory)
@@ -414,36 +403,54 @@ def lookup(
             by_order.setdefault(p[0], []).append(p)
         when = _aware(now, info.tz)
         for row in orders:
-            answers[(s, row[1])] = _answer(row, by_order.get(row[1], []), info, when)
+            answers[(s, row[1])] = _answer(row, by_order.get(row[1], ()), info, when)
+    done: dict[tuple[type, Any], RefStatus] = {}
     out = []
-    for n in normalized:
-        if n.kind != "text":
-            out.append(_unmatched(n, n.kind, n.message))
-            continue
-        found: dict[tuple[str, str], str] = {}
-        for c in n.candidates:
-            for s, kind, oid in hits.get(c, ()):
-                prev = found.get((s, oid))
-                if prev is None or _KIND_ORDER[kind] < _KIND_ORDER[prev]:
-                    found[(s, oid)] = kind
-        matched = [(k, found[k]) for k in sorted(found) if k in answers]
-        if not matched:
-            out.append(_unmatched(n, "not_found", NOT_FOUND))
-            continue
-        each = tuple(RefStatus(n.value, kind, **answers[k]) for k, kind in matched)  # type: ignore[arg-type]
-        if len(each) == 1:
-            out.append(each[0])
-        else:
-            first = answers[matched[0][0]]
-            out.append(
-                RefStatus(
-                    n.value,
-                    matched[0][1],  # type: ignore[arg-type]
-                    **{**first, "message": f"matches {len(each)} orders"},
-                    matches=each,
-                )
-            )
+    for key in keys:
+        a = done.get(key)
+        if a is None:
+            a = done[key] = _one(distinct[key], hits, answers)
+        out.append(a)
     return out
+
+
+def _one(
+    n: NormalizedRef,
+    hits: dict[str, list[tuple[str, str, str]]],
+    answers: dict[tuple[str, str], tuple[Any, ...]],
+) -> RefStatus:
+    if n.kind != "text":
+        return _unmatched(n, n.kind, n.message)
+    cands = n.candidates
+    if len(cands) == 1:
+        found_hits = hits.get(cands[0], ())
+        if len(found_hits) == 1:  # the usual case: one text, one order
+            s, kind, oid = found_hits[0]
+            answer = answers.get((s, oid))
+            if answer is None:
+                return _unmatched(n, "not_found", NOT_FOUND)
+            return RefStatus(n.value, kind, True, "", *answer)  # type: ignore[arg-type]
+    found: dict[tuple[str, str], str] = {}
+    for c in cands:
+        for s, kind, oid in hits.get(c, ()):
+            prev = found.get((s, oid))
+            if prev is None or _KIND_ORDER[kind] < _KIND_ORDER[prev]:
+                found[(s, oid)] = kind
+    matched = [(k, found[k]) for k in sorted(found) if k in answers]
+    if not matched:
+        return _unmatched(n, "not_found", NOT_FOUND)
+    each = tuple(RefStatus(n.value, kind, True, "", *answers[k]) for k, kind in matched)  # type: ignore[arg-type]
+    if len(each) == 1:
+        return each[0]
+    first = answers[matched[0][0]]
+    return RefStatus(
+        n.value,
+        matched[0][1],  # type: ignore[arg-type]
+        True,
+        f"matches {len(each)} orders",
+        *first[:-1],
+        each,
+    )
 
 
 def _unmatched(n: NormalizedRef, kind: str, message: str) -> RefStatus:
@@ -491,7 +498,7 @@ def checkpoints(
                 " WHERE shop = ? AND package_id = ? ORDER BY event_time, id",
                 (s, pid),
             ):
-                when = _parse_synced(t)
+                when = parse_utc(t)
                 if when is None:
                     continue
                 rows.append(
@@ -509,3 +516,23 @@ def checkpoints(
                 )
     rows.sort(key=lambda r: r.time)
     return rows
+
+
+class _CallableModule(types.ModuleType):
+    """``xl_lazada.lookup`` is both this module and its main function: once the module is
+    imported, Python's import system makes ``from xl_lazada import lookup`` return the
+    module, so the module itself answers calls the same way."""
+
+    def __call__(
+        self,
+        refs: Iterable[Any],
+        *,
+        shop: str | None = None,
+        cache: Cache | str | os.PathLike[str] | None = None,
+        now: datetime | None = None,
+        settings: RuleSettings | None = None,
+    ) -> list[RefStatus]:
+        return lookup(refs, shop=shop, cache=cache, now=now, settings=settings)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -76,6 +76,13 @@ def _from_number(value: Any, number: Decimal) -> NormalizedRef:
 
 def normalize_ref(value: Any) -> NormalizedRef:
     """Clean one reference (see the module docstring for what is accepted)."""
+    if (
+        type(value) is str
+        and value.isascii()
+        and (value.isdigit() or (value.isalnum() and value[:1].isalpha()))
+        and len(value) <= _MAX_LEN
+    ):
+        return NormalizedRef(value, "text", text=value)  # already clean: the common case
     if value is None:
         return NormalizedRef(value, "blank")
     if isinstance(value, bool):

@@ -15,6 +15,7 @@ made with the shop's *stored* settings (``facts_settings``) and record their fin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -40,10 +41,13 @@ _ZERO_DECIMALS = frozenset({"VND", "IDR"})
 _BATCH = 500
 
 
-def fingerprint(settings: RuleSettings) -> str:
-    """Which settings (and which version of the rules) made a shop's facts."""
-    data = {k: getattr(settings, k) for k in STORED_SETTINGS}
+@functools.lru_cache(maxsize=256)
+def fingerprint(settings: RuleSettings, shop_profile: tuple[Any, ...] = ()) -> str:
+    """Which settings, shop profile (cross-border, time zone) and version of the rules made
+    a shop's facts."""
+    data: dict[str, Any] = {k: getattr(settings, k) for k in STORED_SETTINGS}
     data["facts_version"] = FACTS_VERSION
+    data["shop"] = list(shop_profile)
     text = json.dumps(data, sort_keys=True)
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
@@ -55,12 +59,19 @@ def stored_settings(conn: sqlite3.Connection, shop: str) -> tuple[RuleSettings, 
     ).fetchone()
     if row is None:
         return DEFAULT_SETTINGS, None
+    return settings_from_json(row[0]), row[1]
+
+
+@functools.lru_cache(maxsize=64)
+def settings_from_json(text: str | None) -> RuleSettings:
+    """Stored settings text → settings (defaults for anything missing or unreadable)."""
+    if not text:
+        return DEFAULT_SETTINGS
     try:
-        values = json.loads(row[0])
-        settings = RuleSettings(**{k: v for k, v in values.items() if k in STORED_SETTINGS})
+        values = json.loads(text)
+        return RuleSettings(**{k: v for k, v in values.items() if k in STORED_SETTINGS})
     except (ValueError, TypeError):
-        return DEFAULT_SETTINGS, None
-    return settings, row[1]
+        return DEFAULT_SETTINGS
 
 
 def _ids(values: Iterable[str]) -> str:
@@ -261,7 +272,7 @@ ORDER_FACT_COLUMNS = (
     "delivered_at", "settlement_lines", "settlement_state", "settlement_net",
     "settlement_paid", "settlement_components", "net", "paid", "item_price", "commission",
     "payment_fee", "shipping", "reversals", "penalties", "other", "statements",
-    "last_transaction",
+    "last_transaction", "updated_at", "buyer_name", "payment_method", "remarks", "synced_at",
 )  # fmt: skip
 PACKAGE_FACT_COLUMNS = (
     "shop", "order_id", "position", "package_id", "tracking_number", "carrier",
@@ -294,7 +305,8 @@ def fact_rows(
         r[0]: r
         for r in _by(
             conn,
-            "SELECT o.order_id, o.price, o.items_count FROM json_each(?) j CROSS JOIN orders o"
+            "SELECT o.order_id, o.price, o.items_count, o.updated_at, o.buyer_name,"
+            " o.payment_method, o.remarks, o.synced_at FROM json_each(?) j CROSS JOIN orders o"
             " WHERE o.shop = ? AND o.order_id = j.value",
             shop,
             list(computed),
@@ -361,6 +373,11 @@ def fact_rows(
                 *[_money(comps.get(k, Decimal(0)), cur) if has else None for k in KINDS],
                 "; ".join(statements) or None,
                 max(dates) if dates else None,
+                epoch(parse_utc(extra[oid][3])),
+                extra[oid][4],
+                extra[oid][5],
+                extra[oid][6],
+                extra[oid][7],
             )
         )
         for pos, p in enumerate(f.parcels):
@@ -478,6 +495,13 @@ def order_ids_for_numbers(conn: sqlite3.Connection, shop: str, numbers: Iterable
     ]
 
 
+def _profile(conn: sqlite3.Connection, shop: str) -> tuple[Any, ...]:
+    row = conn.execute(
+        "SELECT cross_border, utc_offset_minutes FROM shops WHERE shop = ?", (shop,)
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else ()
+
+
 def set_settings(conn: sqlite3.Connection, shop: str, settings: RuleSettings) -> None:
     conn.execute(
         "INSERT INTO facts_settings (shop, fingerprint, settings, observed_at) VALUES (?, ?, ?, ?)"
@@ -485,7 +509,7 @@ def set_settings(conn: sqlite3.Connection, shop: str, settings: RuleSettings) ->
         " settings = excluded.settings, observed_at = excluded.observed_at",
         (
             shop,
-            fingerprint(settings),
+            fingerprint(settings, _profile(conn, shop)),
             json.dumps({k: getattr(settings, k) for k in STORED_SETTINGS}),
             iso_utc(datetime.now(UTC)),
         ),
@@ -497,9 +521,8 @@ def rebuild_shop(conn: sqlite3.Connection, shop: str, settings: RuleSettings | N
     if settings is not None:
         set_settings(conn, shop, settings)
     else:
-        settings, fp = stored_settings(conn, shop)
-        if fp is None or fp != fingerprint(settings):
-            set_settings(conn, shop, settings)
+        settings, _ = stored_settings(conn, shop)
+        set_settings(conn, shop, settings)
     ids = [r[0] for r in conn.execute("SELECT order_id FROM orders WHERE shop = ?", (shop,))]
     conn.execute("DELETE FROM order_facts WHERE shop = ?", (shop,))
     conn.execute("DELETE FROM package_facts WHERE shop = ?", (shop,))
@@ -516,15 +539,41 @@ def stale_shops(conn: sqlite3.Connection, settings: RuleSettings | None) -> list
     """Shops whose stored facts were made with other settings (or an older rules version)
     than ``settings`` (``None``: each shop's own stored settings)."""
     out = []
-    for shop, fp, _settings in conn.execute(
-        "SELECT s.shop, f.fingerprint, f.settings FROM shops s"
+    for shop, fp, cb, minutes in conn.execute(
+        "SELECT s.shop, f.fingerprint, s.cross_border, s.utc_offset_minutes FROM shops s"
         " LEFT JOIN facts_settings f ON f.shop = s.shop ORDER BY s.shop"
     ).fetchall():
-        if settings is not None:
-            want = fingerprint(settings)
-        else:
-            own, _ = stored_settings(conn, shop)
-            want = fingerprint(own)
-        if fp != want:
+        own = settings if settings is not None else stored_settings(conn, shop)[0]
+        if fp != fingerprint(own, (int(cb), int(minutes))):
             out.append(shop)
     return out
+
+
+def ensure_settings(
+    conn: sqlite3.Connection, shops: Iterable[str], settings: RuleSettings | None
+) -> set[str]:
+    """Make the stored facts of ``shops`` match ``settings`` (``None``: each shop's stored
+    ones) and the shop's profile: recompute a shop's facts when they were made otherwise,
+    and keep the settings for later syncs. A cache that cannot be written returns those
+    shops instead: the caller computes their facts in memory."""
+    wanted = set(shops)
+    stale = [s for s in stale_shops(conn, settings) if s in wanted]
+    if not stale:
+        return set()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return set(stale)
+    try:
+        for shop in stale:
+            rebuild_shop(conn, shop, settings)
+    except sqlite3.OperationalError as exc:
+        conn.execute("ROLLBACK")
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            return set(stale)
+        raise
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return set()

@@ -110,7 +110,9 @@ its items, its trace or its finance lines are written (schema v3; PK shop, order
     settlement_net / settlement_paid (exact decimal text), settlement_components (JSON of
     decimal text by kind), net, paid and one display-money column per kind (item_price,
     commission, payment_fee, shipping, reversals, penalties, other), statements,
-    last_transaction (date).
+    last_transaction (date); and the order's display inputs copied from ``orders``
+    (updated_at, buyer_name, payment_method, remarks, synced_at) so a sheet or a formula
+    reads one row per order.
 
 ``package_facts`` — each parcel's clock-free facts (schema v3; PK shop, order_id, position)
     position (the parcel's place in its order), package_id, tracking_number, carrier,
@@ -398,6 +400,11 @@ CREATE TABLE order_facts (
     other REAL,
     statements TEXT,
     last_transaction TEXT,
+    updated_at INTEGER,
+    buyer_name TEXT,
+    payment_method TEXT,
+    remarks TEXT,
+    synced_at TEXT,
     PRIMARY KEY (shop, order_id)
 );
 CREATE INDEX order_facts_created ON order_facts(shop, created_at);

@@ -86,7 +86,7 @@ class FinanceWrite:
 def _ids(values: Iterable[str]) -> str:
     """A list of ids as one JSON parameter (``IN (SELECT value FROM json_each(?))``): no
     variable-count limit however many refs a worksheet passes."""
-    return json.dumps([str(v).strip() for v in values])
+    return json.dumps(sorted({str(v).strip() for v in values}))
 
 
 def _bound(value: TimeBound) -> tuple[str, str] | None:
@@ -207,11 +207,24 @@ class Cache:
     ) -> list[sqlite3.Row]:
         """Orders, oldest first. Bounds are inclusive; a ``date`` means that whole day in the
         shop's timezone, a ``datetime`` an exact instant (naive = UTC)."""
-        sql = "SELECT o.* FROM orders o JOIN shops s ON s.shop = o.shop WHERE 1 = 1"
-        params: list[Any] = []
-        if shop is not None:
-            sql += " AND o.shop = ?"
-            params.append(shop)
+        if order_ids is not None:
+            # Driven from the id list, each a primary-key search (not a scan by date).
+            sql = (
+                "SELECT o.* FROM json_each(?) j CROSS JOIN orders o JOIN shops s"
+                " ON s.shop = o.shop WHERE o.order_id = j.value"
+            )
+            params: list[Any] = [_ids(order_ids)]
+            if shop is not None:
+                sql += " AND o.shop = ?"
+                params.append(shop)
+            else:
+                sql += " AND o.shop IN (SELECT shop FROM shops)"
+        else:
+            sql = "SELECT o.* FROM orders o JOIN shops s ON s.shop = o.shop WHERE 1 = 1"
+            params = []
+            if shop is not None:
+                sql += " AND o.shop = ?"
+                params.append(shop)
         lo, hi = _bound(created_from), _bound(created_to)
         if lo is not None:
             if lo[0] == "instant":
@@ -231,9 +244,6 @@ class Cache:
                     " (-s.utc_offset_minutes) || ' minutes')"
                 )
             params.append(hi[1])
-        if order_ids is not None:
-            sql += " AND o.order_id IN (SELECT value FROM json_each(?))"
-            params.append(_ids(order_ids))
         return self._all(sql + " ORDER BY o.shop, o.created_at, o.order_id", params)
 
     def _rows(
@@ -246,15 +256,20 @@ class Cache:
     ) -> list[sqlite3.Row]:
         """Rows of ``table`` (constant names only), optionally one shop's, with ``column`` in
         ``values`` (passed as one JSON parameter, so any number of ids is one query)."""
-        sql = f"SELECT * FROM {table} WHERE 1 = 1"
-        params: list[Any] = []
+        if values is None:
+            sql = f"SELECT * FROM {table} t WHERE 1 = 1"
+            params: list[Any] = []
+        else:
+            # Driven from the value list: one index search per value, never a table scan.
+            sql = f"SELECT t.* FROM json_each(?) j CROSS JOIN {table} t WHERE t.{column} = j.value"
+            params = [_ids(values)]
+            if shop is None:
+                sql += " AND t.shop IN (SELECT shop FROM shops)"
         if shop is not None:
-            sql += " AND shop = ?"
+            sql += " AND t.shop = ?"
             params.append(shop)
-        if values is not None:
-            sql += f" AND {column} IN (SELECT value FROM json_each(?))"
-            params.append(_ids(values))
-        return self._all(f"{sql} ORDER BY {order_by}", params)
+        order = ", ".join(f"t.{c.strip()}" for c in order_by.split(","))
+        return self._all(f"{sql} ORDER BY {order}", params)
 
     def items(
         self, order_ids: Collection[str] | None = None, shop: str | None = None

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from ..refs import ref_text  # the one reference cleaner (kept importable here)
+
 if TYPE_CHECKING:
     from .shops import ShopContext
 
@@ -68,20 +70,6 @@ def _bound(value: date | datetime | None, tz: tzinfo, *, end: bool) -> datetime 
     if end:
         return datetime.combine(value + timedelta(days=1), time(0), tz) - timedelta(microseconds=1)
     return datetime.combine(value, time(0), tz)
-
-
-def ref_text(ref: Any) -> str:
-    """A reference as the exact text the cache indexes: trimmed; whole numbers (Excel hands
-    ids over as numbers) back to their digits while a double still holds them exactly."""
-    if ref is None or isinstance(ref, bool):
-        return ""
-    if isinstance(ref, int):
-        return str(ref)
-    if isinstance(ref, float):
-        if ref.is_integer() and abs(ref) <= 2**53:
-            return str(int(ref))
-        return ""  # a 15+ digit id that Excel already rounded: it cannot match exactly
-    return str(ref).strip()
 
 
 def _coarse(value: date | datetime | None, days: int) -> date | datetime | None:
