@@ -99,12 +99,23 @@ def _blank(value: Cell) -> Cell:
 
 
 def _answer(
-    refs: Any, shop: Any, cache: Any, now: datetime | None, get: Callable[[Any], Cell]
+    name: str,
+    refs: Any,
+    shop: Any,
+    cache: Any,
+    now: datetime | None,
+    get: Callable[[Any], Cell],
 ) -> Cell:
-    """Answer every cell of ``refs`` with ``get(RefStatus)``; never raises."""
+    """Answer every cell of ``refs`` with ``get(RefStatus)``; never raises. ``name`` tells
+    formulas apart in the result memo (the formula and its options)."""
     flat, shape = flatten(refs)
     try:
-        found = source.find(flat, text_arg(shop), cache=cache, now=now)
+        shop_name = text_arg(shop)
+        key = source.result_key(name, flat)
+        hit = source.recall(key, shop_name, cache, now)
+        if hit is not None:
+            return shaped(hit, shape)
+        found = source.find(flat, shop_name, cache=cache, now=now)
         out: list[Cell] = []
         for status in found.statuses:
             if not status.found:
@@ -114,6 +125,9 @@ def _answer(
                 out.append(_blank(get(status)))
             except Exception as exc:  # noqa: BLE001 - one odd record must not blank the range
                 out.append(cell_text(exc))
+        if not any(s.kind == "not_found" for s in found.statuses):
+            # (a not-found text depends on a fetch still running: not remembered)
+            source.remember(key, shop_name, cache, now, out)
     except Exception as exc:  # noqa: BLE001 - the cell shows why, never a traceback
         out = [cell_text(exc)] * len(flat)
     return shaped(out, shape)
@@ -129,14 +143,16 @@ def status_values(
     refs: Any, shop: Any = None, *, cache: Any = None, now: datetime | None = None
 ) -> Cell:
     """Seller Center's status of each order (all of them, for a tracking number on several)."""
-    return _answer(refs, shop, cache, now, lambda s: _joined(s, lambda m: m.status))
+    return _answer("status", refs, shop, cache, now, lambda s: _joined(s, lambda m: m.status))
 
 
 def tracking_values(
     refs: Any, shop: Any = None, *, cache: Any = None, now: datetime | None = None
 ) -> Cell:
     """The order's tracking numbers, comma-separated (text)."""
-    return _answer(refs, shop, cache, now, lambda s: _joined(s, lambda m: m.tracking_numbers))
+    return _answer(
+        "tracking", refs, shop, cache, now, lambda s: _joined(s, lambda m: m.tracking_numbers)
+    )
 
 
 def _latest(status: Any) -> Any:
@@ -166,7 +182,7 @@ def last_checkpoint_values(
             return m.last_checkpoint_location
         return m.last_checkpoint_title
 
-    return _answer(refs, shop, cache, now, get)
+    return _answer(f"last_checkpoint:{which}", refs, shop, cache, now, get)
 
 
 def rts_deadline_values(
@@ -193,7 +209,7 @@ def rts_deadline_values(
             return _one(s, lambda m: m.rts_at_risk)
         return _one(s, lambda m: m.rts_late)
 
-    return _answer(refs, shop, cache, now, get)
+    return _answer(f"rts:{which}", refs, shop, cache, now, get)
 
 
 def sorting_center_values(
@@ -216,7 +232,7 @@ def sorting_center_values(
             return _one(s, lambda m: m.sorting_centre_late)
         return _one(s, lambda m: m.sorting_centre)
 
-    return _answer(refs, shop, cache, now, get)
+    return _answer(f"sorting:{which}", refs, shop, cache, now, get)
 
 
 def settlement_values(
@@ -248,14 +264,16 @@ def settlement_values(
 
         return _one(s, one)
 
-    return _answer(refs, shop, cache, now, get)
+    return _answer(f"settlement:{which}", refs, shop, cache, now, get)
 
 
 def synced_at_values(
     refs: Any, shop: Any = None, *, cache: Any = None, now: datetime | None = None
 ) -> Cell:
     """When the order's data was last fetched from Lazada (shop-local time)."""
-    return _answer(refs, shop, cache, now, lambda s: _one(s, lambda m: local_time(m.synced_at, m)))
+    return _answer(
+        "synced_at", refs, shop, cache, now, lambda s: _one(s, lambda m: local_time(m.synced_at, m))
+    )
 
 
 CHECKPOINT_COLUMNS = ("time", "status", "title", "location")

@@ -39,7 +39,11 @@ def cache_path(cache: Any) -> str:
 @dataclass
 class _Memo:
     key: tuple[Any, ...] = ()
-    answers: dict[Hashable, Any] = field(default_factory=dict)
+    answers: dict[Hashable, Any] = field(default_factory=dict)  # value → RefStatus
+    results: dict[Hashable, list[Any]] = field(default_factory=dict)  # formula → its cells
+
+
+RESULTS_LIMIT = 5_000  # whole formula results kept (a recalculated range answers at once)
 
 
 _memos: dict[str, _Memo] = {}
@@ -85,7 +89,8 @@ def _generation(cache: Any) -> str:
     return str(generation(cache))
 
 
-def _cached(values: Sequence[Any], shop: str | None, cache: Any, now: datetime | None) -> list[Any]:
+def _memo(cache: Any, now: datetime | None, shop: str | None) -> _Memo:
+    """This cache's memo, emptied when a sync has committed or the minute has turned."""
     moment = now or utcnow()
     path = cache_path(cache)
     key = (_generation(cache), int(moment.timestamp() // 60), shop, now is None)
@@ -93,6 +98,45 @@ def _cached(values: Sequence[Any], shop: str | None, cache: Any, now: datetime |
         memo = _memos.get(path)
         if memo is None or memo.key != key or len(memo.answers) > MEMO_LIMIT:
             memo = _memos[path] = _Memo(key)
+    return memo
+
+
+def result_key(name: Hashable, values: Sequence[Any]) -> Hashable | None:
+    """A formula's identity for the result memo: its name/options and every input value
+    with its type (``None`` when a value cannot be hashed: not remembered)."""
+    try:
+        key = (name, tuple(values), tuple(map(type, values)))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def recall(
+    key: Hashable | None, shop: str | None, cache: Any, now: datetime | None
+) -> list[Any] | None:
+    """The cells this formula gave since the last sync commit (and in this minute), if any."""
+    if key is None:
+        return None
+    return _memo(cache, now, shop).results.get(key)
+
+
+def remember(
+    key: Hashable | None, shop: str | None, cache: Any, now: datetime | None, cells: list[Any]
+) -> None:
+    if key is None:
+        return
+    memo = _memo(cache, now, shop)
+    with _lock:
+        if len(memo.results) >= RESULTS_LIMIT:
+            memo.results.clear()
+        memo.results[key] = cells
+
+
+def _cached(values: Sequence[Any], shop: str | None, cache: Any, now: datetime | None) -> list[Any]:
+    memo = _memo(cache, now, shop)
+    key = memo.key
+    with _lock:
         answers = memo.answers
         keys = [_value_key(v) for v in values]
         missing: dict[Hashable, Any] = {}
