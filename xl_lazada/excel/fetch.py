@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ..lazada.dates import utcnow
 from .messages import NOT_CONNECTED, error_text
@@ -123,7 +124,8 @@ def _run(attempt: Attempt, cache_path: str, profile: str | None) -> None:
     from ..sync import SyncOptions, sync_shop
 
     try:
-        with profiles.open_client(profile) as client, Cache.open(cache_path) as cache:
+        with profiles.open_client(profile) as opened, Cache.open(cache_path) as cache:
+            client: Any = opened  # the sync's SyncClient protocol, structurally
             # Orders and their parcels are what a reference resolves to; checkpoints follow,
             # finance (the slow part) waits for the next Refresh.
             summary = sync_shop(client, cache, attempt.shop, options=SyncOptions(finance=False))

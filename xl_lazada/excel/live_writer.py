@@ -133,10 +133,7 @@ def block_rows(block: Block) -> list[list[Any]]:
             rows.insert(0, [text_cell(str(c)) for c in frame.columns])  # type: ignore[union-attr]
         return rows
     width = block.width
-    return [
-        [cell_value(v) for v in row] + [None] * (width - len(row))
-        for row in block.values  # type: ignore[union-attr]
-    ]
+    return [[cell_value(v) for v in row] + [None] * (width - len(row)) for row in block.values]
 
 
 # ---- ranges ---------------------------------------------------------------------------------

@@ -52,11 +52,11 @@ PARTS: dict[str, tuple[str, ...]] = {
     "tracking": ("tracking", "checkpoints"),
     "settlements": ("settlements",),
 }
-_STAGES: dict[str, dict[str, bool]] = {
-    "all": {},
-    "orders": {"traces": False, "finance": False},
-    "tracking": {"finance": False},
-    "settlements": {"traces": False},
+_STAGES: dict[str, tuple[bool, bool]] = {  # (traces, finance); orders always
+    "all": (True, True),
+    "orders": (False, False),
+    "tracking": (True, False),
+    "settlements": (False, True),
 }
 
 
@@ -195,19 +195,19 @@ class SyncResult:
 def _sync(
     which: str, rules: RuleSettings, settings: WorkbookSettings, bar: StatusBar
 ) -> SyncResult:
-    from dataclasses import replace
-
     from .. import profiles
     from ..cache import Cache
     from ..cli.sync_cmd import failed_stages
     from ..sync import SyncOptions, sync_shop
 
     result = SyncResult(shop=settings.shop)
-    options = replace(SyncOptions(lookback_days=settings.lookback_days), **_STAGES[which])
+    traces, finance = _STAGES[which]
+    options = SyncOptions(lookback_days=settings.lookback_days, traces=traces, finance=finance)
     kwargs: dict[str, Any] = {} if settings.qps is None else {"default_qps": settings.qps}
     bar.show("connecting to Lazada…")
     try:
-        with profiles.open_client(settings.shop, **kwargs) as client:
+        with profiles.open_client(settings.shop, **kwargs) as opened:
+            client: Any = opened  # the sync's SyncClient protocol, structurally
             result.shop = settings.shop or client.conn.shop
             with Cache.open(_cache_path()) as cache:
                 result.summary = sync_shop(
@@ -401,6 +401,13 @@ def _has_report() -> bool:
     return importlib.util.find_spec("xl_lazada.report") is not None
 
 
+def _report_module(name: str) -> Any:
+    """The report library, imported by name (it may not ship with this version)."""
+    import importlib
+
+    return importlib.import_module(name)
+
+
 def _report_refs(sheet: Any) -> list[Any]:
     used = sheet.used_range
     last = used.row + used.shape[0] - 1
@@ -421,14 +428,14 @@ def build_report(book: Any = None) -> str:
             _put(book, contract.REPORT, contract.REPORT_MESSAGE, REPORT_UNAVAILABLE)
             return REPORT_UNAVAILABLE
         from ..cache import Cache
-        from ..report import build_report as build
-        from ..report import parse_report_inputs
-        from ..report.sheet import report_sheetspec
+
+        report_lib = _report_module("xl_lazada.report")
+        report_sheetspec = _report_module("xl_lazada.report.sheet").report_sheetspec
 
         sheet = book.sheets[contract.REPORT]
         cell = lambda ref: sheet.range(parse_cell(ref)).value  # noqa: E731
         bar.show("reading the Report sheet…")
-        inputs = parse_report_inputs(
+        inputs = report_lib.parse_report_inputs(
             cell(contract.REPORT_DATE_FROM),
             cell(contract.REPORT_DATE_TO),
             cell(contract.REPORT_STATUS),
@@ -438,7 +445,7 @@ def build_report(book: Any = None) -> str:
         rules, _ = read_settings(book)
         bar.show("building the report…")
         with Cache.open(_cache_path(), must_exist=True) as cache:
-            report = build(cache, inputs, settings=rules)
+            report = report_lib.build_report(cache, inputs, settings=rules)
         spec = report_sheetspec(report)
         bar.quiet()
         live_writer.render(book, spec)
@@ -488,7 +495,7 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
         if not _has_report():
             _put(book, contract.REPORT, contract.REPORT_MESSAGE, REPORT_UNAVAILABLE)
             return REPORT_UNAVAILABLE
-        from ..report import read_tracking_csv
+        read_tracking_csv = _report_module("xl_lazada.report").read_tracking_csv
 
         chosen = os.fspath(path) if path is not None else _choose_csv(book)
         if not chosen:

@@ -86,7 +86,7 @@ def decorated_module(udfs: types.ModuleType, module_name: str = UDF_MODULE) -> t
     module.__package__ = package
     saved = {name: getattr(xlwings, name) for name in ("func", "arg", "ret")}
     try:
-        xlwings.func, xlwings.arg, xlwings.ret = udfs.xlfunc, udfs.xlarg, udfs.xlret  # type: ignore[attr-defined]
+        xlwings.func, xlwings.arg, xlwings.ret = udfs.xlfunc, udfs.xlarg, udfs.xlret
         copy_spec.loader.exec_module(module)
     finally:
         for name, value in saved.items():
