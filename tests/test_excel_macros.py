@@ -303,3 +303,55 @@ def test_build_report_from_the_report_sheet(sandbox: Any, connected: Path) -> No
     sheet.put(4, 2, datetime(2020, 1, 1))
     bad = macros.build_report(book)
     assert "before" in bad and sheet.values[(8, 2)] == bad
+
+
+def test_ribbon_and_command_line_refresh_write_the_same_data_sheets(
+    sandbox: Any, connected: Path, tmp_path: Path
+) -> None:
+    """What the ribbon renders (macros.data_specs → live writer) equals what
+    ``xl-lazada refresh`` writes into the file, on all four data sheets (the A2 status line,
+    which says when and how, aside)."""
+    pytest.importorskip("pyopenvba", reason="the .xlsm builder needs pyOpenVBA")
+    import openpyxl
+
+    from xl_lazada.rules.settings import RuleSettings
+    from xl_lazada.workbook.build import build_workbook
+    from xl_lazada.workbook.contract import WorkbookSettings
+    from xl_lazada.workbook.refresh import refresh_workbook
+
+    now = sandbox.clock.now()
+    path = build_workbook(tmp_path / "Shop.xlsm")
+    with Cache.open(connected) as cache:
+        refresh_workbook(path, cache, now=now)
+        specs = macros.data_specs(
+            cache,
+            macros.PARTS["all"],
+            shop=None,
+            rules=RuleSettings(),
+            settings=WorkbookSettings(),
+            as_of="",
+            now=now,
+        )
+    book = FakeBook()
+    for spec in specs:
+        live_writer.render(book, spec)
+    wb = openpyxl.load_workbook(path)
+    for spec in specs:
+        ws, sheet = wb[spec.name], book.sheets[spec.name]
+        table = spec.tables[0]
+        assert ws.tables[table.name].ref == (
+            f"A4:{openpyxl.utils.get_column_letter(table.last_col)}{table.last_row}"
+        )
+        assert sheet.tables[table.name].box == (4, 1, table.last_row, table.last_col)
+        for row in range(4, table.last_row + 1):
+            for col in range(1, table.last_col + 1):
+                cell = ws._cells.get((row, col))
+                theirs = None if cell is None or cell.value == "" else cell.value
+                ours = sheet.values.get((row, col))
+                if isinstance(theirs, datetime) and isinstance(ours, datetime):
+                    assert abs((theirs - ours).total_seconds()) < 1, (spec.name, row, col)
+                elif isinstance(theirs, float | int) and not isinstance(theirs, bool):
+                    assert ours == pytest.approx(theirs), (spec.name, row, col)
+                else:
+                    assert theirs == ours, (spec.name, row, col, theirs, ours)
+        assert table.rows > 0, spec.name
