@@ -278,6 +278,9 @@ def test_created_date_filter_uses_the_shops_local_day(cache):
     assert ids(cache.orders(created_from=instant)) == ["2"]
     assert ids(cache.orders(created_to=instant)) == ["1"]
     assert ids(cache.orders(order_ids=["2", "zzz"])) == ["2"]
+    # A naive datetime is the shop's local time (what Excel hands over), as everywhere.
+    assert ids(cache.orders(created_from=datetime(2026, 11, 4, 0, 0))) == ["2"]
+    assert ids(cache.orders(created_to=datetime(2026, 11, 3, 23, 59))) == ["1"]
 
 
 def test_large_id_lists_are_fine(cache):

@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from .cache.codec import from_epoch, parse_utc
+from .cache.codec import parse_utc
 from .refs import NormalizedRef, normalize_ref
 from .rules.clock import rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
@@ -136,6 +136,18 @@ class RefStatus:
     synced_at: datetime | None = None  # when a sync last wrote the order
     shop_tz: tzinfo | None = None
     matches: tuple[RefStatus, ...] = ()
+
+
+_FIELD_SETTERS = tuple(RefStatus.__dict__[f].__set__ for f in RefStatus.__dataclass_fields__)
+
+
+def _status(*values: Any) -> RefStatus:
+    """``RefStatus(*values)`` without the frozen ``__init__``'s per-field checks (a range of
+    10,000 formulas builds 10,000 of them); same object, same equality."""
+    obj = object.__new__(RefStatus)
+    for set_field, value in zip(_FIELD_SETTERS, values, strict=True):
+        set_field(obj, value)
+    return obj
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +293,8 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
 def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) -> tuple[Any, ...]:
     """One order's answer at ``now``: RefStatus's fields from ``order_number`` on."""
     s = shop.settings
-    deadline = from_epoch(row[12])
+    fts = datetime.fromtimestamp
+    deadline = fts(row[12], UTC) if row[12] is not None else None
     if deadline is not None:
         hours, at_risk, late = rts_now(deadline, bool(row[13]), bool(row[14]), now, s)
     else:
@@ -289,25 +302,26 @@ def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) ->
     stuck = False
     best = None
     for p in parcels:
-        if p[4] and not stuck:
-            stuck = stuck_now(True, from_epoch(p[3]), now, s)[0]
+        if p[4] and not stuck and p[3] is not None:
+            stuck = stuck_now(True, fts(p[3], UTC), now, s)[0]
         if p[5]:
-            arrived = from_epoch(p[6])
-            sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), from_epoch(p[2]), now, s)
-            key = (sc.rank, -(row_time(arrived)) if sc.rank == 2 else p[1])
+            arrived = fts(p[6], UTC) if p[6] is not None else None
+            rts_at = fts(p[2], UTC) if p[2] is not None else None
+            sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), rts_at, now, s)
+            key = (sc.rank, -(p[6] or 0) if sc.rank == 2 else p[1])
             if best is None or key < best[0]:
                 best = (key, sc, arrived)
-    delivered = from_epoch(row[16])
-    lines = int(row[17])
+    delivered = fts(row[16], UTC) if row[16] is not None else None
+    lines = row[17]
     return (
         row[2],  # order_number
         row[1],  # order_id
         row[0],  # shop
-        status_at(row[3], from_epoch(row[4]), now),
+        status_at(row[3], fts(row[4], UTC) if row[4] is not None else None, now),
         tuple(row[5].split(",")) if row[5] else (),
         tuple(row[6].split(", ")) if row[6] else (),
         tuple(row[7].split(",")) if row[7] else (),
-        from_epoch(row[8]),
+        fts(row[8], UTC) if row[8] is not None else None,
         row[9],
         row[10],
         row[11],
@@ -315,7 +329,7 @@ def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) ->
         hours,
         at_risk,
         late,
-        from_epoch(row[15]),
+        fts(row[15], UTC) if row[15] is not None else None,
         best[1].label if best else None,
         best[2] if best else None,
         best[1].late if best else False,
@@ -324,16 +338,12 @@ def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) ->
         Decimal(row[19]) if lines else None,
         row[18],
         _Components(row[20]) if lines else _EMPTY,
-        unsettled_now(lines, delivered, now, s)[0],
+        unsettled_now(lines, delivered, now, s)[0] if delivered is not None else False,
         row[21] or None,
         parse_utc(row[22]),
         shop.tz,
         (),
     )
-
-
-def row_time(value: datetime | None) -> float:
-    return value.timestamp() if value is not None else 0.0
 
 
 def lookup(
@@ -424,12 +434,16 @@ def _one(
     cands = n.candidates
     if len(cands) == 1:
         found_hits = hits.get(cands[0], ())
-        if len(found_hits) == 1:  # the usual case: one text, one order
+        if found_hits:
             s, kind, oid = found_hits[0]
-            answer = answers.get((s, oid))
-            if answer is None:
-                return _unmatched(n, "not_found", NOT_FOUND)
-            return RefStatus(n.value, kind, True, "", *answer)  # type: ignore[arg-type]
+            if all(h[0] == s and h[2] == oid for h in found_hits):
+                # the usual case: one text, one order (maybe as both its id and its number)
+                if len(found_hits) > 1:
+                    kind = min((h[1] for h in found_hits), key=_KIND_ORDER.__getitem__)
+                answer = answers.get((s, oid))
+                if answer is None:
+                    return _unmatched(n, "not_found", NOT_FOUND)
+                return _status(n.value, kind, True, "", *answer)
     found: dict[tuple[str, str], str] = {}
     for c in cands:
         for s, kind, oid in hits.get(c, ()):
@@ -439,7 +453,7 @@ def _one(
     matched = [(k, found[k]) for k in sorted(found) if k in answers]
     if not matched:
         return _unmatched(n, "not_found", NOT_FOUND)
-    each = tuple(RefStatus(n.value, kind, True, "", *answers[k]) for k, kind in matched)  # type: ignore[arg-type]
+    each = tuple(_status(n.value, kind, True, "", *answers[k]) for k, kind in matched)
     if len(each) == 1:
         return each[0]
     first = answers[matched[0][0]]

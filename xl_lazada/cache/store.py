@@ -15,7 +15,7 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ..lazada.dates import parse_datetime
@@ -90,12 +90,15 @@ def _ids(values: Iterable[str]) -> str:
 
 
 def _bound(value: TimeBound) -> tuple[str, str] | None:
-    """A date filter as ('instant', UTC ISO) or ('day', YYYY-MM-DD in the shop's timezone)."""
+    """A date filter as ('instant', UTC ISO), ('local', a naive time in the shop's timezone)
+    or ('day', YYYY-MM-DD in the shop's timezone). A naive datetime means the shop's local
+    time, as everywhere in xl_lazada (Excel has no time zones)."""
     if value is None:
         return None
     if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return ("instant", iso_utc(aware) or "")
+        if value.tzinfo is None:
+            return ("local", value.replace(microsecond=0).isoformat())
+        return ("instant", iso_utc(value) or "")
     if isinstance(value, date):
         return ("day", value.isoformat())
     text = str(value).strip()
@@ -206,7 +209,7 @@ class Cache:
         order_ids: Collection[str] | None = None,
     ) -> list[sqlite3.Row]:
         """Orders, oldest first. Bounds are inclusive; a ``date`` means that whole day in the
-        shop's timezone, a ``datetime`` an exact instant (naive = UTC)."""
+        shop's timezone, an aware ``datetime`` an exact instant, a naive one the shop's local time."""
         if order_ids is not None:
             # Driven from the id list, each a primary-key search (not a scan by date).
             sql = (
@@ -229,6 +232,11 @@ class Cache:
         if lo is not None:
             if lo[0] == "instant":
                 sql += " AND o.created_at >= ?"
+            elif lo[0] == "local":
+                sql += (
+                    " AND o.created_at >= strftime('%Y-%m-%dT%H:%M:%S+00:00', ?,"
+                    " (-s.utc_offset_minutes) || ' minutes')"
+                )
             else:
                 sql += (
                     " AND o.created_at >= strftime('%Y-%m-%dT%H:%M:%S+00:00', ?,"
@@ -238,6 +246,11 @@ class Cache:
         if hi is not None:
             if hi[0] == "instant":
                 sql += " AND o.created_at <= ?"
+            elif hi[0] == "local":
+                sql += (
+                    " AND o.created_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', ?,"
+                    " (-s.utc_offset_minutes) || ' minutes')"
+                )
             else:
                 sql += (
                     " AND o.created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', ?, '+1 day',"
@@ -310,8 +323,16 @@ class Cache:
             params.append(shop)
         b = _bound(since)
         if b is not None:
-            sql += " AND observed_at >= ?"
-            params.append(b[1] if b[0] == "instant" else f"{b[1]}T00:00:00+00:00")
+            if b[0] == "instant":
+                sql += " AND observed_at >= ?"
+                params.append(b[1])
+            else:  # a shop-local time or day
+                sql += (
+                    " AND observed_at >= strftime('%Y-%m-%dT%H:%M:%S+00:00', ?,"
+                    " (-(SELECT utc_offset_minutes FROM shops WHERE shops.shop = history.shop))"
+                    " || ' minutes')"
+                )
+                params.append(b[1] if b[0] == "local" else f"{b[1]}T00:00:00")
         return self._all(sql + " ORDER BY id", params)
 
     def failures(self, shop: str | None = None) -> list[sqlite3.Row]:

@@ -8,8 +8,8 @@ columns for the sheet tables; a test checks both agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from .settings import DEFAULT_SETTINGS, RuleSettings
 from .sorting import ARRIVED, ARRIVED_LATE, NOT_ARRIVED, NOT_HANDED_OVER, OVERDUE
@@ -55,8 +55,7 @@ def stuck_now(
     ), idle.total_seconds() / 86400.0
 
 
-@dataclass(frozen=True, slots=True)
-class SortingNow:
+class SortingNow(NamedTuple):
     label: str
     days: float | None
     late: bool
