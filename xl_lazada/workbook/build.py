@@ -16,7 +16,9 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
+from ..errors import XlLazadaError
 from .contract import DATA_SHEETS, HEADER_ROW, SHEET_NAMES, XLWINGS_CONF, XLWINGS_CONF_VALUES
 from .package import (
     FIXED_DATE,
@@ -56,7 +58,7 @@ CT_VBA = "application/vnd.ms-office.vbaProject"
 RIBBON_PART = "customUI/customUI14.xml"
 
 
-class BuildError(Exception):
+class BuildError(XlLazadaError):
     """The workbook sources are missing or unusable."""
 
 
@@ -273,7 +275,7 @@ def build_workbook_bytes(sources: Path | None = None) -> bytes:
     skeleton = _skeleton(sources, SHEET_NAMES)
     with_vba = _add_vba(skeleton, modules)
     out = io.BytesIO()
-    with Package(io.BytesIO(with_vba)) as pkg:  # type: ignore[arg-type]
+    with Package(io.BytesIO(with_vba)) as pkg:
         write_sheets(pkg, initial_sheetspecs(), out)
     return _normalise(out.getvalue())
 
@@ -290,7 +292,11 @@ def build_workbook(
     if target.exists() and not force:
         raise BuildError(f"{target} already exists; pass --force to replace it")
     data = build_workbook_bytes(sources)
-    atomic_write(target, lambda fh: fh.write(data), backup=False)
+
+    def write(stream: IO[bytes]) -> None:
+        stream.write(data)
+
+    atomic_write(target, write, backup=False)
     return target
 
 

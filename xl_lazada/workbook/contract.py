@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from ..errors import InputError
 from ..rules.settings import RuleSettings
 from ..tables.columns import BOOL, DATETIME, FLOAT, INT, STRING, TABLES, Column
 
@@ -280,7 +281,7 @@ _RULE_KEYS = {f.name for f in fields(RuleSettings)}
 _BOOK_KEYS = {f.name for f in fields(WorkbookSettings)}
 
 
-class SettingsError(ValueError):
+class SettingsError(InputError):
     """A Settings-sheet value that cannot be used; the message names the key and the value."""
 
 

@@ -8,6 +8,7 @@ other part byte for byte.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -15,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO
 from xml.etree import ElementTree as ET
+
+from ..errors import XlLazadaError
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -43,7 +46,7 @@ FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 PartWriter = Callable[[IO[bytes]], None]
 
 
-class PackageError(Exception):
+class PackageError(XlLazadaError):
     """The file is not a workbook this writer can handle; the message is one seller line."""
 
 
@@ -247,9 +250,9 @@ def _not_a_zip_message(source: object, label: str) -> str:
         if isinstance(source, str):
             with open(source, "rb") as fh:
                 head = fh.read(8)
-        elif hasattr(source, "seek"):
-            source.seek(0)  # type: ignore[union-attr]
-            head = source.read(8)  # type: ignore[union-attr]
+        elif isinstance(source, io.IOBase):
+            source.seek(0)
+            head = source.read(8)
     except OSError:
         pass
     if head == OLE_MAGIC:
@@ -321,6 +324,9 @@ def write_package(
                 if isinstance(content, bytes):
                     z.writestr(info, content, compresslevel=6)
                 else:
+                    # Streamed parts are the big sheets: fast compression (level 1) costs
+                    # a few percent of size and saves most of the time.
+                    info._compresslevel = 1  # type: ignore[attr-defined]
                     with z.open(info, "w", force_zip64=name in large_parts) as stream:
                         content(stream)
             elif source is not None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import XlLazadaError
 from ..rules.settings import RuleSettings
 from .contract import DATA_SHEETS, WorkbookSettings
 from .package import Package
@@ -28,7 +29,7 @@ from .write import MissingSheetError, write_sheets
 PARTS = ("orders", "tracking", "checkpoints", "settlements")
 
 
-class RefreshError(Exception):
+class RefreshError(XlLazadaError):
     """The refresh could not start (bad arguments, unusable workbook); nothing was written."""
 
 

@@ -20,11 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from ..errors import XlLazadaError
+
 TEMP_PREFIX = ".~xl-lazada-"
 BACKUP_SUFFIX = ".bak"
 
 
-class WorkbookLockedError(Exception):
+class WorkbookLockedError(XlLazadaError):
     """The workbook is open elsewhere or cannot be written; one seller-readable line."""
 
 

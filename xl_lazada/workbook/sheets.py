@@ -59,12 +59,18 @@ _VALUE_COLOURS: dict[str, list[tuple[str, str]]] = {
     "State": [("Paid", "delivered"), ("Unpaid", "at_risk")],
     "Settlement state": [("Paid", "delivered"), ("Unpaid", "at_risk")],
 }
-_FLAG_COLOURS = {
-    "At risk": "at_risk",
-    "RTS late": "overdue",
-    "Stuck": "overdue",
-    "Sorting centre late": "overdue",
-    "Unsettled": "overdue",
+# A TRUE flag paints the cell that explains it (flag → (painted column, style)). The flag
+# cell itself is not painted: LibreOffice 7.4 crashes printing a fit-to-page sheet whose
+# conditional format matches boolean cells.
+_FLAG_COLOURS: dict[str, list[tuple[str, str]]] = {
+    "At risk": [("RTS deadline", "at_risk"), ("Hours left", "at_risk")],
+    "RTS late": [("RTS deadline", "overdue"), ("Ready to ship at", "overdue")],
+    "Stuck": [("Last checkpoint time", "overdue"), ("Last checkpoint", "overdue")],
+    "Sorting centre late": [
+        ("Sorting centre arrival", "overdue"),
+        ("Days to sorting centre", "overdue"),
+    ],
+    "Unsettled": [("Delivered", "overdue"), ("Days since delivery", "overdue")],
 }
 
 
@@ -120,20 +126,28 @@ def data_sheetspec(
 
 
 def _status_colours(sheet: DataSheet, last_row: int) -> list[ConditionalFormat]:
+    """Status colours: red for late/stuck/overdue, amber for at risk, green for delivered."""
+    letters = {c.name: column_letter(i) for i, c in enumerate(sheet.columns, start=1)}
+
+    def area(name: str) -> str:
+        return f"{letters[name]}{FIRST_DATA_ROW}:{letters[name]}{last_row}"
+
     rules: list[ConditionalFormat] = []
-    for i, c in enumerate(sheet.columns, start=1):
-        letter = column_letter(i)
-        area = f"{letter}{FIRST_DATA_ROW}:{letter}{last_row}"
-        first = f"${letter}{FIRST_DATA_ROW}"
+    for c in sheet.columns:
+        first = f"${letters[c.name]}{FIRST_DATA_ROW}"
         for value, style in _VALUE_COLOURS.get(c.name, []):
-            rules.append(ConditionalFormat(area, f'{first}="{value}"', style))
-        if c.dtype == BOOL and c.name in _FLAG_COLOURS:
-            rules.append(ConditionalFormat(area, f"{first}=TRUE", _FLAG_COLOURS[c.name]))
+            rules.append(ConditionalFormat(area(c.name), f'{first}="{value}"', style))
+        if c.dtype == BOOL:
+            for painted, style in _FLAG_COLOURS.get(c.name, []):
+                if painted in letters:
+                    rules.append(ConditionalFormat(area(painted), f"{first}=TRUE", style))
         if c.name == "Hours left":
             rules.append(
-                ConditionalFormat(area, "0", "overdue", kind="cellIs", operator="lessThan")
+                ConditionalFormat(area(c.name), "0", "overdue", kind="cellIs", operator="lessThan")
             )
-    return rules
+    # The first matching rule wins a cell: red before amber before green.
+    rank = {"overdue": 0, "at_risk": 1, "delivered": 2}
+    return sorted(rules, key=lambda r: rank.get(r.style, 3))
 
 
 def bound_checkpoints(

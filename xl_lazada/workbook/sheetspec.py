@@ -91,9 +91,10 @@ class Block:
 
     @property
     def width(self) -> int:
-        if self.is_frame:
-            return len(self.values.columns)  # type: ignore[union-attr]
-        return max((len(r) for r in self.values), default=0)  # type: ignore[union-attr]
+        values = self.values
+        if isinstance(values, list | tuple):
+            return max((len(r) for r in values), default=0)
+        return len(values.columns)  # type: ignore[union-attr]
 
     @property
     def height(self) -> int:
