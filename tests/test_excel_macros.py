@@ -97,9 +97,11 @@ def test_refresh_all_fills_the_sheets_and_recalculates_formulas(
     mine.put(1, 2, "=LAZADA_STATUS(A1)")
     mine.put(2, 2, "=lazada_tracking(A1)")
     mine.put(5, 3, "=SUM(1,2)")
+    width = len(contract.DATA_SHEETS["orders"].headers)
+    book.sheets["Orders"].put(5, width + 2, "=LAZADA_SETTLEMENT(B5)")  # beside the table
     line = macros.refresh_all(book)
     assert line.startswith("Refreshed Orders "), line
-    assert re.search(r" — 0 new, 0 changed orders; 2 formula cells recalculated$", line), line
+    assert re.search(r" — 0 new, 0 changed orders; 3 formula cells recalculated$", line), line
     with Cache.open(connected) as cache:
         expected = orders_table(cache)
     orders = book.sheets["Orders"]
@@ -118,7 +120,11 @@ def test_refresh_all_fills_the_sheets_and_recalculates_formulas(
     assert any("syncing traces" in s for s in shown)
     assert book.app.status_bar is False and book.app.screen_updating is True
     # Both LAZADA formulas were recalculated (not volatile: the macro does it), SUM was not.
-    assert sorted(book.app.recalculated) == [("My orders", 1, 2), ("My orders", 2, 2)]
+    assert sorted(book.app.recalculated) == [
+        ("My orders", 1, 2),
+        ("My orders", 2, 2),
+        ("Orders", 5, width + 2),
+    ]
     assert book.app.calculations == 1
     assert mine.formulas[(1, 2)] == "=LAZADA_STATUS(A1)"
 

@@ -168,11 +168,17 @@ def _local(dt: datetime | None) -> str:
     return "never" if dt is None else dt.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def _last_synced(cache: Any, shop: str) -> datetime | None:
+def _last_synced(cache: Any, shop: str | None) -> datetime | None:
+    """When ``shop`` (``None``: any shop) last finished a sync."""
     from ..cache.codec import parse_utc
 
-    row = cache.last_sync(shop)
-    return parse_utc(row["finished_at"]) if row is not None else None
+    if shop is not None:
+        row = cache.last_sync(shop)
+        return parse_utc(row["finished_at"]) if row is not None else None
+    latest = cache.connection.execute(
+        "SELECT max(finished_at) FROM sync_runs WHERE finished_at IS NOT NULL"
+    ).fetchone()
+    return parse_utc(latest[0]) if latest and latest[0] else None
 
 
 # ---- refresh ---------------------------------------------------------------------------------
@@ -282,7 +288,7 @@ def _refresh(book: Any, which: str) -> str:
             raise RuntimeError(f"nothing to show yet: {sync.error or 'the sync wrote nothing'}")
         bar.show("building the sheets…")
         with Cache.open(path, must_exist=True) as cache:
-            last = _last_synced(cache, sync.shop) if sync.shop else None
+            last = _last_synced(cache, sync.shop)
             specs = data_specs(
                 cache,
                 parts,
@@ -298,7 +304,7 @@ def _refresh(book: Any, which: str) -> str:
             done = live_writer.render(book, spec)
             rows.append(f"{spec.name} {sum(done.table_rows.values()):,}")
         bar.show("recalculating LAZADA formulas…")
-        formulas = recalc_formulas(book, skip={s.name: s.owned_columns for s in specs})
+        formulas = recalc_formulas(book, skip=_OWNED)
         line = f"Refreshed {', '.join(rows)} rows in {time.monotonic() - started:.1f} s"
         line += f" — {sync.as_of(last)}"
         if formulas:
@@ -306,6 +312,14 @@ def _refresh(book: Any, which: str) -> str:
         return line
 
     return _guarded(book, cells, work)
+
+
+#: Columns the writer owns per sheet (``None``: all of it) — never scanned for formulas.
+_OWNED: dict[str, int | None] = {
+    **{s.name: len(s.columns) for s in contract.DATA_SHEETS.values()},
+    contract.REPORT_OUTPUT: None,
+    contract.XLWINGS_CONF: None,
+}
 
 
 def refresh_all(book: Any = None) -> str:
