@@ -30,7 +30,7 @@ from ..rules.deadline import calendar_for
 from ..rules.events import Checkpoint
 from ..rules.facts import ItemInput, OrderFacts, ParcelInput, ShopRules, count_text, order_facts
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
-from ..rules.settlement import KINDS, Line
+from ..rules.settlement import KINDS, Line, settle
 from .codec import epoch, iso_utc, parse_utc
 
 #: Bump when the rules change what a stored fact means: every cache recomputes on next open.
@@ -135,21 +135,23 @@ def compute_facts(
     order_ids: Collection[str],
     settings: RuleSettings | None = None,
 ) -> dict[str, tuple[sqlite3.Row | tuple, OrderFacts, list[tuple[Any, ...]], list[str]]]:
-    """``{order_id: (order row, facts, finance rows, statements)}`` for cached orders."""
+    """``{order_id: (order row, facts, finance rows, item names)}`` for cached orders."""
     if settings is None:
         settings, _ = stored_settings(conn, shop)
     ctx = _shop(conn, shop, settings)
     ids = sorted({str(o) for o in order_ids})
     orders = _by(
         conn,
-        "SELECT o.order_id, o.order_number, o.created_at, o.statuses FROM json_each(?) j"
-        " CROSS JOIN orders o WHERE o.shop = ? AND o.order_id = j.value",
+        "SELECT o.order_id, o.order_number, o.created_at, o.statuses, o.price, o.items_count,"
+        " o.updated_at, o.buyer_name, o.payment_method, o.remarks, o.synced_at"
+        " FROM json_each(?) j CROSS JOIN orders o WHERE o.shop = ? AND o.order_id = j.value",
         shop,
         ids,
     )
     if not orders:
         return {}
     items: dict[str, list[ItemInput]] = {}
+    names: dict[str, list[str]] = {}
     for r in _by(
         conn,
         "SELECT i.order_id, i.status, i.package_id, i.tracking_code, i.shipment_provider,"
@@ -171,6 +173,7 @@ def compute_facts(
                 name=r[9] or r[10] or "",
             )
         )
+        names.setdefault(r[0], []).append(r[9] or r[10] or "")
     packages: dict[str, list[tuple]] = {}
     for r in _by(
         conn,
@@ -190,7 +193,7 @@ def compute_facts(
         for r in _by(
             conn,
             "SELECT c.package_id, c.event_time, c.status_code, c.title, c.description,"
-            " c.location FROM json_each(?) j CROSS JOIN checkpoints c"
+            " c.location, c.detail_type FROM json_each(?) j CROSS JOIN checkpoints c"
             " WHERE c.shop = ? AND c.package_id = j.value ORDER BY c.event_time, c.id",
             shop,
             package_ids,
@@ -204,6 +207,7 @@ def compute_facts(
                         title=r[3] or "",
                         description=r[4] or "",
                         location=r[5] or "",
+                        detail_type=r[6] or "",
                     )
                 )
     numbers = sorted({str(o[1] or o[0]) for o in orders})
@@ -247,20 +251,12 @@ def compute_facts(
             created_at=created,
             items=items.get(oid, []),
             parcels=parcels,
-            lines=[
-                Line(
-                    fee_type=str(t[1] or "").strip(),
-                    fee_name=str(t[2] or "").strip(),
-                    amount=_dec(t[3]) or Decimal(0),
-                    paid=bool(t[4]),
-                )
-                for t in lines
-            ],
+            lines=[_line(t) for t in lines],
             shop=ctx.rules,
             order_statuses=[s for s in str(o[3] or "").split(",") if s],
             settings=settings,
         )
-        out[oid] = (o, facts, lines, [])
+        out[oid] = (o, facts, lines, names.get(oid, []))
     return out
 
 
@@ -301,29 +297,8 @@ def fact_rows(
     computed = compute_facts(conn, shop, order_ids, settings)
     if not computed:
         return [], [], {}
-    extra = {
-        r[0]: r
-        for r in _by(
-            conn,
-            "SELECT o.order_id, o.price, o.items_count, o.updated_at, o.buyer_name,"
-            " o.payment_method, o.remarks, o.synced_at FROM json_each(?) j CROSS JOIN orders o"
-            " WHERE o.shop = ? AND o.order_id = j.value",
-            shop,
-            list(computed),
-        )
-    }
-    names: dict[str, list[str]] = {}
-    for r in _by(
-        conn,
-        "SELECT i.order_id, COALESCE(NULLIF(i.name, ''), i.sku) FROM json_each(?) j"
-        " CROSS JOIN items i WHERE i.shop = ? AND i.order_id = j.value"
-        " ORDER BY i.order_id, i.order_item_id",
-        shop,
-        list(computed),
-    ):
-        names.setdefault(r[0], []).append(r[1] or "")
     order_rows, package_rows = [], []
-    for oid, (o, f, lines, _) in computed.items():
+    for oid, (o, f, lines, item_names) in computed.items():
         cur = f.currency
         last = None
         last_pkg = None
@@ -331,10 +306,6 @@ def fact_rows(
             if p.last is not None and (last is None or p.last.event_time > last.event_time):
                 last, last_pkg = p.last, p.package_id
         comps = f.settlement_components
-        has = f.settlement_lines > 0
-        dates = [str(t[6]) for t in lines if t[6]]
-        statements = list(dict.fromkeys(str(t[5]) for t in lines if t[5]))
-        item_names = names.get(oid, [])
         order_rows.append(
             (
                 shop,
@@ -345,9 +316,9 @@ def fact_rows(
                 epoch(f.delayed_after),
                 ",".join(f.item_statuses),
                 count_text(f.item_statuses),
-                len(item_names) if item_names else extra[oid][2],
+                len(item_names) if item_names else o[5],
                 _products(item_names),
-                _money(_dec(extra[oid][1]), cur),
+                _money(_dec(o[4]), cur),
                 cur,
                 epoch(f.promised_at),
                 epoch(f.rts_deadline),
@@ -363,21 +334,20 @@ def fact_rows(
                 (last.location or None) if last else None,
                 last_pkg,
                 epoch(f.delivered_at),
-                f.settlement_lines,
-                f.settlement_state,
-                str(f.settlement_net),
-                str(f.settlement_paid),
-                json.dumps({k: str(v) for k, v in comps.items()}),
-                _money(f.settlement_net, cur) if has else None,
-                _money(f.settlement_paid, cur) if has else None,
-                *[_money(comps.get(k, Decimal(0)), cur) if has else None for k in KINDS],
-                "; ".join(statements) or None,
-                max(dates) if dates else None,
-                epoch(parse_utc(extra[oid][3])),
-                extra[oid][4],
-                extra[oid][5],
-                extra[oid][6],
-                extra[oid][7],
+                *_settlement_values(
+                    f.settlement_lines,
+                    f.settlement_state,
+                    f.settlement_net,
+                    f.settlement_paid,
+                    comps,
+                    cur,
+                    lines,
+                ),
+                epoch(parse_utc(o[6])),
+                o[7],
+                o[8],
+                o[9],
+                o[10],
             )
         )
         for pos, p in enumerate(f.parcels):
@@ -410,6 +380,105 @@ def fact_rows(
                 )
             )
     return order_rows, package_rows, {oid: v[1] for oid, v in computed.items()}
+
+
+SETTLEMENT_COLUMNS = (
+    "settlement_lines", "settlement_state", "settlement_net", "settlement_paid",
+    "settlement_components", "net", "paid", *KINDS, "statements", "last_transaction",
+)  # fmt: skip
+
+
+def _settlement_values(
+    count: int,
+    state: str,
+    net: Decimal,
+    paid: Decimal,
+    comps: dict[str, Decimal],
+    currency: str,
+    lines: Sequence[tuple[Any, ...]],
+) -> tuple[Any, ...]:
+    """The stored settlement columns (``SETTLEMENT_COLUMNS``) of one order."""
+    if count == 0 and not lines:
+        return _NO_SETTLEMENT[:1] + (state,) + _NO_SETTLEMENT[2:]
+    has = count > 0
+    dates = [str(t[6]) for t in lines if t[6]]
+    statements = list(dict.fromkeys(str(t[5]) for t in lines if t[5]))
+    return (
+        count,
+        state,
+        str(net),
+        str(paid),
+        json.dumps({k: str(v) for k, v in comps.items()}),
+        _money(net, currency) if has else None,
+        _money(paid, currency) if has else None,
+        *[_money(comps.get(k, Decimal(0)), currency) if has else None for k in KINDS],
+        "; ".join(statements) or None,
+        max(dates) if dates else None,
+    )
+
+
+_NO_SETTLEMENT: tuple[Any, ...] = (
+    0,
+    "",
+    "0",
+    "0",
+    json.dumps({k: "0" for k in KINDS}),
+    None,
+    None,
+    *[None for _ in KINDS],
+    None,
+    None,
+)
+
+
+def refresh_settlements(conn: sqlite3.Connection, shop: str, order_ids: Collection[str]) -> int:
+    """Recompute only the settlement facts of ``order_ids`` (new or changed finance lines:
+    nothing else of the order depends on them). Same rule (``settle``) and same columns as
+    :func:`refresh_facts`; orders without facts yet get them when the order is written."""
+    ids = sorted({str(o) for o in order_ids if o})
+    if not ids:
+        return 0
+    rows = _by(
+        conn,
+        "SELECT f.order_id, f.order_number, f.currency FROM json_each(?) j"
+        " CROSS JOIN order_facts f WHERE f.shop = ? AND f.order_id = j.value",
+        shop,
+        ids,
+    )
+    finance: dict[str, list[tuple]] = {}
+    for r in _by(
+        conn,
+        "SELECT t.order_no, t.fee_type, t.fee_name, t.amount, t.paid, t.statement,"
+        " t.transaction_date FROM json_each(?) j CROSS JOIN transactions t"
+        " WHERE t.shop = ? AND t.order_no = j.value"
+        " ORDER BY t.order_no, t.transaction_date, t.transaction_number",
+        shop,
+        sorted({r[1] for r in rows}),
+    ):
+        finance.setdefault(r[0], []).append(r)
+    updates = []
+    for oid, number, currency in rows:
+        lines = finance.get(number, [])
+        s = settle([_line(t) for t in lines], now=datetime.now(UTC))
+        comps = {k: s.totals.get(k, Decimal(0)) for k in KINDS}
+        values = _settlement_values(
+            s.lines, s.state, s.net, s.paid_amount, comps, currency or "", lines
+        )
+        updates.append((*values, shop, oid))
+    sets = ", ".join(f"{c} = ?" for c in SETTLEMENT_COLUMNS)
+    conn.executemany(f"UPDATE order_facts SET {sets} WHERE shop = ? AND order_id = ?", updates)
+    if updates:
+        bump_generation(conn)
+    return len(updates)
+
+
+def _line(t: tuple[Any, ...]) -> Line:
+    return Line(
+        fee_type=str(t[1] or "").strip(),
+        fee_name=str(t[2] or "").strip(),
+        amount=_dec(t[3]) or Decimal(0),
+        paid=bool(t[4]),
+    )
 
 
 _INSERT_ORDER = (

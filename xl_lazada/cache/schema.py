@@ -38,11 +38,12 @@ Tables
     first_seen_at, synced_at.
 
 ``packages`` — one row per parcel (PK shop, package_id; order_id → orders)
-    order_id, tracking_number, shipment_provider, ready_to_ship_at (event time of the first
-    ``READY_TO_SHIP`` checkpoint, NULL if not known), last_event_at and last_status_code (the
-    latest checkpoint), last_traced_at (when the trace was last fetched; NULL = never),
-    final (1 once every item is in a final status and the parcel was traced after that: it is
-    not traced again unless an item's status changes), first_seen_at.
+    order_id, tracking_number, shipment_provider, ready_to_ship_at (the rules' ready-to-ship
+    time of the parcel, NULL if not known), last_event_at and last_status_code (the latest
+    checkpoint) — these three are mirrored from ``package_facts`` whenever facts are kept —
+    last_traced_at (when the trace was last fetched; NULL = never), final (1 when, at the
+    last trace, the rules said nothing more is expected for the parcel: it is not traced
+    again unless an item's status changes), first_seen_at.
 
 ``refs`` — the reference index (PK ref, shop, kind, order_id)
     ref (exact, trimmed text), kind (``order_id`` | ``order_number`` | ``tracking_number`` |

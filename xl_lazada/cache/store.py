@@ -15,7 +15,7 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ..lazada.dates import parse_datetime
@@ -118,6 +118,10 @@ class Cache:
         self.readonly = readonly
         #: A SQLite connection serves the thread that opened it (see ``xl_lazada.lookup``).
         self.thread_id = threading.get_ident()
+        #: Orders written in the open transaction whose facts are still to be recomputed:
+        #: ``{shop: (order ids, order ids just traced, order ids with new finance lines)}``;
+        #: None outside a transaction.
+        self._dirty: dict[str, tuple[set[str], set[str], set[str]]] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -160,9 +164,52 @@ class Cache:
         ``sqlite3`` error; the batch is rolled back either way."""
         try:
             with db.transaction(self.connection) as conn:
-                yield conn
+                outer = self._dirty is None
+                if outer:
+                    self._dirty = {}
+                try:
+                    yield conn
+                    if outer:
+                        self._flush_facts()
+                finally:
+                    if outer:
+                        self._dirty = None
         except sqlite3.OperationalError as exc:
             raise db.CacheError(f"{self.path}: cannot write the cache ({exc})") from None
+
+    def _changed(
+        self, shop: str, order_ids: Iterable[str], *, traced: bool = False, finance: bool = False
+    ) -> None:
+        """Orders whose facts must be recomputed. Inside :meth:`transaction` they are
+        recomputed once, in one batch, just before it commits (a batch of 100 traces is one
+        facts pass, not 100); outside one, at once."""
+        ids = [o for o in order_ids if o]
+        if not ids:
+            return
+        if self._dirty is None:
+            if finance:
+                facts.refresh_settlements(self.connection, shop, ids)
+            else:
+                facts.refresh_facts(
+                    self.connection, shop, ids, traced_at=datetime.now(UTC) if traced else None
+                )
+            return
+        plain, traced_ids, finance_ids = self._dirty.setdefault(shop, (set(), set(), set()))
+        (finance_ids if finance else traced_ids if traced else plain).update(ids)
+
+    def _flush_facts(self) -> None:
+        dirty, self._dirty = self._dirty or {}, {}
+        for shop, (plain, traced_ids, finance_ids) in dirty.items():
+            if traced_ids:
+                facts.refresh_facts(self.connection, shop, traced_ids, traced_at=datetime.now(UTC))
+            rest = plain - traced_ids
+            if rest:
+                facts.refresh_facts(self.connection, shop, rest)
+            # New finance lines change only the settlement facts (unless the order was
+            # recomputed whole above, which read them too).
+            money = finance_ids - plain - traced_ids
+            if money:
+                facts.refresh_settlements(self.connection, shop, money)
 
     @property
     def schema_version(self) -> int:
@@ -548,7 +595,7 @@ class Cache:
             )
             if o.order_id in items:
                 self._write_items(shop, o.order_id, items[o.order_id], now, out)
-        facts.refresh_facts(conn, shop, [o.order_id for o in orders])
+        self._changed(shop, [o.order_id for o in orders])
         return out
 
     def _add_refs(self, shop: str, order_id: str, refs: Iterable[tuple[str, str | None]]) -> None:
@@ -783,7 +830,7 @@ class Cache:
             (now, shop, order_id),
         )
         # Ready-to-ship time, latest event and the final flag come from the rules.
-        facts.refresh_facts(conn, shop, [order_id], traced_at=observed_at)
+        self._changed(shop, [order_id], traced=True)
         return new
 
     # ---- finance ---------------------------------------------------------------------
@@ -865,7 +912,7 @@ class Cache:
                 )
         numbers = {t.order_no for t in batch if t.order_no}
         if numbers:
-            facts.refresh_facts(conn, shop, facts.order_ids_for_numbers(conn, shop, numbers))
+            self._changed(shop, facts.order_ids_for_numbers(conn, shop, numbers), finance=True)
         return out
 
     def write_statements(

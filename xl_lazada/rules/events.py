@@ -27,6 +27,7 @@ class Checkpoint:
     location: str = ""
     title: str = ""
     description: str = ""
+    detail_type: str = ""
 
 
 READY_TO_SHIP_CODE = "READY_TO_SHIP"

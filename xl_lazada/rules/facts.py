@@ -29,13 +29,14 @@ table); the order's answer is:
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from .deadline import WorkCalendar, rts_status
+from .deadline import WorkCalendar, rts_deadline, rts_status
 from .events import Checkpoint, delivered_time, ready_to_ship_time
 from .settings import DEFAULT_SETTINGS, RuleSettings
 from .settlement import KINDS, Line, settle
@@ -146,6 +147,15 @@ class OrderFacts:
         return best
 
 
+@functools.lru_cache(maxsize=65536)
+def _deadline(
+    created_at: datetime, cross_border: bool, calendar: WorkCalendar, hours: float
+) -> datetime:
+    """:func:`rts_deadline`, remembered: a sync recomputes an order's facts after its items,
+    its trace and its finance lines, and the deadline only depends on these inputs."""
+    return rts_deadline(created_at, cross_border=cross_border, calendar=calendar, hours=hours)
+
+
 def parcel_facts(
     parcel: ParcelInput,
     items: Sequence[ItemInput],
@@ -245,6 +255,7 @@ def order_facts(
         settings=settings,
         # Unpaid units cannot be set ready-to-ship: their deadline is not running.
         done=done or waiting_payment,
+        deadline=_deadline(created_at, shop.cross_border, shop.calendar, settings.rts_hours),
     )
 
     # "Delayed" follows Lazada's own promise for the units still to ship (what Seller Center

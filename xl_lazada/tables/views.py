@@ -132,6 +132,7 @@ def _checkpoint(row: sqlite3.Row) -> Checkpoint | None:
         location=row["location"] or "",
         title=row["title"] or "",
         description=row["description"] or "",
+        detail_type=row["detail_type"] or "",
     )
 
 
