@@ -361,3 +361,13 @@ def test_ribbon_and_command_line_refresh_write_the_same_data_sheets(
                 else:
                     assert theirs == ours, (spec.name, row, col, theirs, ours)
         assert table.rows > 0, spec.name
+
+
+def test_a_renamed_report_sheet_is_named_in_the_message(connected: Path) -> None:
+    book = new_book()
+    book.sheets["Report"].name = "My report"
+    with pytest.raises(macros.MissingSheet, match="this workbook has no 'Report' sheet"):
+        macros._sheet(book, "Report")
+    if HAS_REPORT:  # the button turns it into its status line
+        line = macros.build_report(book)
+        assert line.startswith("this workbook has no 'Report' sheet — rename it back")

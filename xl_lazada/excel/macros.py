@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import XlLazadaError
 from ..rules.settings import RuleSettings
 from ..workbook import contract
 from ..workbook.contract import WorkbookSettings
@@ -114,6 +115,19 @@ class StatusBar:
         if self._screen is not None:
             with contextlib.suppress(Exception):
                 self.app.screen_updating = self._screen
+
+
+class MissingSheet(XlLazadaError):
+    """The workbook lacks one of the contract's sheets (renamed or deleted)."""
+
+
+def _sheet(book: Any, name: str) -> Any:
+    if name not in [s.name for s in book.sheets]:
+        raise MissingSheet(
+            f"this workbook has no '{name}' sheet — rename it back, or make a new workbook "
+            "with xl-lazada workbook new"
+        )
+    return book.sheets[name]
 
 
 def _put(book: Any, sheet_name: str, cell: str, text: str) -> None:
@@ -446,7 +460,7 @@ def build_report(book: Any = None) -> str:
         report_lib = _report_module("xl_lazada.report")
         report_sheetspec = _report_module("xl_lazada.report.sheet").report_sheetspec
 
-        sheet = book.sheets[contract.REPORT]
+        sheet = _sheet(book, contract.REPORT)
         cell = lambda ref: sheet.range(parse_cell(ref)).value  # noqa: E731
         bar.show("reading the Report sheet…")
         inputs = report_lib.parse_report_inputs(
@@ -519,7 +533,7 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
         bar.show(f"reading {Path(chosen).name}…")
         refs = read_tracking_csv(chosen)
         unique = list(dict.fromkeys(refs))
-        sheet = book.sheets[contract.REPORT]
+        sheet = _sheet(book, contract.REPORT)
         first = contract.REPORT_REFS_FIRST_ROW
         col = parse_cell(contract.REPORT_REFS_COLUMN + "1")[1]
         old = _report_refs(sheet)
