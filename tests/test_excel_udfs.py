@@ -232,10 +232,14 @@ def test_repeats_come_from_the_memo_until_a_sync_commits(
     assert answers.tracking_values(refs, cache=world.path)
     assert answers.status_values(refs, cache=world.path) == first
     assert calls == [300]  # a second formula over the same refs: no cache read
+    # Formulas naming a shop keep their own answers; neither pushes the other's out.
+    assert answers.status_values(refs, "sandbox", cache=world.path) == first
+    assert answers.status_values(refs, cache=world.path) == first
+    assert calls == [300, 300]
     with Cache.open(world.path) as cache, cache.transaction() as conn:
         conn.execute("UPDATE cache_generation SET value = value + 1 WHERE id = 1")
     answers.status_values(refs, cache=world.path)
-    assert calls == [300, 300]
+    assert calls == [300, 300, 300]
 
 
 # ---- checkpoints ------------------------------------------------------------------------------

@@ -39,8 +39,10 @@ def cache_path(cache: Any) -> str:
 @dataclass
 class _Memo:
     key: tuple[Any, ...] = ()
-    answers: dict[Hashable, Any] = field(default_factory=dict)  # value → RefStatus
+    # shop argument → value → RefStatus
+    answers: dict[str | None, dict[Hashable, Any]] = field(default_factory=dict)
     results: dict[Hashable, list[Any]] = field(default_factory=dict)  # formula → its cells
+    size: int = 0
 
 
 RESULTS_LIMIT = 5_000  # whole formula results kept (a recalculated range answers at once)
@@ -89,14 +91,14 @@ def _generation(cache: Any) -> str:
     return str(generation(cache))
 
 
-def _memo(cache: Any, now: datetime | None, shop: str | None) -> _Memo:
+def _memo(cache: Any, now: datetime | None) -> _Memo:
     """This cache's memo, emptied when a sync has committed or the minute has turned."""
     moment = now or utcnow()
     path = cache_path(cache)
-    key = (_generation(cache), int(moment.timestamp() // 60), shop, now is None)
+    key = (_generation(cache), int(moment.timestamp() // 60), now is None)
     with _lock:
         memo = _memos.get(path)
-        if memo is None or memo.key != key or len(memo.answers) > MEMO_LIMIT:
+        if memo is None or memo.key != key or memo.size > MEMO_LIMIT:
             memo = _memos[path] = _Memo(key)
     return memo
 
@@ -118,7 +120,7 @@ def recall(
     """The cells this formula gave since the last sync commit (and in this minute), if any."""
     if key is None:
         return None
-    return _memo(cache, now, shop).results.get(key)
+    return _memo(cache, now).results.get((shop, key))
 
 
 def remember(
@@ -126,18 +128,17 @@ def remember(
 ) -> None:
     if key is None:
         return
-    memo = _memo(cache, now, shop)
+    memo = _memo(cache, now)
     with _lock:
         if len(memo.results) >= RESULTS_LIMIT:
             memo.results.clear()
-        memo.results[key] = cells
+        memo.results[(shop, key)] = cells
 
 
 def _cached(values: Sequence[Any], shop: str | None, cache: Any, now: datetime | None) -> list[Any]:
-    memo = _memo(cache, now, shop)
-    key = memo.key
+    memo = _memo(cache, now)
     with _lock:
-        answers = memo.answers
+        answers = memo.answers.setdefault(shop, {})
         keys = [_value_key(v) for v in values]
         missing: dict[Hashable, Any] = {}
         unhashable: list[int] = []
@@ -152,9 +153,9 @@ def _cached(values: Sequence[Any], shop: str | None, cache: Any, now: datetime |
         got = _lookup(asked, shop, cache, now)
         fresh = dict(zip(missing.keys(), got[: len(missing)], strict=True))
         odd = dict(zip(unhashable, got[len(missing) :], strict=True))
-        with _lock:
-            if memo.key == key:
-                answers.update(fresh)
+        with _lock:  # (into this memo even if a newer one replaced it: then unused)
+            answers.update(fresh)
+            memo.size += len(fresh)
     else:
         odd = {}
     out: list[Any] = []
