@@ -481,6 +481,18 @@ def test_facts_follow_every_write_in_the_same_transaction(cache):
     with cache.transaction():
         cache.write_transactions("my", [tx("T1", "1", "12.50", "Paid")], observed_at=NOW)
     assert fact("settlement_net") == "12.50" and fact("settlement_state") == "Paid"
+    # A re-trace that brings nothing new leaves the facts as they are (no recompute).
+    gen = cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0]
+    with cache.transaction():
+        cache.write_trace(
+            "my",
+            trace("1", "FP1", "TN1", ("READY_TO_SHIP", rts)),
+            observed_at=NOW,
+            record_new=False,
+            final_statuses=FINAL_STATUSES,
+        )
+    assert cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0] == gen
+    assert fact("rts_at") == int(rts.timestamp())
 
 
 def test_failures_are_recorded_and_cleared(cache):

@@ -197,6 +197,12 @@ class Cache:
         plain, traced_ids, finance_ids = self._dirty.setdefault(shop, (set(), set(), set()))
         (finance_ids if finance else traced_ids if traced else plain).update(ids)
 
+    def _pending(self, shop: str, order_id: str) -> bool:
+        """Is the order waiting, in this transaction, for its facts to be recomputed?"""
+        if self._dirty is None or shop not in self._dirty:
+            return False
+        return any(order_id in ids for ids in self._dirty[shop])
+
     def _flush_facts(self) -> None:
         dirty, self._dirty = self._dirty or {}, {}
         for shop, (plain, traced_ids, finance_ids) in dirty.items():
@@ -767,6 +773,10 @@ class Cache:
             is None
         ):
             return 0
+        parcels_sql = (
+            "SELECT package_id, tracking_number FROM packages WHERE shop = ? AND order_id = ?"
+        )
+        parcels_before = set(conn.execute(parcels_sql, (shop, order_id)).fetchall())
         new = 0
         for pkg in trace.packages:
             package_id = pkg.package_id or pkg.tracking_number
@@ -830,7 +840,22 @@ class Cache:
             (now, shop, order_id),
         )
         # Ready-to-ship time, latest event and the final flag come from the rules.
-        self._changed(shop, [order_id], traced=True)
+        unchanged = (
+            new == 0
+            and set(conn.execute(parcels_sql, (shop, order_id)).fetchall()) == parcels_before
+            and not self._pending(shop, order_id)
+        )
+        if unchanged:
+            # Nothing new (most re-traces of parcels on their way): the stored facts stand;
+            # record the rules' stored final flag as seen at this trace.
+            conn.execute(
+                "UPDATE packages SET final = COALESCE((SELECT pf.final FROM package_facts pf"
+                " WHERE pf.shop = packages.shop AND pf.package_id = packages.package_id), final)"
+                " WHERE shop = ? AND order_id = ?",
+                (shop, order_id),
+            )
+        else:
+            self._changed(shop, [order_id], traced=True)
         return new
 
     # ---- finance ---------------------------------------------------------------------
