@@ -15,6 +15,11 @@ each sheet's status line, how old the data is.
 
 Status cells: ``A2`` of each refreshed data sheet; ``Report!B8`` for the report and CSV
 import; ``Settings!A2`` for the connection check.
+
+Beyond the live writer's xlwings surface (see :mod:`.live_writer`) the macros use
+``book.app.status_bar`` / ``.screen_updating`` / ``.calculate()``, ``sheet.used_range``
+(``.row``, ``.column``, ``.shape``), ``Range.formula2`` (read and write) and, guarded,
+``Range.api.Dirty()`` and ``book.app.api.GetOpenFilename`` (Windows COM).
 """
 
 from __future__ import annotations
