@@ -11,7 +11,7 @@ import pytest
 
 from xl_lazada.cache import Cache, CacheError, default_path
 from xl_lazada.cache import db as cache_db
-from xl_lazada.cache.schema import CURRENT_VERSION, V1
+from xl_lazada.cache.schema import CURRENT_VERSION, MIGRATIONS, V1
 from xl_lazada.lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from xl_lazada.sync.policy import FINAL_STATUSES
 
@@ -141,7 +141,8 @@ def test_new_cache_is_wal_with_foreign_keys_and_current_schema(tmp_path):
     c.close()
     # Reopening neither re-runs nor duplicates migrations.
     c2 = Cache.open(tmp_path / "sub" / "c.sqlite3")
-    assert [r[0] for r in c2.connection.execute("SELECT version FROM schema_version")] == [1, 2, 3]
+    versions = [r[0] for r in c2.connection.execute("SELECT version FROM schema_version")]
+    assert versions == [v for v, _ in MIGRATIONS]
     c2.close()
 
 
@@ -322,7 +323,7 @@ def test_trace_dedupes_checkpoints_and_finalises_packages(cache):
         [order("1", "2026-11-03 10:00:00 +0800", statuses=("shipped",))],
         {"1": [item("1", "a", "shipped", "FP1", "TN1")]},
     )
-    tr = trace("1", "FP1", "TN1", ("READY_TO_SHIP", t0), ("HANDOVER", t0 + timedelta(days=2)))
+    tr = trace("1", "FP1", "TN1", ("1200", t0), ("100102", t0 + timedelta(days=2)))
     with cache.transaction():
         assert (
             cache.write_trace("my", tr, observed_at=NOW, record_new=True, final_statuses=FINAL) == 2
@@ -330,14 +331,14 @@ def test_trace_dedupes_checkpoints_and_finalises_packages(cache):
         assert (
             cache.write_trace("my", tr, observed_at=NOW, record_new=True, final_statuses=FINAL) == 0
         )
-    assert [c["status_code"] for c in cache.checkpoints(["FP1"])] == ["READY_TO_SHIP", "HANDOVER"]
+    assert [c["status_code"] for c in cache.checkpoints(["FP1"])] == ["1200", "100102"]
     (p,) = cache.packages()
     assert p["ready_to_ship_at"] == "2026-11-04T01:00:00+00:00"
-    assert (p["last_status_code"], p["final"]) == ("HANDOVER", 0)
+    assert (p["last_status_code"], p["final"]) == ("100102", 0)
     assert p["last_traced_at"] == NOW.isoformat()
     assert [h["new_value"] for h in cache.history() if h["kind"] == "checkpoint"] == [
-        "READY_TO_SHIP",
-        "HANDOVER",
+        "1200",
+        "100102",
     ]
 
     # delivered + traced after → final; a later status change (returned) un-finals it
@@ -347,14 +348,14 @@ def test_trace_dedupes_checkpoints_and_finalises_packages(cache):
         {"1": [item("1", "a", "delivered", "FP1", "TN1")]},
     )
     assert cache.packages()[0]["final"] == 0  # not traced since it was delivered
-    tr2 = trace("1", "FP1", "TN1", ("DELIVERED", t0 + timedelta(days=6)))
+    tr2 = trace("1", "FP1", "TN1", ("1400", t0 + timedelta(days=6)))
     with cache.transaction():
         assert (
             cache.write_trace("my", tr2, observed_at=NOW, record_new=True, final_statuses=FINAL)
             == 1
         )
     assert cache.packages()[0]["final"] == 1
-    assert cache.packages()[0]["last_status_code"] == "DELIVERED"
+    assert cache.packages()[0]["last_status_code"] == "1400"
     stale = NOW + timedelta(days=1)
     due = lambda: cache.due_trace_orders(  # noqa: E731
         "my", stale_before=stale, traceable={"shipped", "delivered", "returned"}, trace_once=set()

@@ -170,13 +170,13 @@ def test_trace_model_accepts_module_or_data_and_sorts_events() -> None:
         "ofc_package_id": "FP1",
         "tracking_number": "LGS1",
         "logistic_detail_info_list": [
-            {"status_code": "DELIVERED", "event_time": "1762300000000"},
-            {"status_code": "READY_TO_SHIP", "event_time": "1762100000000"},
+            {"status_code": "1400", "detail_type": "delivered", "event_time": 1762300000000},
+            {"status_code": "1200", "detail_type": "ready_to", "event_time": "1762100000000"},
         ],
     }
     for key in ("module", "data"):
         t = OrderTrace.from_result("9", {key: [{"package_detail_info_list": [pkg]}]})
-        assert [e.status_code for e in t.packages[0].events] == ["READY_TO_SHIP", "DELIVERED"]
+        assert [e.status_code for e in t.packages[0].events] == ["1200", "1400"]
 
 
 def test_finance_models() -> None:

@@ -51,10 +51,20 @@ def test_returned_item_reversals() -> None:
     assert s.paid_amount == Decimal("138.46") and s.unpaid_amount == Decimal("-92.00")
 
 
-def test_penalties_by_name_whatever_the_fee_type() -> None:
+def test_penalties_by_fee_type_first_then_by_name() -> None:
+    # Lazada's published penalty fee types, whatever the name says
+    assert kind_of("71", "Fake RTS") == "penalties"
+    assert kind_of("93", "Cancellation Due To Late Fulfilment") == "penalties"
+    assert kind_of("54", "Penalty") == "penalties"
+    assert kind_of("80", "Penalty Charges") == "penalties"
+    assert kind_of(" 93 ", "") == "penalties"
+    # a listed fee type wins over a name
+    assert kind_of("13", "penalty adjustment") == "item_price"
+    # fee types not listed: the name decides
     assert kind_of("9001", "Late Fulfilment Cancellation Penalty") == "penalties"
-    assert kind_of("13", "penalty adjustment") == "penalties"
+    assert kind_of("9002", "Fake RTS fine") == "penalties"
     assert kind_of("999", "Marketing fee") == "other"
+    assert kind_of("999", "Refined sugar rebate") == "other"  # "fine" only as a word
     s = settle(
         [
             row("9001", "Fake RTS Penalty", "-20", "Not paid"),

@@ -217,7 +217,9 @@ def test_scenario_file_is_small_and_pinned(scenario: Shop) -> None:
 
 def test_scenario_shows_every_item_status_at_its_time(snap: dict) -> None:
     seen = Counter(it["status"] for o in snap["orders"] for it in o["items"])
-    assert set(seen) == set(ITEM_STATUSES)
+    # ready_to_ship_pending is a brief state on Lazada's side the generator does not plan;
+    # the rules' handling of it is tested directly (test_formats_rules.py).
+    assert set(seen) == set(ITEM_STATUSES) - {"ready_to_ship_pending"}
 
 
 def test_scenario_has_every_checkpoint_path(snap: dict) -> None:
@@ -635,7 +637,8 @@ def test_settlement_follows_delivery_and_returns_are_reversed(snap: dict) -> Non
         it["status"] == "returned" and "14" in {t["fee_type"] for t in by_item[i]}
         for i, it in items.items()
     )
-    penalties = [t for t in snap["transactions"] if "Penalty" in t["fee_name"]]
+    # Lazada's published penalty fee types: 93 late-fulfilment cancellation, 71 fake RTS
+    penalties = [t for t in snap["transactions"] if t["fee_type"] in ("93", "71")]
     assert penalties and all(Decimal(t["amount"]) < 0 for t in penalties)
     assert {t["orderItem_status"] for t in penalties} <= {"canceled", "ready_to_ship"}
 
@@ -708,7 +711,7 @@ def test_a_negative_week_carries_into_the_next_statement() -> None:
     o = OrderPlan("1", monday, monday, "x", "COD", "", "", "", "", "", "", "", 0, 0, False)
     o.txns = [
         (monday, 0, "13", 10_00, 0, "1"),
-        (monday, 0, "501", -25_00, 0, "2"),  # week 1 nets -15.00
+        (monday, 0, "93", -25_00, 0, "2"),  # week 1 nets -15.00
         (monday + 7 * 86400, 0, "13", 40_00, 0, "3"),
         (monday + 7 * 86400, 0, "14", -5_00, 0, "4"),  # week 2 nets +35.00
     ]

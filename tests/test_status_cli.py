@@ -15,6 +15,7 @@ import pytest
 from xl_lazada.cache import Cache
 from xl_lazada.cli import main
 from xl_lazada.lazada.client import LazadaClient
+from xl_lazada.sandbox.catalog import WIRE_CODE
 from xl_lazada.sandbox.server import SandboxServer
 from xl_lazada.sync import SyncOptions, sync_shop
 
@@ -100,7 +101,7 @@ def test_json_answers_each_ref_kind_and_flags_unknown(
     assert set(a1["tracking_numbers"]) == {p["tracking_number"] for p in p1}
     last = max(p1[0]["logistic_detail_info_list"], key=lambda e: int(e["event_time"]))
     if len(p1) == 1:
-        assert a1["last_checkpoint_code"] == last["status_code"]
+        assert a1["last_checkpoint_code"] == WIRE_CODE[last["status_code"]]
         assert a1["last_checkpoint"] == (last["title"] or last["status_code"])
     assert a4["tracking_numbers"] == [] and a4["last_checkpoint"] is None
     assert a4["status"] in ("Pending", "Unpaid", "Delayed", "Canceled")

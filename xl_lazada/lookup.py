@@ -163,6 +163,7 @@ class CheckpointRow:
     package_id: str
     shop: str
     order_number: str
+    detail_type: str = ""
 
 
 # ---- which cache ----------------------------------------------------------------------
@@ -507,8 +508,9 @@ def checkpoints(
             if (s, pid) in seen:
                 continue
             seen.add((s, pid))
-            for t, code, title, desc, loc in conn.execute(
-                "SELECT event_time, status_code, title, description, location FROM checkpoints"
+            for t, code, title, desc, loc, detail in conn.execute(
+                "SELECT event_time, status_code, title, description, location, detail_type"
+                " FROM checkpoints"
                 " WHERE shop = ? AND package_id = ? ORDER BY event_time, id",
                 (s, pid),
             ):
@@ -526,6 +528,7 @@ def checkpoints(
                         pid,
                         s,
                         number,
+                        detail or "",
                     )
                 )
     rows.sort(key=lambda r: r.time)

@@ -15,12 +15,12 @@ import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, Connection, connection_from_env, data_dir
 from .lazada.token_store import TokenStore
-from .lazada.tokens import Token
+from .lazada.tokens import Token, TokenHealth, token_health_of
 from .lazada.ventures import AUTH_URL
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ class Profile:
     seller_name: str = ""
     token_expires_at: str | None = None  # ISO 8601, for `xl-lazada shops`
     refresh_expires_at: str | None = None
+    token_refreshable: bool = True  # False: Lazada said it cannot be refreshed
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Profile:
@@ -53,6 +54,7 @@ class Profile:
     def note_token(self, token: Token) -> None:
         self.token_expires_at = token.expires_at.isoformat()
         self.refresh_expires_at = token.refresh_expires_at.isoformat()
+        self.token_refreshable = token.refreshable
 
 
 def check_name(name: str) -> str:
@@ -234,3 +236,34 @@ def expiry_text(value: str | None, now: datetime | None = None) -> str:
         else f"{int(left.total_seconds() // 3600)} h"
     )
     return f"{stamp} (in {span})"
+
+
+def _iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def profile_health(prof: Profile, now: datetime | None = None) -> TokenHealth:
+    """:class:`TokenHealth` of a saved profile, from its non-secret expiry fields."""
+    return token_health_of(
+        prof.name,
+        _iso(prof.token_expires_at),
+        _iso(prof.refresh_expires_at),
+        can_refresh=prof.token_refreshable,
+        now=now,
+    )
+
+
+def token_health(shop: str | None = None, *, now: datetime | None = None) -> TokenHealth:
+    """How long shop ``shop``'s Lazada login lasts (default: the default shop), and what the
+    seller must do — for ``xl-lazada shops``/``doctor`` and the workbook. Reads only the
+    profile file (no keyring, no network), so it is cheap to call from Excel."""
+    if connection_from_env() is not None:
+        name = (os.environ.get("XL_LAZADA_SHOP") or "env").strip() or "env"
+        return token_health_of(name, None, None, now=now)
+    return profile_health(get_profile(shop), now)

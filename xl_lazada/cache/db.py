@@ -85,7 +85,7 @@ def connect(
                     f"{target}: the cache has schema version {version}, newer than this "
                     f"xl-lazada ({CURRENT_VERSION}); upgrade xl-lazada"
                 )
-            if version < CURRENT_VERSION:
+            if version < CURRENT_VERSION or _applied(conn) < {v for v, _ in MIGRATIONS}:
                 raise CacheError(
                     f"{target}: the cache is read-only and needs upgrading (schema {version} → "
                     f"{CURRENT_VERSION}); open it once from a writable location"
@@ -159,6 +159,14 @@ def _statements(script: str) -> Iterator[str]:
         raise ValueError(f"incomplete SQL statement in migration: {buf.strip()[:60]!r}")
 
 
+def _applied(conn: sqlite3.Connection) -> set[int]:
+    """Every migration applied (a version skipped by a development build is applied later:
+    each one only adds tables, columns or indexes)."""
+    if schema_version(conn) == 0:
+        return set()
+    return {int(r[0]) for r in conn.execute("SELECT version FROM schema_version")}
+
+
 def migrate_to(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
     """Apply the migrations above the current version up to ``target``, each in one transaction.
 
@@ -172,11 +180,11 @@ def migrate_to(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
             f"({CURRENT_VERSION}); upgrade xl-lazada or use another cache file"
         )
     for version, script in MIGRATIONS:
-        if version <= current or version > target:
+        if version > target or version in _applied(conn):
             continue
         with transaction(conn):
             # Re-check inside the write lock: another process may have migrated meanwhile.
-            if schema_version(conn) >= version:
+            if version in _applied(conn):
                 continue
             if version == 1:
                 conn.execute(

@@ -36,7 +36,13 @@ from .codec import epoch, iso_utc, parse_utc
 #: Bump when the rules change what a stored fact means: every cache recomputes on next open.
 FACTS_VERSION = 1
 #: Settings the stored facts depend on (the others are applied at read time).
-STORED_SETTINGS = ("rts_hours", "holiday_country", "count_makeup_workdays", "sorting_center_days")
+STORED_SETTINGS = (
+    "rts_hours",
+    "holiday_country",
+    "count_makeup_workdays",
+    "sorting_center_days",
+    "extra_milestones",  # which trace codes mean ready to ship, sorting centre, delivered...
+)
 _ZERO_DECIMALS = frozenset({"VND", "IDR"})
 _BATCH = 500
 

@@ -35,7 +35,8 @@ Tables
     shipment_provider, shipping_provider_type, tracking_code and package_id (NULL until packed),
     promised_shipping_time, sla_time_stamp, created_at, updated_at, reason,
     cancel_return_initiator, order_flag ("GLOBAL_COLLECTION" = cross-border), raw,
-    first_seen_at, synced_at.
+    first_seen_at, synced_at. tracking_code and package_id are never cleared once seen: Lazada
+    drops tracking_code from a delivered item, and lookups by it must keep working.
 
 ``packages`` — one row per parcel (PK shop, package_id; order_id → orders)
     order_id, tracking_number, shipment_provider, ready_to_ship_at (the rules' ready-to-ship
@@ -51,7 +52,8 @@ Tables
 
 ``checkpoints`` — one row per tracking event (UNIQUE shop, package_id, event_time, status_code)
     id (insertion order), package_id, order_id, event_time (Lazada's event time, UTC),
-    status_code (``READY_TO_SHIP``, ``IB_SUCCESS_FIRST_MILE_HUB``, ``DELIVERED``...),
+    status_code (Lazada's numeric code as text, ``"1200"``, ``"1400"``...; older rows may hold
+    push-notification names like ``READY_TO_SHIP``: rules/milestones.json maps both),
     detail_type, title, description, location, raw, first_seen_at.
 
 ``transactions`` — finance lines (PK shop, transaction_number)
@@ -59,13 +61,16 @@ Tables
     16 commission, ...), amount (signed), vat_in_amount, wht_amount, statement
     ("11 May 2026 - 17 May 2026"), paid_status (as sent: "Paid"/"Not paid"), paid (0/1),
     order_no (order number), order_item_no, order_item_status, shipping_provider, reference,
-    comment, raw, first_seen_at, synced_at. ``paid_status`` is updated in place; the change is
+    comment, raw, first_seen_at, synced_at; v4: statement_start, statement_end (``YYYY-MM-DD``
+    read from ``statement``; any length of period, NULL if unreadable). ``paid_status`` is updated in place; the change is
     recorded in ``history``.
 
 ``statements`` — payout statements (PK shop, statement_number)
     created_at, updated_at, opening_balance, item_revenue, other_revenue_total, fees_total,
-    subtotal1, refunds, subtotal2, closing_balance, payout, paid (0/1), raw, first_seen_at,
-    synced_at.
+    subtotal1, refunds, subtotal2, closing_balance, payout (the amount only), paid (0/1), raw,
+    first_seen_at, synced_at; v4: payout_currency (the code Lazada wrote after the amount,
+    ``"EUR"`` in ``"3962.41 EUR"``; NULL/"" if none), shipment_fee, shipment_fee_credit,
+    guarantee_deposit, fees_on_refunds_total.
 
 ``watermarks`` — sync progress (PK shop, name)
     name, value, updated_at. Names: ``orders_updated_at`` (the ``update_after`` of the next
@@ -448,8 +453,30 @@ CREATE INDEX checkpoints_order ON checkpoints(shop, order_id);
 CREATE INDEX orders_number ON orders(shop, order_number);
 """
 
+
+#: v4: what payout statements and finance lines carry beyond v1 — the payout's currency
+#: (Lazada writes ``"3962.41 EUR"``), shipment fee and credit, guarantee deposit, fees on
+#: refunds, and each finance line's statement period as dates (periods need not be Monday to
+#: Sunday). Old rows get the statement amounts from ``raw``; periods fill in as lines are
+#: read again. (Numbered 4: the facts tables are v3.)
+V4 = """
+ALTER TABLE statements ADD COLUMN payout_currency TEXT;
+ALTER TABLE statements ADD COLUMN shipment_fee TEXT;
+ALTER TABLE statements ADD COLUMN shipment_fee_credit TEXT;
+ALTER TABLE statements ADD COLUMN guarantee_deposit TEXT;
+ALTER TABLE statements ADD COLUMN fees_on_refunds_total TEXT;
+UPDATE statements SET
+    shipment_fee = json_extract(raw, '$.shipment_fee'),
+    shipment_fee_credit = json_extract(raw, '$.shipment_fee_credit'),
+    guarantee_deposit = json_extract(raw, '$.guarantee_deposit'),
+    fees_on_refunds_total = json_extract(raw, '$.fees_on_refunds_total')
+WHERE json_valid(raw);
+ALTER TABLE transactions ADD COLUMN statement_start TEXT;
+ALTER TABLE transactions ADD COLUMN statement_end TEXT;
+"""
+
 #: The migration list: (version, DDL script). A new database runs them all, in order.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1), (2, V2), (3, V3))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1), (2, V2), (3, V3), (4, V4))
 
 #: Data steps run after a version's DDL, in the same transaction ("module:function").
 POST_MIGRATE: dict[int, str] = {3: "xl_lazada.cache.facts:backfill"}

@@ -18,11 +18,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from ..lazada.dates import parse_datetime
-from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction, money
+from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ventures import venture as lookup_venture
 from . import db, facts
-from .codec import extra_fields, iso_date, iso_utc, money_text, raw_json, statuses_text
+from .codec import (
+    extra_fields,
+    iso_date,
+    iso_utc,
+    money_text,
+    raw_json,
+    statuses_text,
+)
 
 TimeBound = datetime | date | str | None
 
@@ -621,6 +627,16 @@ class Cache:
                 (shop, order_id),
             )
         }
+        # Lazada drops tracking_code (and may drop package_id) from an item once delivered:
+        # a number seen once is kept, so lookups by it keep working (refs keep it too).
+        kept = {
+            r[0]: r[1]
+            for r in conn.execute(
+                "SELECT order_item_id, package_id FROM items WHERE shop = ? AND order_id = ?"
+                " AND package_id IS NOT NULL AND package_id != ''",
+                (shop, order_id),
+            )
+        }
         seen: set[str] = set()
         changed_packages: set[str] = set()
         for it in items:
@@ -641,7 +657,8 @@ class Cache:
                 " shipping_type = excluded.shipping_type,"
                 " shipment_provider = excluded.shipment_provider,"
                 " shipping_provider_type = excluded.shipping_provider_type,"
-                " tracking_code = excluded.tracking_code, package_id = excluded.package_id,"
+                " tracking_code = COALESCE(NULLIF(excluded.tracking_code, ''), tracking_code),"
+                " package_id = COALESCE(NULLIF(excluded.package_id, ''), package_id),"
                 " promised_shipping_time = excluded.promised_shipping_time,"
                 " sla_time_stamp = excluded.sla_time_stamp, created_at = excluded.created_at,"
                 " updated_at = excluded.updated_at, reason = excluded.reason,"
@@ -682,14 +699,16 @@ class Cache:
             elif old != it.status:
                 out.status_changes += 1
                 self._history(shop, now, "item_status", order_id, it.order_item_id, old, it.status)
-                if it.package_id:
-                    changed_packages.add(it.package_id)
+                package = it.package_id or kept.get(it.order_item_id)
+                if package:
+                    changed_packages.add(package)
             if it.package_id:
                 conn.execute(
                     "INSERT INTO packages (shop, package_id, order_id, tracking_number,"
                     " shipment_provider, first_seen_at) VALUES (?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (shop, package_id) DO UPDATE SET order_id = excluded.order_id,"
-                    " tracking_number = COALESCE(excluded.tracking_number, tracking_number),"
+                    " tracking_number = COALESCE(NULLIF(excluded.tracking_number, ''),"
+                    " tracking_number),"
                     " shipment_provider = COALESCE(NULLIF(excluded.shipment_provider, ''),"
                     " shipment_provider)",
                     (shop, it.package_id, order_id, it.tracking_code, it.shipment_provider, now),
@@ -785,7 +804,7 @@ class Cache:
             conn.execute(
                 "INSERT INTO packages (shop, package_id, order_id, tracking_number, first_seen_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (shop, package_id) DO UPDATE SET"
-                " tracking_number = COALESCE(tracking_number, excluded.tracking_number)",
+                " tracking_number = COALESCE(NULLIF(tracking_number, ''), excluded.tracking_number)",
                 (shop, package_id, order_id, pkg.tracking_number or None, now),
             )
             self._add_refs(
@@ -878,12 +897,14 @@ class Cache:
         for t in batch:
             out.seen += 1
             before = known.get(t.transaction_number)
+            period = t.statement_period
             conn.execute(
                 "INSERT INTO transactions (shop, transaction_number, transaction_date,"
                 " transaction_type, fee_name, fee_type, amount, vat_in_amount, wht_amount,"
                 " statement, paid_status, paid, order_no, order_item_no, order_item_status,"
-                " shipping_provider, reference, comment, raw, first_seen_at, synced_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " shipping_provider, reference, comment, raw, first_seen_at, synced_at,"
+                " statement_start, statement_end)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (shop, transaction_number) DO UPDATE SET"
                 " transaction_date = excluded.transaction_date,"
                 " transaction_type = excluded.transaction_type, fee_name = excluded.fee_name,"
@@ -895,7 +916,9 @@ class Cache:
                 " order_item_status = excluded.order_item_status,"
                 " shipping_provider = excluded.shipping_provider,"
                 " reference = excluded.reference, comment = excluded.comment,"
-                " raw = excluded.raw, synced_at = excluded.synced_at",
+                " raw = excluded.raw, synced_at = excluded.synced_at,"
+                " statement_start = excluded.statement_start,"
+                " statement_end = excluded.statement_end",
                 (
                     shop,
                     t.transaction_number,
@@ -918,6 +941,8 @@ class Cache:
                     raw_json(extra_fields(t.raw, TRANSACTION_WIRE)),
                     now,
                     now,
+                    iso_date(period[0]) if period else None,
+                    iso_date(period[1]) if period else None,
                 ),
             )
             if t.transaction_number not in known:
@@ -965,7 +990,9 @@ class Cache:
                 "INSERT INTO statements (shop, statement_number, created_at, updated_at,"
                 " opening_balance, item_revenue, other_revenue_total, fees_total, subtotal1,"
                 " refunds, subtotal2, closing_balance, payout, paid, raw, first_seen_at,"
-                " synced_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " synced_at, payout_currency, shipment_fee, shipment_fee_credit,"
+                " guarantee_deposit, fees_on_refunds_total)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (shop, statement_number) DO UPDATE SET"
                 " created_at = excluded.created_at, updated_at = excluded.updated_at,"
                 " opening_balance = excluded.opening_balance,"
@@ -974,13 +1001,18 @@ class Cache:
                 " fees_total = excluded.fees_total, subtotal1 = excluded.subtotal1,"
                 " refunds = excluded.refunds, subtotal2 = excluded.subtotal2,"
                 " closing_balance = excluded.closing_balance, payout = excluded.payout,"
-                " paid = excluded.paid, raw = excluded.raw, synced_at = excluded.synced_at",
+                " paid = excluded.paid, raw = excluded.raw, synced_at = excluded.synced_at,"
+                " payout_currency = excluded.payout_currency,"
+                " shipment_fee = excluded.shipment_fee,"
+                " shipment_fee_credit = excluded.shipment_fee_credit,"
+                " guarantee_deposit = excluded.guarantee_deposit,"
+                " fees_on_refunds_total = excluded.fees_on_refunds_total",
                 (
                     shop,
                     s.statement_number,
                     iso_utc(s.created_at),
-                    _raw_time(raw.get("updated_at"), tz, s.created_at),
-                    _raw_money(raw.get("opening_balance")),
+                    iso_utc(s.updated_at or s.created_at),
+                    money_text(s.opening_balance),
                     money_text(s.item_revenue),
                     money_text(s.other_revenue_total),
                     money_text(s.fees_total),
@@ -993,6 +1025,11 @@ class Cache:
                     raw_json(raw),
                     now,
                     now,
+                    s.payout_currency,
+                    money_text(s.shipment_fee),
+                    money_text(s.shipment_fee_credit),
+                    money_text(s.guarantee_deposit),
+                    money_text(s.fees_on_refunds_total),
                 ),
             )
             if row is None:
@@ -1024,18 +1061,3 @@ class Cache:
             (shop,),
         ).fetchone()
         return date.fromisoformat(row[0]) if row and row[0] else None
-
-
-def _raw_money(value: Any) -> str | None:
-    try:
-        return money_text(money(value))
-    except ValueError:
-        return None
-
-
-def _raw_time(value: Any, tz: tzinfo | None, fallback: datetime | None) -> str | None:
-    try:
-        parsed = parse_datetime(value, tz) if value not in (None, "") else None
-    except ValueError:
-        parsed = None
-    return iso_utc(parsed or fallback)

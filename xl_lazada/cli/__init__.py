@@ -56,6 +56,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "workbook",
         "Create the Excel workbook.",
     ),
+    "doctor": (
+        "doctor_cmd",
+        "doctor",
+        "Check logins, the trace-code table and the cache; list codes Lazada sent that are new.",
+    ),
 }
 
 

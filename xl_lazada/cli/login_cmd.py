@@ -17,7 +17,14 @@ from ..lazada.client import LazadaClient
 from ..lazada.token_store import ShopSecrets, TokenStore
 from ..lazada.tokens import authorize_base, authorize_url, code_from_redirect, exchange_code
 from ..lazada.ventures import AUTH_URL, VENTURES
-from ..profiles import Profile, check_name, expiry_text, list_profiles, save_profile
+from ..profiles import (
+    Profile,
+    check_name,
+    expiry_text,
+    list_profiles,
+    profile_health,
+    save_profile,
+)
 from ..secret import Secret
 
 
@@ -142,6 +149,8 @@ def shops(as_json: bool) -> None:
                 "base_url": p.base_url,
                 "token_expires_at": p.token_expires_at,
                 "refresh_expires_at": p.refresh_expires_at,
+                "login_health": profile_health(p).level,
+                "login_days_left": profile_health(p).days_left,
             }
             click.echo(json.dumps(row, ensure_ascii=False))
         return
@@ -155,6 +164,9 @@ def shops(as_json: bool) -> None:
         click.echo(f"    gateway {p.base_url}  app key {p.app_key}")
         click.echo(f"    access token until {expiry_text(p.token_expires_at)}")
         click.echo(f"    refresh token until {expiry_text(p.refresh_expires_at)}")
+        health = profile_health(p)
+        if health.needs_login:
+            click.echo(f"    WARNING: {health.message}")
     if env is not None:
         click.echo(
             "Note: XL_LAZADA_* variables are set, so commands use them instead of these profiles."

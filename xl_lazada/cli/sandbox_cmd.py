@@ -102,6 +102,21 @@ def _rate(name: str):
     help="Write the dataset to FILE and exit without serving.",
 )
 @click.option(
+    "--representation",
+    type=click.Choice(["documented", "varied"]),
+    default="documented",
+    show_default=True,
+    help="Answer in Lazada's documented shapes, or also vary them (numbers/strings, "
+    "missing and extra keys, module/data) to test a client's tolerance.",
+)
+@click.option(
+    "--representation-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed for --representation varied.",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -123,6 +138,8 @@ def sandbox(
     token_ttl: float,
     load: Path | None,
     export: Path | None,
+    representation: str,
+    representation_seed: int,
     as_json: bool,
 ) -> None:
     """Serve a Lazada-compatible API on this computer, over a realistic simulated shop.
@@ -174,6 +191,8 @@ def sandbox(
             token_ttl=token_ttl,
             host=host,
             port=port,
+            representation=representation,
+            representation_seed=representation_seed,
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         if load is None:

@@ -19,7 +19,8 @@ import click
 from ..cache import Cache
 from ..lazada.dates import parse_datetime
 from ..lazada.errors import one_line
-from ..lookup import RefStatus, lookup
+from ..lookup import RefStatus, checkpoints, lookup
+from ..rules.events import Checkpoint, unmatched
 
 _REQUIRED = (
     "shop",
@@ -62,7 +63,7 @@ def count_text(statuses: list[str] | tuple[str, ...]) -> str:
     return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def answer(ref: str, a: RefStatus) -> dict[str, Any]:
+def answer(ref: str, a: RefStatus, cache: Cache | None = None) -> dict[str, Any]:
     """The JSON object for one reference matched to one order."""
     return {
         "ref": ref,
@@ -89,10 +90,22 @@ def answer(ref: str, a: RefStatus) -> dict[str, Any]:
         "settlement_state": a.settlement_state,
         "unsettled": a.unsettled,
         "timezone": _tz_label(a),
+        "unmatched_checkpoints": _unmatched(a, cache),
     }
 
 
-def _text(ref: str, a: RefStatus) -> list[str]:
+def _unmatched(a: RefStatus, cache: Cache | None) -> int:
+    """Checkpoints of this order the milestone table does not know (shown by their title)."""
+    if not a.order_number:
+        return 0
+    events = [
+        Checkpoint(c.status_code, c.time, title=c.title, detail_type=c.detail_type)
+        for c in checkpoints(a.order_number, shop=a.shop, cache=cache)
+    ]
+    return len(unmatched(events))
+
+
+def _text(ref: str, a: RefStatus, cache: Cache | None = None) -> list[str]:
     head = f"{ref}: {a.status}"
     if ref not in (a.order_number, a.order_id):
         head += f" — order {a.order_number}"
@@ -135,6 +148,12 @@ def _text(ref: str, a: RefStatus) -> list[str]:
             flags.append("STUCK")
         lines.append(f"  Sorting centre:   {', '.join(flags)}")
     lines.append(f"  Settlement:       {settled}")
+    n = _unmatched(a, cache)
+    if n:
+        lines.append(
+            f"  Unrecognised:     {n} checkpoint{'s' * (n != 1)} with a code not in the "
+            "milestone table (shown by title; see `xl-lazada doctor`)"
+        )
     return lines
 
 
@@ -194,6 +213,16 @@ def status(
         if refresh:
             _refresh(shop, cache)
         answers = lookup(refs, shop=shop, cache=cache, now=now)
+        out, unknown = _answers(refs, answers, as_json, cache)
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    if unknown:
+        raise click.ClickException(f"{unknown} of {len(refs)} references not found")
+
+
+def _answers(
+    refs: tuple[str, ...], answers: list[RefStatus], as_json: bool, cache: Cache
+) -> tuple[list[dict[str, Any]], int]:
     out: list[dict[str, Any]] = []
     unknown = 0
     for typed, a in zip(refs, answers, strict=True):
@@ -208,13 +237,10 @@ def status(
             continue
         for match in shown:
             ref = _ref_text(typed, match)
-            out.append(answer(ref, match))
+            out.append(answer(ref, match, cache))
             if not as_json:
-                click.echo("\n".join(_text(ref, match)))
-    if as_json:
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-    if unknown:
-        raise click.ClickException(f"{unknown} of {len(refs)} references not found")
+                click.echo("\n".join(_text(ref, match, cache)))
+    return out, unknown
 
 
 def _ref_text(typed: str, a: RefStatus) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from ..cache import Cache
+from ..lazada.tokens import token_health_of
 from ..sync import SyncOptions, SyncSummary, sync_shop
 from .progress import progress_bar
 
@@ -105,6 +106,13 @@ def sync(
         name = shop or client.conn.shop
         with progress_bar() as on_progress:
             summary = sync_shop(client, cache, name, options=options, progress=on_progress)
+        token = client.token
+    if token is not None:  # refreshing never extends the login: say so days ahead
+        health = token_health_of(
+            name, token.expires_at, token.refresh_expires_at, can_refresh=token.refreshable
+        )
+        if health.needs_login:
+            click.echo(f"warning: {health.message}", err=True)
     for line in failure_lines(summary):
         click.echo(line, err=True)
     if as_json:

@@ -10,6 +10,7 @@ keeps secrets out of logs and exception texts. The typed calls come from
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -31,6 +32,7 @@ from .errors import (
     APIError,
     LazadaError,
     LoginRequiredError,
+    RefreshUnsupportedError,
     ThrottledError,
     TokenExpiredError,
     TransportError,
@@ -433,7 +435,15 @@ class LazadaClient(TypedCalls):
                     code="MissingRefreshToken",
                 )
             log.info("refreshing the access token of shop %r: %s", self.conn.shop, reason)
-            new = tokens.refresh(self, refresh_token)
+            try:
+                new = tokens.refresh(self, refresh_token)
+            except RefreshUnsupportedError:
+                # This kind of app cannot refresh: remember it (no more attempts, and the
+                # seller is told to log in again before the access token ends).
+                if self._token is not None and self._token.refreshable:
+                    self._token = dataclasses.replace(self._token, refreshable=False)
+                    self._notify_token(self._token)
+                raise
             self._secrets.update(
                 s.reveal() for s in (new.access_token, new.refresh_token) if len(s.reveal()) >= 4
             )
@@ -441,12 +451,15 @@ class LazadaClient(TypedCalls):
             self._refresh_token = new.refresh_token
             self._access = new.access_token
             self._stats._bump("refreshes")
-            if self.on_token is not None:
-                try:
-                    self.on_token(new)
-                except Exception as exc:  # the run can go on with the token in memory
-                    log.error("could not save the refreshed token (%s)", type(exc).__name__)
+            self._notify_token(new)
             return new.access_token
+
+    def _notify_token(self, token: Token) -> None:
+        if self.on_token is not None:
+            try:
+                self.on_token(token)
+            except Exception as exc:  # the run can go on with the token in memory
+                log.error("could not save the refreshed token (%s)", type(exc).__name__)
 
 
 def _code_of(exc: BaseException) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from .errors import ResponseFormatError, error_from_body
@@ -19,7 +20,9 @@ class Envelope:
 def parse_body(api: str, status_code: int, content: bytes) -> Envelope:
     """Parse a raw HTTP body into an :class:`Envelope`, raising the mapped error if it is one."""
     try:
-        body = json.loads(content)
+        # Ids arrive as JSON numbers (order ids have 15+ digits): json keeps integers exact,
+        # and numbers with a point become Decimal, never a binary float (money).
+        body = json.loads(content, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError):
         snippet = content[:80].decode("utf-8", "replace").strip().replace("\n", " ")
         kind = (
@@ -43,13 +46,9 @@ def parse_body(api: str, status_code: int, content: bytes) -> Envelope:
         raise error_from_body(body, api=api)
 
     request_id = body.get("request_id")
-    if "data" in body:
-        return Envelope(body["data"], request_id, body)
-    if "result" in body:
-        result = body["result"]
-        if isinstance(result, dict) and (
-            result.get("success") is False or result.get("not_success") is True
-        ):
+    if "data" in body or "result" in body:
+        result = body["data"] if "data" in body else body["result"]
+        if _failed(result):
             err = {
                 "code": result.get("error_code")
                 or result.get("errorCode")
@@ -68,3 +67,24 @@ def parse_body(api: str, status_code: int, content: bytes) -> Envelope:
             f"{api}: Lazada answered HTTP {status_code}", api=api, status_code=status_code
         )
     return Envelope(body, request_id, body)
+
+
+def _flag(value: Any) -> bool | None:
+    """Lazada's booleans come as JSON booleans or as the strings "true"/"false"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def _failed(result: Any) -> bool:
+    """A ``result``/``data`` object that says it failed (``success`` false or ``not_success`` /
+    ``notSuccess`` true), as trace answers do while the envelope's code is still "0"."""
+    if not isinstance(result, dict):
+        return False
+    return (
+        _flag(result.get("success")) is False
+        or _flag(result.get("not_success")) is True
+        or _flag(result.get("notSuccess")) is True
+    )

@@ -11,9 +11,12 @@ parameter value, token, secret or signature.
         ├── AuthError
         │   ├── TokenExpiredError    IllegalAccessToken: refresh once, then fail
         │   └── LoginRequiredError   IllegalRefreshToken, InvalidCode: log in again
+        │       └── RefreshUnsupportedError  AUTH_TYPE_UNSUPPORTED: this app cannot refresh
         ├── SignatureError           IncompleteSignature: wrong app secret
         ├── ClockSkewError           IllegalTimestamp: the computer's clock is off
         ├── BadRequestError          MissingParameter, InvalidParameter, numeric codes
+        │   └── NotFoundError        LD_INVOKE_DOWNSTREAM_RESPONSE_BLANK, LD_INPUT_PARAM_VALID:
+        │                            not this shop's order (or no such order) — not retried
         ├── ThrottledError           ApiCallLimit, 901                      (retried)
         └── ServerError              ServiceTimeout, UnknownRuntimeException, 998 (retried)
 """
@@ -85,6 +88,11 @@ class LoginRequiredError(AuthError):
     """Refresh token or OAuth code rejected: the seller must authorise again."""
 
 
+class RefreshUnsupportedError(LoginRequiredError):
+    """``AUTH_TYPE_UNSUPPORTED`` on refresh: this kind of app cannot refresh tokens at all, so
+    the seller must log in again before the access token ends."""
+
+
 class SignatureError(APIError):
     """Lazada could not verify the signature: almost always a wrong app secret."""
 
@@ -99,6 +107,14 @@ class BadRequestError(APIError):
     def __init__(self, message: str, *, parameter: str | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.parameter = parameter
+
+
+class NotFoundError(BadRequestError):
+    """Lazada does not know the order in this shop and country (trace's ``LD_...`` codes).
+
+    It is an answer, not a fault: retrying cannot help, and the caller decides whether an
+    unknown order is an error (a typo in a worksheet) or just nothing to show.
+    """
 
 
 class ThrottledError(APIError):
@@ -119,6 +135,14 @@ class ServerError(APIError):
 
 _AUTH_EXPIRED = {"IllegalAccessToken", "InvalidAccessToken", "AccessTokenExpired"}
 _LOGIN_REQUIRED = {"IllegalRefreshToken", "InvalidCode", "InvalidRefreshToken"}
+_REFRESH_UNSUPPORTED = {"AUTH_TYPE_UNSUPPORTED"}
+#: Trace's answers for an order that is not this shop's (or does not exist), per Lazada's
+#: GetOrderTrace reference: "order does not exist in the current country or store".
+NOT_FOUND_CODES = frozenset(
+    {"LD_INVOKE_DOWNSTREAM_RESPONSE_BLANK", "LD_INPUT_PARAM_VALID", "INPUT_PARAM_VALID"}
+)
+#: /orders/items/get: "E037: One or more order id in the list are incorrect" fails the batch.
+BAD_ORDER_IDS_CODES = frozenset({"37", "E037", "E37"})
 _SIGNATURE = {"IncompleteSignature", "InvalidSignature"}
 _CLOCK = {"IllegalTimestamp", "InvalidTimestamp"}
 _THROTTLED = {"ApiCallLimit", "901", "AppCallLimit"}
@@ -170,8 +194,16 @@ def error_from_body(body: dict[str, Any], *, api: str | None = None) -> APIError
     )
     if code in _AUTH_EXPIRED:
         return TokenExpiredError(text, **kw)
+    if code in _REFRESH_UNSUPPORTED:
+        return RefreshUnsupportedError(
+            text + " — this app cannot refresh tokens; log in to Lazada again before the "
+            "access token expires",
+            **kw,
+        )
     if code in _LOGIN_REQUIRED:
         return LoginRequiredError(text + " — log in to Lazada again", **kw)
+    if code in NOT_FOUND_CODES:
+        return NotFoundError(text, parameter="order_id", **kw)
     if code in _SIGNATURE:
         return SignatureError(text + " — check the app secret", **kw)
     if code in _CLOCK:
@@ -183,3 +215,13 @@ def error_from_body(body: dict[str, Any], *, api: str | None = None) -> APIError
     if code in _SERVER or (code not in _BAD_REQUEST and etype in ("ISP", "SYSTEM")):
         return ServerError(text, **kw)
     return BadRequestError(text, parameter=parameter_from_message(lazada_message), **kw)
+
+
+def is_bad_order_ids(exc: BaseException) -> bool:
+    """Lazada refused a list of order ids because at least one is wrong (E037)."""
+    if not isinstance(exc, BadRequestError):
+        return False
+    if exc.code.upper() in BAD_ORDER_IDS_CODES:
+        return True
+    text = (exc.lazada_message or "").lower()
+    return "e037" in text or ("order id" in text and "incorrect" in text)

@@ -4,42 +4,105 @@ Every value Lazada sends is untrusted text; these classes keep it as ``str`` (id
 tracking numbers — never numbers, they exceed a double's 15 digits), ``Decimal`` for
 money and aware ``datetime`` for times. ``raw`` keeps the full wire dict for fields not
 modelled here.
+
+Real answers are less tidy than the reference's tables (see docs/lazada-notes.md): ids and
+money arrive as JSON numbers or strings, booleans as ``true`` or ``"true"``, optional
+fields as ``""``, ``"null"`` or missing, amounts as ``"1,152.00"`` or ``"3962.41 EUR"``,
+and trace fields in snake_case or camelCase. Each reader here accepts all of those.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .dates import parse_date, parse_datetime
+from .dates import parse_date, parse_datetime, parse_period
 
 Raw = dict[str, Any]
 
+_NULLS = frozenset({"null", "none", "undefined"})
+
 
 def _s(value: Any) -> str:
-    return "" if value is None else str(value).strip()
+    """Text of a wire value: JSON numbers (ints exact), Decimals and booleans included."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        # A float only gets here if a caller parsed JSON without exact ints; a 15+ digit id
+        # would already be wrong, so refuse rather than store a rounded number.
+        if value.is_integer() and abs(value) >= 2**53:
+            raise ValueError(f"a number too large for a float arrived as one: {value!r}")
+        return repr(value) if not value.is_integer() else str(int(value))
+    return str(value).strip()
+
+
+def _text(value: Any) -> str:
+    """Like :func:`_s` but Lazada's literal ``"null"`` (seen in trace samples) is blank."""
+    text = _s(value)
+    return "" if text.lower() in _NULLS else text
 
 
 def _opt(value: Any) -> str | None:
-    text = _s(value)
+    text = _text(value)
     return text or None
 
 
-def money(value: Any) -> Decimal | None:
-    """Parse a money amount sent as text ("1,234.50" tolerated); ``None`` for blanks."""
-    text = _s(value).replace(",", "")
+def _pick(d: Raw, *names: str) -> Any:
+    """The first present, non-blank value among ``names`` (snake_case and camelCase)."""
+    for name in names:
+        value = d.get(name)
+        if value is not None and _text(value) != "":
+            return value
+    return None
+
+
+_AMOUNT = re.compile(
+    r"^(?P<pre>[A-Za-z]{3}|RM|Rp|[$€£¥₱฿₫])?\s*(?P<num>[-+]?[\d,]*\.?\d+)\s*(?P<post>[A-Za-z]{3})?$"
+)
+
+
+def money_and_currency(value: Any) -> tuple[Decimal | None, str]:
+    """Parse an amount and the currency written with it: ``"3962.41 EUR"`` →
+    ``(Decimal("3962.41"), "EUR")``; ``"1,152.00"``, ``-0.62`` or ``66000.00`` → no currency.
+    ``None`` for blanks; a ``ValueError`` naming the text for anything else."""
+    if isinstance(value, bool):
+        raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value), ""
+    if isinstance(value, float):
+        return Decimal(repr(value)), ""
+    text = _text(value)
     if not text:
-        return None
+        return None, ""
+    m = _AMOUNT.match(text)
+    if m is None:
+        raise ValueError(f"not an amount: {text!r}")
+    number = m.group("num").replace(",", "")
     try:
-        return Decimal(text)
+        amount = Decimal(number)
     except InvalidOperation:
         raise ValueError(f"not an amount: {text!r}") from None
+    currency = (m.group("post") or m.group("pre") or "").upper()
+    return amount, currency
+
+
+def money(value: Any) -> Decimal | None:
+    """Parse a money amount (text or JSON number; ``"1,234.50"`` and a currency code beside it
+    tolerated); ``None`` for blanks."""
+    return money_and_currency(value)[0]
+
+
+def _flag(value: Any) -> bool:
+    return _s(value).lower() in ("1", "true", "yes", "y")
 
 
 def _dt(value: Any, tz: tzinfo | None) -> datetime | None:
-    return parse_datetime(value, tz) if _s(value) else None
+    return parse_datetime(value, tz) if _text(value) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +124,7 @@ class Seller:
             short_code=_s(d.get("short_code")),
             location=_s(d.get("location")),
             email=_s(d.get("email")),
-            cross_border=str(cb).lower() in ("true", "1", "yes"),
+            cross_border=_flag(cb),
             raw=dict(d),
         )
 
@@ -94,8 +157,8 @@ class Order:
             p for p in (_s(d.get("customer_first_name")), _s(d.get("customer_last_name"))) if p
         )
         try:
-            items_count = int(_s(d.get("items_count")) or 0)
-        except ValueError:
+            items_count = int(Decimal(_text(d.get("items_count")) or 0))
+        except (ValueError, ArithmeticError):
             items_count = 0
         return cls(
             order_id=_s(d.get("order_id")),
@@ -108,10 +171,10 @@ class Order:
             voucher=money(d.get("voucher")),
             payment_method=_s(d.get("payment_method")),
             items_count=items_count,
-            promised_shipping_times=_s(d.get("promised_shipping_times")),
+            promised_shipping_times=_text(d.get("promised_shipping_times")),
             customer_name=name,
             warehouse_code=_s(d.get("warehouse_code")),
-            remarks=_s(d.get("remarks")),
+            remarks=_text(d.get("remarks")),
             raw=dict(d),
         )
 
@@ -162,16 +225,20 @@ class OrderItem:
             sla_time_stamp=_dt(d.get("sla_time_stamp"), tz),
             created_at=_dt(d.get("created_at"), tz),
             updated_at=_dt(d.get("updated_at"), tz),
-            reason=_s(d.get("reason")),
-            cancel_return_initiator=_s(d.get("cancel_return_initiator")),
-            order_flag=_s(d.get("order_flag")),
+            reason=_text(d.get("reason")),
+            cancel_return_initiator=_text(d.get("cancel_return_initiator")),
+            order_flag=_text(d.get("order_flag")),
             raw=dict(d),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class TraceEvent:
-    status_code: str  # e.g. IB_SUCCESS_FIRST_MILE_HUB, DELIVERED
+    """One checkpoint. ``status_code`` is Lazada's numeric code as text (``"1200"``), or an
+    UPPER_CASE push-notification name in caches from older versions; what it *means* is
+    looked up in :mod:`xl_lazada.rules.milestones`, never here."""
+
+    status_code: str
     detail_type: str
     title: str
     description: str
@@ -181,18 +248,32 @@ class TraceEvent:
 
     @classmethod
     def from_wire(cls, d: Raw) -> TraceEvent:
-        when = parse_datetime(d.get("event_time"))
+        stamp = _pick(d, "event_time", "eventTime")
+        if stamp is None or _s(stamp) in ("0", ""):
+            stamp = _pick(d, "receive_time", "receiveTime")  # older payloads
+            if _s(stamp) == "0":
+                stamp = None
+        when = parse_datetime(stamp)
         if when is None:
             raise ValueError("trace event without event_time")
         return cls(
-            status_code=_s(d.get("status_code")),
-            detail_type=_s(d.get("detail_type")),
-            title=_s(d.get("title")),
-            description=_s(d.get("description")),
+            status_code=_text(_pick(d, "status_code", "statusCode", "code")),
+            detail_type=_text(_pick(d, "detail_type", "detailType")),
+            title=_text(d.get("title")),
+            description=_text(d.get("description")),
             event_time=when,
-            location=_s(d.get("package_location_name")),
+            location=_text(_pick(d, "package_location_name", "packageLocationName")),
             raw=dict(d),
         )
+
+
+def _list(value: Any) -> list[Raw]:
+    """A list of objects; a single object counts as a list of one."""
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, dict)]
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,33 +284,41 @@ class PackageTrace:
 
     @classmethod
     def from_wire(cls, d: Raw) -> PackageTrace:
-        events = [TraceEvent.from_wire(e) for e in d.get("logistic_detail_info_list") or []]
+        raw_events = _list(_pick(d, "logistic_detail_info_list", "logisticDetailInfoList"))
+        events = [TraceEvent.from_wire(e) for e in raw_events]
         events.sort(key=lambda e: e.event_time)
         return cls(
-            package_id=_s(d.get("ofc_package_id") or d.get("package_id")),
-            tracking_number=_s(d.get("tracking_number")),
+            package_id=_text(_pick(d, "ofc_package_id", "ofcPackageId", "package_id")),
+            tracking_number=_text(_pick(d, "tracking_number", "trackingNumber")),
             events=tuple(events),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class OrderTrace:
+    """Every package of one order. ``found`` is false when Lazada said the order is not this
+    shop's (or does not exist): an answer, kept so the order is not asked again at once."""
+
     order_id: str
     packages: tuple[PackageTrace, ...]
+    found: bool = True
 
     @classmethod
     def from_result(cls, order_id: str, result: Any) -> OrderTrace:
-        """Parse ``result`` of /logistic/order/trace (``module[]``, or ``data[]`` on some clients)."""
-        modules = []
+        """Parse ``result`` of /logistic/order/trace: ``module[]`` as documented, ``data[]`` as
+        a public integration saw it, a single object instead of a list, camelCase keys."""
+        modules: list[Raw] = []
         if isinstance(result, dict):
-            modules = result.get("module") or result.get("data") or []
+            inner = _pick(result, "module", "data")
+            modules = _list(inner)
+            if not modules and _pick(result, "package_detail_info_list", "packageDetailInfoList"):
+                modules = [result]
         elif isinstance(result, list):
-            modules = result
+            modules = _list(result)
         packages = [
             PackageTrace.from_wire(p)
             for m in modules
-            if isinstance(m, dict)
-            for p in (m.get("package_detail_info_list") or [])
+            for p in _list(_pick(m, "package_detail_info_list", "packageDetailInfoList"))
         ]
         return cls(order_id=str(order_id), packages=tuple(packages))
 
@@ -256,7 +345,7 @@ class Transaction:
 
     @classmethod
     def from_wire(cls, d: Raw) -> Transaction:
-        when = _s(d.get("transaction_date"))
+        when = _text(d.get("transaction_date"))
         return cls(
             transaction_number=_s(d.get("transaction_number")),
             transaction_date=parse_date(when) if when else None,
@@ -272,8 +361,8 @@ class Transaction:
             order_item_no=_s(d.get("orderItem_no")),
             order_item_status=_s(d.get("orderItem_status")),
             shipping_provider=_s(d.get("shipping_provider")),
-            reference=_s(d.get("reference")),
-            comment=_s(d.get("comment")),
+            reference=_text(d.get("reference")),
+            comment=_text(d.get("comment")),
             raw=dict(d),
         )
 
@@ -281,9 +370,17 @@ class Transaction:
     def paid(self) -> bool:
         return self.paid_status.strip().lower() in ("paid", "1", "true", "yes")
 
+    @property
+    def statement_period(self) -> tuple[date, date] | None:
+        """The statement's first and last day (``"11 May 2016 - 17 May 2016"``), if readable."""
+        return parse_period(self.statement)
+
 
 @dataclass(frozen=True, slots=True)
 class Statement:
+    """A payout statement. ``payout`` is documented with its currency (``"3962.41 EUR"``):
+    the amount lands in ``payout``, the code in ``payout_currency`` ("" when not given)."""
+
     statement_number: str
     created_at: datetime | None
     item_revenue: Decimal | None
@@ -296,11 +393,19 @@ class Statement:
     payout: Decimal | None
     paid: bool
     raw: Raw = field(repr=False, compare=False, default_factory=dict)
+    payout_currency: str = ""
+    updated_at: datetime | None = None
+    opening_balance: Decimal | None = None
+    shipment_fee: Decimal | None = None
+    shipment_fee_credit: Decimal | None = None
+    guarantee_deposit: Decimal | None = None
+    fees_on_refunds_total: Decimal | None = None
 
     @classmethod
     def from_wire(cls, d: Raw, tz: tzinfo | None = None) -> Statement:
+        payout, currency = money_and_currency(d.get("payout"))
         return cls(
-            statement_number=_s(d.get("statement_number")),
+            statement_number=_text(d.get("statement_number")),
             created_at=_dt(d.get("created_at"), tz),
             item_revenue=money(d.get("item_revenue")),
             other_revenue_total=money(d.get("other_revenue_total")),
@@ -309,7 +414,14 @@ class Statement:
             refunds=money(d.get("refunds")),
             subtotal2=money(d.get("subtotal2")),
             closing_balance=money(d.get("closing_balance")),
-            payout=money(d.get("payout")),
-            paid=_s(d.get("paid")) in ("1", "true", "True"),
+            payout=payout,
+            paid=_flag(d.get("paid")),
             raw=dict(d),
+            payout_currency=currency,
+            updated_at=_dt(d.get("updated_at"), tz),
+            opening_balance=money(d.get("opening_balance")),
+            shipment_fee=money(d.get("shipment_fee")),
+            shipment_fee_credit=money(d.get("shipment_fee_credit")),
+            guarantee_deposit=money(d.get("guarantee_deposit")),
+            fees_on_refunds_total=money(d.get("fees_on_refunds_total")),
         )

@@ -11,6 +11,7 @@ ITEM_STATUSES: tuple[str, ...] = (
     "pending",
     "packed",
     "repacked",
+    "ready_to_ship_pending",
     "ready_to_ship",
     "shipped",
     "delivered",
@@ -29,14 +30,18 @@ ITEM_STATUSES: tuple[str, ...] = (
 STATUS_FILTERS: dict[str, frozenset[str]] = {
     **{s: frozenset((s,)) for s in ITEM_STATUSES},
     "topack": frozenset(("pending",)),
-    "toship": frozenset(("packed", "repacked", "ready_to_ship")),
+    "toship": frozenset(("packed", "repacked", "ready_to_ship_pending", "ready_to_ship")),
     "shipping": frozenset(("shipped",)),
     "failed": frozenset(("failed_delivery",)),
     "lost": frozenset(("lost_by_3pl",)),
 }
 
 #: Before ready-to-ship: Lazada has no trace yet and the 48 h deadline still runs.
-PRE_RTS_STATUSES: frozenset[str] = frozenset({"unpaid", "pending", "packed", "repacked"})
+#: ``ready_to_ship_pending`` (documented in the order status list) is the seller's
+#: ready-to-ship request not yet confirmed: the parcel is not handed over, so the clock runs.
+PRE_RTS_STATUSES: frozenset[str] = frozenset(
+    {"unpaid", "pending", "packed", "repacked", "ready_to_ship_pending"}
+)
 
 #: Nothing more will happen to the unit.
 FINAL_STATUSES: frozenset[str] = frozenset(

@@ -68,6 +68,9 @@ class Token:
     account: str = ""
     sellers: tuple[SellerAccount, ...] = ()
     issued_at: datetime = field(default_factory=utcnow)
+    # False when Lazada said ``refresh_expires_in: 0`` or refused to refresh with
+    # AUTH_TYPE_UNSUPPORTED: the seller must log in again before ``expires_at``.
+    refreshable: bool = True
 
     @property
     def lifetime(self) -> timedelta:
@@ -87,7 +90,16 @@ class Token:
         return (now or utcnow()) >= self.expires_at
 
     def refresh_expired(self, now: datetime | None = None) -> bool:
-        return (now or utcnow()) >= self.refresh_expires_at
+        return not self.refreshable or (now or utcnow()) >= self.refresh_expires_at
+
+    @property
+    def login_ends_at(self) -> datetime:
+        """When the seller must have logged in again: refreshing never extends the refresh
+        token's lifetime, so this is the refresh token's end (the access token's if it
+        cannot be refreshed)."""
+        if not self.refreshable:
+            return self.expires_at
+        return max(self.expires_at, self.refresh_expires_at)
 
     def seller_for(self, country: str) -> SellerAccount | None:
         """The seller entry for a venture code (``MY``...), if the token lists it."""
@@ -112,7 +124,14 @@ class Token:
             raise ResponseFormatError("Lazada's token answer has a non-numeric lifetime") from None
         if expires_in <= 0:
             raise ResponseFormatError("Lazada's token answer has no expires_in")
-        if refresh_in <= 0:  # unknown: assume it outlives the access token
+        refreshable = True
+        if "refresh_expires_in" in body and str(body.get("refresh_expires_in")).strip() in (
+            "0",
+            "0.0",
+        ):
+            # Lazada: 0 means this token cannot be refreshed at all.
+            refreshable, refresh_in = False, 0.0
+        elif refresh_in <= 0:  # not sent: assume it lasts as long as the access token
             refresh_in = expires_in
         users = body.get("country_user_info")
         if users is None:
@@ -127,6 +146,7 @@ class Token:
             account=str(body.get("account") or "").strip(),
             sellers=sellers,
             issued_at=now,
+            refreshable=refreshable,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,6 +160,7 @@ class Token:
             "country": self.country,
             "account": self.account,
             "sellers": [s.to_dict() for s in self.sellers],
+            "refreshable": self.refreshable,
         }
 
     @classmethod
@@ -161,7 +182,95 @@ class Token:
                 if d.get("issued_at")
                 else expires - timedelta(days=7)
             ),
+            refreshable=bool(d.get("refreshable", True)),
         )
+
+
+#: Warn the seller this many days before they must log in again.
+LOGIN_WARN_DAYS = 7.0
+
+OK = "ok"
+WARN = "warn"
+EXPIRED = "expired"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenHealth:
+    """How long a shop's Lazada login lasts, in words a seller acts on.
+
+    ``days_left`` counts to :attr:`Token.login_ends_at` (when a new ``xl-lazada login`` is
+    needed: refreshing does not extend it); ``level`` is "ok", "warn" (less than
+    ``LOGIN_WARN_DAYS`` left, or it cannot be refreshed), "expired" or "unknown".
+    """
+
+    shop: str
+    expires_at: datetime | None
+    refresh_expires_at: datetime | None
+    days_left: float | None
+    can_refresh: bool
+    level: str
+    message: str
+
+    @property
+    def needs_login(self) -> bool:
+        return self.level in (WARN, EXPIRED)
+
+
+def _when(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(days: float) -> str:
+    if days >= 1:
+        n = int(days)
+        return f"{n} day{'s' if n != 1 else ''}"
+    hours = max(0, int(days * 24))
+    return f"{hours} h"
+
+
+def token_health_of(
+    shop: str,
+    expires_at: datetime | None,
+    refresh_expires_at: datetime | None,
+    *,
+    can_refresh: bool = True,
+    now: datetime | None = None,
+    warn_days: float = LOGIN_WARN_DAYS,
+) -> TokenHealth:
+    """Judge a login from its two expiry times (pure: no keyring, no network)."""
+    now = _aware(now or utcnow())
+    relogin = f"run `xl-lazada login --name {shop}` again"
+    if expires_at is None:
+        return TokenHealth(
+            shop, None, refresh_expires_at, None, can_refresh, UNKNOWN,
+            f"shop {shop!r}: token expiry unknown (a token from the environment or an old profile)",
+        )  # fmt: skip
+    expires_at = _aware(expires_at)
+    refresh_end = _aware(refresh_expires_at) if refresh_expires_at else expires_at
+    if can_refresh and refresh_end <= now:
+        can_refresh = False
+    ends = max(expires_at, refresh_end) if can_refresh else expires_at
+    days = (ends - now).total_seconds() / 86400.0
+    if days <= 0:
+        level = EXPIRED
+        message = f"shop {shop!r}: the Lazada login has expired — {relogin}"
+    elif not can_refresh:
+        level = WARN
+        message = (
+            f"shop {shop!r}: the token cannot be refreshed; it ends {_when(ends)} "
+            f"(in {_span(days)}) — {relogin} before then"
+        )
+    elif days < warn_days:
+        level = WARN
+        message = (
+            f"shop {shop!r}: the Lazada login ends {_when(ends)} (in {_span(days)}); "
+            f"refreshing does not extend it — {relogin} before then"
+        )
+    else:
+        level = OK
+        message = f"shop {shop!r}: Lazada login valid until {_when(ends)} (in {_span(days)})"
+    return TokenHealth(shop, expires_at, refresh_end, days, can_refresh, level, message)
 
 
 def authorize_url(app_key: str, redirect_uri: str, *, base: str = AUTHORIZE_URL) -> str:

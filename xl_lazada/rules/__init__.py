@@ -8,7 +8,8 @@ docstring and ``docs/rules.md`` say what an answer means when parcels differ), a
 """
 
 from .deadline import RtsInfo, WorkCalendar, calendar_for, rts_deadline, rts_status
-from .events import Checkpoint, ready_to_ship_time
+from .events import Checkpoint, delivered_time, milestone_of, ready_to_ship_time, unmatched
+from .milestones import MilestoneTable, milestone_table
 from .settings import DEFAULT_SETTINGS, RuleSettings
 from .settlement import Line, Settlement, kind_of, settle
 from .sorting import SortingInfo, sorting_center
@@ -20,6 +21,7 @@ __all__ = [
     "DISPLAY_STATUSES",
     "Checkpoint",
     "Line",
+    "MilestoneTable",
     "RtsInfo",
     "RuleSettings",
     "Settlement",
@@ -27,13 +29,17 @@ __all__ = [
     "StuckInfo",
     "WorkCalendar",
     "calendar_for",
+    "delivered_time",
     "display_status",
     "item_group",
     "kind_of",
+    "milestone_of",
+    "milestone_table",
     "ready_to_ship_time",
     "rts_deadline",
     "rts_status",
     "settle",
     "sorting_center",
     "stuck_status",
+    "unmatched",
 ]

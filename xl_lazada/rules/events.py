@@ -1,15 +1,21 @@
-"""What the parcel rules need from a checkpoint, and the milestone codes they look for.
+"""What the parcel rules need from a checkpoint, and the milestones they look for.
 
 Rules accept anything with ``status_code`` and an aware ``event_time`` (``TraceEvent`` from
-the client, or :class:`Checkpoint` built from cache rows), so they stay free of I/O.
+the client, or :class:`Checkpoint` built from cache rows), plus ``detail_type`` and
+``title`` when present, so they stay free of I/O. What a checkpoint *means* comes from the
+milestone table (:mod:`.milestones`), never from code comparing strings.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+from . import milestones as M
+from .milestones import Match, MilestoneTable, table_for
 
 
 class CheckpointLike(Protocol):
@@ -30,60 +36,26 @@ class Checkpoint:
     detail_type: str = ""
 
 
-READY_TO_SHIP_CODE = "READY_TO_SHIP"
-
-#: Sorting-centre / first-mile-hub inbound scans (the first one is the arrival).
-SORT_CENTRE_INBOUND: frozenset[str] = frozenset(
-    {
-        "IB_SUCCESS_FIRST_MILE_HUB",
-        "IB_SUCCESS_SORTING_CENTER",
-        "IB_SUCCESS_SORT_CENTER",
-        "IB_SUCCESS_SORTING_CENTRE",
-        "FM_HUB_INBOUND",
-        "SORTING_CENTER_INBOUND",
-    }
-)
-
-#: Milestones that only happen after the sorting centre: proof it got there even if the
-#: inbound scan itself is missing from the trace.
-AFTER_SORT_CENTRE: frozenset[str] = frozenset(
-    {
-        "OB_SUCCESS_FIRST_MILE_HUB",
-        "HANDOVER",
-        "UPLIFTED",
-        "LINEHAUL_ARRIVAL_SUCCESS",
-        "CUSTOMS_CLEARANCE_SUCCESS",
-        "RECEIVED_BY_LAST_MILE",
-        "OUT_FOR_DELIVERY",
-        "DELIVERED",
-        "DELIVER_FAILED",
-    }
-)
-
-#: Checkpoints after which nothing more is expected for the parcel.
-FINAL_CODES: frozenset[str] = frozenset(
-    {
-        "DELIVERED",
-        "BACK_TO_SHIPPER_SUCCESS",
-        "BACK_TO_SHIPPER_FAILED",
-        "LOST_BY_3PL",
-        "DAMAGE_BY_3PL",
-        "DAMAGED_BY_3PL",
-        "PACKAGE_SCRAPPED",
-    }
-)
-
-
 def code(cp: CheckpointLike) -> str:
     return str(cp.status_code or "").strip().upper()
 
 
-def is_sort_centre_inbound(status_code: str) -> bool:
-    """Known inbound codes, or any ``IB_SUCCESS_*`` code naming a first-mile hub or sort centre."""
-    c = status_code.strip().upper()
-    if c in SORT_CENTRE_INBOUND:
-        return True
-    return c.startswith("IB_SUCCESS") and ("FIRST_MILE" in c or "SORT" in c)
+def classify(cp: CheckpointLike, table: MilestoneTable | None = None) -> Match:
+    """The milestone of one checkpoint, and how it was found."""
+    t = table or M.milestone_table()
+    return t.classify(cp.status_code, getattr(cp, "detail_type", ""), getattr(cp, "title", ""))
+
+
+def milestone_of(cp: CheckpointLike, table: MilestoneTable | None = None) -> str | None:
+    return classify(cp, table).milestone
+
+
+def is_sort_centre_inbound(
+    status_code: str, detail_type: str = "", title: str = "", table: MilestoneTable | None = None
+) -> bool:
+    """A sorting-centre / first-mile-hub inbound scan (numeric code, push name or title)."""
+    t = table or M.milestone_table()
+    return t.milestone(status_code, detail_type, title) == M.SORT_CENTRE_INBOUND
 
 
 def ordered(checkpoints: Iterable[CheckpointLike]) -> list[CheckpointLike]:
@@ -91,16 +63,45 @@ def ordered(checkpoints: Iterable[CheckpointLike]) -> list[CheckpointLike]:
     return sorted(checkpoints, key=lambda cp: cp.event_time)
 
 
-def ready_to_ship_time(checkpoints: Iterable[CheckpointLike]) -> datetime | None:
-    """The first ``READY_TO_SHIP`` scan, Lazada's own record of when the seller handed over."""
-    times = [cp.event_time for cp in checkpoints if code(cp) == READY_TO_SHIP_CODE]
+def _times(checkpoints: Iterable[CheckpointLike], wanted: str, settings: Any) -> list[datetime]:
+    classify_ = table_for(settings).classify
+    return [
+        cp.event_time
+        for cp in checkpoints
+        if classify_(
+            cp.status_code, getattr(cp, "detail_type", ""), getattr(cp, "title", "")
+        ).milestone
+        == wanted
+    ]
+
+
+def ready_to_ship_time(
+    checkpoints: Iterable[CheckpointLike], settings: Any = None
+) -> datetime | None:
+    """The first "packed / ready to ship" scan (code 1200, or ``READY_TO_SHIP`` in old
+    caches): Lazada's own record of when the seller set the parcel ready to ship."""
+    times = _times(checkpoints, M.PACKED, settings)
     return min(times) if times else None
 
 
-DELIVERED_CODE = "DELIVERED"
+def delivered_time(checkpoints: Iterable[CheckpointLike], settings: Any = None) -> datetime | None:
+    """When the trace says the parcel was delivered (the latest delivered scan).
 
-
-def delivered_time(checkpoints: Iterable[CheckpointLike]) -> datetime | None:
-    """The last delivery scan of a parcel (``None`` if it has none)."""
-    times = [cp.event_time for cp in checkpoints if code(cp) == DELIVERED_CODE]
+    The delivered time must come from here: an item's ``updated_at`` moves again after
+    delivery (settlement), so it is not when the parcel arrived.
+    """
+    times = _times(checkpoints, M.DELIVERED, settings)
     return max(times) if times else None
+
+
+def unmatched(checkpoints: Iterable[CheckpointLike], settings: Any = None) -> list[CheckpointLike]:
+    """Checkpoints no milestone matches (kept and shown with their own title)."""
+    table = table_for(settings)
+    return [cp for cp in checkpoints if milestone_of(cp, table) is None]
+
+
+def unlisted_codes(checkpoints: Iterable[CheckpointLike], settings: Any = None) -> Counter[str]:
+    """``{status_code: events}`` whose code is not in the table (matched by title or type, or
+    not at all): the codes worth adding to the table once their meaning is known."""
+    table = table_for(settings)
+    return Counter(code(cp) or "(blank)" for cp in checkpoints if not classify(cp, table).listed)

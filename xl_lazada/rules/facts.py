@@ -165,7 +165,7 @@ def parcel_facts(
     """Facts of one parcel from its own units and checkpoints."""
     cps = sorted(parcel.checkpoints, key=lambda c: c.event_time)
     statuses = tuple(normalize(i.status) for i in items)
-    rts_at = ready_to_ship_time(cps) or parcel.ready_to_ship_at
+    rts_at = ready_to_ship_time(cps, settings) or parcel.ready_to_ship_at
     stuck = stuck_status(statuses, cps, now=_FAR_FUTURE, rts_at=rts_at, settings=settings)
     handed_over = any(s not in PRE_RTS and s != "canceled" for s in statuses)
     sc = sorting_center(
@@ -174,7 +174,7 @@ def parcel_facts(
     arrived = sc.arrived_at is not None
     delivered = None
     if statuses and all(s in _DELIVERED_UNITS for s in statuses):
-        delivered = delivered_time(cps) or max(
+        delivered = delivered_time(cps, settings) or max(
             (i.updated_at for i in items if i.updated_at is not None), default=None
         )
     tracking = parcel.tracking_number or next(

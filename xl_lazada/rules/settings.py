@@ -36,6 +36,9 @@ class RuleSettings:
     # China moves some weekends to working days around long holidays. Lazada's rule text says
     # "skip Saturdays and Sundays", so by default those make-up days are skipped too.
     count_makeup_workdays: bool = False
+    # More trace codes and what they mean, without a release: a JSON file path (or JSON text)
+    # shaped like rules/milestones.json; its entries win over the shipped table.
+    extra_milestones: str = ""
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -1,13 +1,16 @@
 """What Lazada owes or paid per order, from its finance transaction lines.
 
 Lazada settles an order once it is delivered and pays it in the next payout cycle; sellers
-need to see which delivered orders were never settled. Lines are grouped by fee type
-(13 item price, 16 commission, 3 payment fee, 8/7 shipping, 14/15 reversals) and by name for
-penalties ("... penalty ..."); everything else is "other". Money stays ``Decimal``.
+need to see which delivered orders were never settled. Lines are grouped by fee type first
+(13 item price, 16 commission, 3 payment fee, 8/7 shipping, 14/15 reversals, and the
+published penalty types 71 Fake RTS, 93 Cancellation Due To Late Fulfilment, 54 Penalty,
+80 Penalty Charges), then by name for fee types not listed ("... penalty ...", "fake rts",
+"late fulfil..."); everything else is "other". Money stays ``Decimal``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,7 +44,15 @@ FEE_TYPE_KIND: dict[str, str] = {
     "7": SHIPPING,
     "14": REVERSALS,
     "15": REVERSALS,
+    # Lazada's published penalty fee types (the fine for missing the 48 h rule is 93).
+    "71": PENALTIES,  # Fake RTS
+    "93": PENALTIES,  # Cancellation Due To Late Fulfilment
+    "54": PENALTIES,  # Penalty
+    "80": PENALTIES,  # Penalty Charges
 }
+
+#: A fee name that marks a penalty when its fee type is not in the table above.
+PENALTY_NAME = re.compile(r"\bpenalt|\bfake rts\b|\blate fulfil|\bfined?\b", re.IGNORECASE)
 
 PAID = "Paid"
 UNPAID = "Unpaid"
@@ -94,10 +105,13 @@ def _paid(value: Any) -> bool:
 
 
 def kind_of(fee_type: str, fee_name: str) -> str:
-    """Group of a line: penalties by name first, then the fee-type table, else other."""
-    if "penalty" in fee_name.lower():
+    """Group of a line: the fee-type table first, then penalty words in the name, else other."""
+    kind = FEE_TYPE_KIND.get(str(fee_type).strip())
+    if kind is not None:
+        return kind
+    if PENALTY_NAME.search(" ".join(str(fee_name).split())):
         return PENALTIES
-    return FEE_TYPE_KIND.get(fee_type.strip(), OTHER)
+    return OTHER
 
 
 @dataclass(frozen=True, slots=True)

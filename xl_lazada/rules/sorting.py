@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .events import AFTER_SORT_CENTRE, CheckpointLike, code, is_sort_centre_inbound, ordered
+from . import milestones as M
+from .events import CheckpointLike, milestone_of, ordered
+from .milestones import table_for
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
 ARRIVED = "Arrived"
@@ -68,11 +70,17 @@ def sorting_center(
     are ready-to-ship, but not when, say "Not arrived" rather than "Not handed over".
     """
     events = ordered(checkpoints)
+    table = table_for(settings)
     limit = timedelta(days=settings.sorting_center_days)
-    scan = next((cp for cp in events if is_sort_centre_inbound(code(cp))), None)
+    kinds = [milestone_of(cp, table) for cp in events]
+    scan = next(
+        (cp for cp, k in zip(events, kinds, strict=True) if k == M.SORT_CENTRE_INBOUND), None
+    )
     inferred = False
     if scan is None:
-        scan = next((cp for cp in events if code(cp) in AFTER_SORT_CENTRE), None)
+        scan = next(
+            (cp for cp, k in zip(events, kinds, strict=True) if k in M.AFTER_SORT_CENTRE), None
+        )
         inferred = scan is not None
     if scan is not None:
         if rts_at is None:

@@ -63,6 +63,7 @@ ITEM_GROUP: dict[str, str] = {
     "pending": PENDING,
     "packed": PENDING,
     "repacked": PENDING,
+    "ready_to_ship_pending": PENDING,
     "ready_to_ship": READY_TO_SHIP,
     "shipped": SHIPPED,
     "delivered": DELIVERED,

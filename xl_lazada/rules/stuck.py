@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .events import FINAL_CODES, CheckpointLike, code, ordered
+from . import milestones as M
+from .events import CheckpointLike, code, milestone_of, ordered
+from .milestones import table_for
 from .settings import DEFAULT_SETTINGS, RuleSettings
 from .status import IN_TRANSIT, normalize
 
@@ -46,7 +48,8 @@ def stuck_status(
     last_at = last.event_time if last is not None else rts_at
     last_code = code(last) if last is not None else ""
     idle = (now - last_at).total_seconds() / 86400.0 if last_at is not None else None
-    if not in_transit(statuses) or last_code in FINAL_CODES or last_at is None:
+    final = last is not None and milestone_of(last, table_for(settings)) in M.FINAL
+    if not in_transit(statuses) or final or last_at is None:
         return StuckInfo(False, last_at, idle, last_code)
     stuck = now - last_at >= timedelta(days=settings.stuck_days)
     return StuckInfo(stuck, last_at, idle, last_code)

@@ -7,13 +7,15 @@ throttle) happen before a handler runs; see :mod:`.app`.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import validate as V
 from .validate import ApiFail
+from .wire import Wire
 
 if TYPE_CHECKING:
     from .clock import SimClock
@@ -34,6 +36,10 @@ class Backend:
     shop: Shop
     clock: SimClock
     tokens: TokenStore
+    wire: Wire = field(default_factory=Wire)
+    # /orders/items/get with an unknown or another shop's id fails the whole batch (E037),
+    # as Lazada documents it may; False answers for the known ids only.
+    strict_batches: bool = True
 
 
 Handler = Callable[[Backend, Mapping[str, str]], dict[str, Any]]
@@ -48,6 +54,17 @@ class Api:
 
 def _unknown_order() -> ApiFail:
     return ApiFail("16", 'E016: "order_id" Invalid Order ID.')
+
+
+def _bad_ids() -> ApiFail:
+    return ApiFail("37", "E037: One or more order id in the list are incorrect")
+
+
+def _trace_not_found() -> ApiFail:
+    return ApiFail(
+        "LD_INVOKE_DOWNSTREAM_RESPONSE_BLANK",
+        "This order does not exist in the current country or store",
+    )
 
 
 # -- auth ---------------------------------------------------------------------------------
@@ -98,7 +115,8 @@ def orders_get(b: Backend, p: Mapping[str, str]) -> dict[str, Any]:
         offset=offset,
         limit=limit,
     )
-    return {"code": "0", "data": {"count": len(orders), "countTotal": total, "orders": orders}}
+    rendered = [b.wire.order(o) for o in orders]
+    return {"code": "0", "data": {"count": len(orders), "countTotal": total, "orders": rendered}}
 
 
 def order_get(b: Backend, p: Mapping[str, str]) -> dict[str, Any]:
@@ -106,7 +124,7 @@ def order_get(b: Backend, p: Mapping[str, str]) -> dict[str, Any]:
     order = b.shop.get_order(b.clock.now(), oid)
     if order is None:
         raise _unknown_order()
-    return {"code": "0", "data": order}
+    return {"code": "0", "data": b.wire.order(order)}
 
 
 def order_items_get(b: Backend, p: Mapping[str, str]) -> dict[str, Any]:
@@ -114,18 +132,16 @@ def order_items_get(b: Backend, p: Mapping[str, str]) -> dict[str, Any]:
     items = b.shop.order_items(b.clock.now(), [oid]).get(oid)
     if items is None:
         raise _unknown_order()
-    return {"code": "0", "data": items}
+    return {"code": "0", "data": [b.wire.item(i) for i in items]}
 
 
 def orders_items_get(b: Backend, p: Mapping[str, str]) -> dict[str, Any]:
     ids = V.order_ids(p, MAX_ORDER_IDS)
     found = b.shop.order_items(b.clock.now(), ids)
-    data = [
-        # order_number carries the same digits as order_id (see the shop's wire form).
-        {"order_id": oid, "order_number": oid, "order_items": found[oid]}
-        for oid in ids
-        if oid in found
-    ]
+    if b.strict_batches and any(oid not in found for oid in ids):
+        raise _bad_ids()
+    # order_number carries the same digits as order_id (see the shop's wire form).
+    data = [b.wire.batch_entry(oid, found[oid]) for oid in ids if oid in found]
     return {"code": "0", "data": data}
 
 
@@ -133,12 +149,13 @@ def order_trace(b: Backend, p: Mapping[str, str]) -> dict[str, Any]:
     oid = V.order_id(p)
     V.text(p, "locale")  # accepted, not used: the sandbox speaks English
     packages = b.shop.trace(b.clock.now(), oid)
-    # Another shop's (or an unknown) order: Lazada answers success with nothing in it.
-    module = [] if packages is None else [{"package_detail_info_list": packages}]
-    return {
-        "code": "0",
-        "result": {"success": True, "error_code": None, "module": module},
-    }
+    if packages is None:
+        # Another shop's (or an unknown) order: Lazada answers an LD_ error, or success with
+        # nothing in it; the varied representation gives either.
+        if b.wire.varied and zlib.crc32(f"{b.wire.seed}|{oid}".encode()) % 2:
+            return {"code": "0", "result": b.wire.trace_result([]) | {"module": []}}
+        raise _trace_not_found()
+    return {"code": "0", "result": b.wire.trace_result(packages)}
 
 
 # -- finance ------------------------------------------------------------------------------
@@ -163,15 +180,16 @@ def transaction_details(b: Backend, p: Mapping[str, str]) -> dict[str, Any]:
     paged = getattr(b.shop, "transactions_page", None)
     if paged is not None:  # renders only the page asked for
         _, rows = paged(at, start, end, trans_type, trade_order_id, offset=offset, limit=limit)
-        return {"code": "0", "data": rows}
+        return {"code": "0", "data": [b.wire.transaction(r) for r in rows]}
     rows = b.shop.transactions(at, start, end, trans_type=trans_type, trade_order_id=trade_order_id)
-    return {"code": "0", "data": rows[offset : offset + limit]}
+    return {"code": "0", "data": [b.wire.transaction(r) for r in rows[offset : offset + limit]]}
 
 
 def payout_status(b: Backend, p: Mapping[str, str]) -> dict[str, Any]:
     created_after = V.ymd_date(p, "created_after", required=True)
     assert created_after is not None
-    return {"code": "0", "data": b.shop.payouts(b.clock.now(), created_after)}
+    statements = b.shop.payouts(b.clock.now(), created_after)
+    return {"code": "0", "data": [b.wire.statement(s) for s in statements]}
 
 
 APIS: dict[str, Api] = {

@@ -14,10 +14,12 @@ import json
 import logging
 import math
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -61,8 +63,23 @@ def _request_id() -> str:
     return "0b" + os.urandom(11).hex()
 
 
+_DECIMAL_MARK = "\x00D"
+_DECIMAL_TOKEN = re.compile(r'"\\u0000D(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
+
+
+def _decimal_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{_DECIMAL_MARK}{value}\x00"
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def _json_bytes(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """JSON text; a ``Decimal`` becomes a JSON number written exactly (``12.50``, not 12.5),
+    as Lazada writes money numbers."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_decimal_default)
+    if _DECIMAL_MARK[0] in text or "\\u0000D" in text:
+        text = _DECIMAL_TOKEN.sub(r"\1", text)
+    return text.encode("utf-8")
 
 
 def _lazada(body: dict[str, Any], status: int = 200) -> Response:
@@ -153,6 +170,7 @@ def create_app(state: SandboxState) -> Starlette:
                         "IllegalAccessToken", "The specified access token is invalid or expired."
                     )
             body = await run_in_threadpool(spec.handler, state.backend, params)
+            body = state.backend.wire.finish(api, body, params)
         except ApiFail as fail:
             return fail.body(), fault
         except Exception:  # a sandbox bug: answer like Lazada, log without any parameter

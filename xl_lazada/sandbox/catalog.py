@@ -16,81 +16,124 @@ STATUS_CODE: dict[str, int] = {s: i for i, s in enumerate(ITEM_STATUSES)}
 
 ORDER_STATUS_FILTERS = STATUS_FILTERS
 
-# --- checkpoints: status_code -> (detail_type, title, description template) -----------
-# Templates use {loc} (package_location_name) and {note} (a per-event reason).
+# --- checkpoints ------------------------------------------------------------------------
+# The plan names each event by its push-notification milestone (READY_TO_SHIP, ...); the
+# trace API shows it as Lazada documents: a numeric status_code with a detail_type and an
+# English title. Codes, types and titles from Lazada's GetOrderTrace sample or a captured
+# trace on the same platform are used where known (docs/lazada-notes.md); the rest use
+# codes in a 9xxxxx range this sandbox made up (not in rules/milestones.json, so the client
+# meets them the way it would meet a new Lazada code: by title, and counted by `doctor`).
+# internal name -> (status_code, detail_type, title, description template with {loc}, {note})
 
-CHECKPOINTS: dict[str, tuple[str, str, str]] = {
+CHECKPOINTS: dict[str, tuple[str, str, str, str]] = {
     "READY_TO_SHIP": (
-        "first_mile",
-        "Ready to ship",
-        "Seller has packed the parcel; waiting for first-mile pickup or drop-off",
+        "1200",
+        "ready_to",
+        "Packed by seller / warehouse",
+        "Your parcel has been packed and ready to be handed over to our shipping provider.",
     ),
     "FM_PICKUP_SUCCESS": (
-        "first_mile",
-        "Picked up",
-        "Parcel picked up from the seller in {loc}",
+        "1210",
+        "shipped",
+        "Picked up by logistics partner",
+        "Your parcel has been picked up from the seller in {loc}",
     ),
     "IB_SUCCESS_FIRST_MILE_HUB": (
-        "sorting_center",
-        "Arrived at sorting centre",
-        "Parcel received and scanned at {loc}",
+        "100013",
+        "ship_info",
+        "Arrived at Main Logistics Facility",
+        "Your parcel has arrived to the main logistics facility",
     ),
     "OB_SUCCESS_FIRST_MILE_HUB": (
-        "sorting_center",
-        "Departed sorting centre",
-        "Parcel has left {loc}",
+        "100102",
+        "ship_info",
+        "Departed from Main Logistics Facility",
+        "Your parcel has departed from the main logistics facility",
     ),
     "HANDOVER": (
-        "linehaul",
-        "Handed over to linehaul",
-        "Parcel handed over to the international carrier at {loc}",
+        "900201",
+        "ship_info",
+        "Handed over to linehaul carrier",
+        "Your parcel has been handed over to the international carrier at {loc}",
     ),
-    "UPLIFTED": ("linehaul", "Departed origin country", "Flight departed from {loc}"),
+    "UPLIFTED": (
+        "900202",
+        "ship_info",
+        "Departed from origin country",
+        "Your parcel's flight has departed from {loc}",
+    ),
     "LINEHAUL_ARRIVAL_SUCCESS": (
-        "linehaul",
+        "900203",
+        "ship_info",
         "Arrived in destination country",
-        "Parcel arrived at {loc}",
+        "Your parcel has arrived at {loc}",
     ),
-    "CUSTOMS_CLEARANCE_SUCCESS": ("customs", "Customs cleared", "Parcel cleared customs at {loc}"),
+    "CUSTOMS_CLEARANCE_SUCCESS": (
+        "900204",
+        "ship_info",
+        "Customs clearance completed",
+        "Your parcel has cleared customs at {loc}",
+    ),
     "RECEIVED_BY_LAST_MILE": (
-        "last_mile",
-        "Received by delivery hub",
-        "Parcel received at {loc}",
+        "100103",
+        "ship_info",
+        "Arrived at Last Mile Hub",
+        "Your parcel has arrived at the last mile hub before delivery",
     ),
     "OUT_FOR_DELIVERY": (
-        "last_mile",
-        "Out for delivery",
-        "Our rider is on the way to deliver your parcel",
+        "100018",
+        "ship_info",
+        "Out for Delivery",
+        "Your parcel is currently out for delivery",
     ),
-    "DELIVERED": ("delivered", "Delivered", "Parcel has been delivered. {note}"),
-    "DELIVER_FAILED": ("exception", "Delivery failed", "Delivery attempt failed: {note}"),
+    "DELIVERED": ("1400", "delivered", "Delivered", "Your parcel has been delivered. {note}"),
+    "DELIVER_FAILED": (
+        "100019",
+        "ship_info",
+        "Attempt to deliver",
+        "Failed buyer delivery attempt by our 3PL due to Reason: {note}",
+    ),
     "ON_THE_WAY_BACK_TO_SHIPPER": (
-        "return",
+        "900301",
+        "ship_info",
         "Returning to seller",
-        "Parcel is on the way back to the seller",
+        "Your parcel is on the way back to the seller",
     ),
     "BACK_TO_SHIPPER_SUCCESS": (
-        "return",
+        "900302",
+        "ship_info",
         "Returned to seller",
-        "Parcel has been returned to the seller at {loc}",
+        "Your parcel has been returned to the seller at {loc}",
     ),
     "BACK_TO_SHIPPER_FAILED": (
-        "return",
+        "900303",
+        "ship_info",
         "Return to seller failed",
-        "Parcel could not be returned to the seller: {note}",
+        "Your parcel could not be returned to the seller: {note}",
     ),
     "LOST_BY_3PL": (
-        "exception",
+        "900401",
+        "ship_info",
         "Lost by logistics partner",
-        "Parcel was lost in transit; Lazada will process compensation",
+        "Your parcel was lost in transit; Lazada will process compensation",
     ),
     "DAMAGE_BY_3PL": (
-        "exception",
+        "900402",
+        "ship_info",
         "Damaged by logistics partner",
-        "Parcel was damaged in transit at {loc}",
+        "Your parcel was damaged in transit at {loc}",
     ),
-    "PACKAGE_SCRAPPED": ("exception", "Parcel scrapped", "Parcel was disposed of at {loc}: {note}"),
+    "PACKAGE_SCRAPPED": (
+        "900403",
+        "ship_info",
+        "Parcel scrapped",
+        "Your parcel was disposed of at {loc}: {note}",
+    ),
 }
+
+#: Lazada's numeric status_code of each planned event, and back.
+WIRE_CODE: dict[str, str] = {name: v[0] for name, v in CHECKPOINTS.items()}
+EVENT_OF_CODE: dict[str, str] = {code: name for name, code in WIRE_CODE.items()}
 
 #: The item status a checkpoint moves the package's items to (others leave them as they are).
 CHECKPOINT_ITEM_STATUS: dict[str, str] = {
@@ -117,9 +160,9 @@ BACK_FAILED_NOTES = ("seller address unreachable", "seller refused the returned 
 DELIVERED_NOTES = ("Received by recipient", "Left with security guard", "Received by family member")
 
 # --- finance fee types ------------------------------------------------------------------
-# (fee_type id, fee_name, transaction_type). 13/16/3/8/7/14/15 are Lazada's own ids; the
-# penalty ids 501/502 are this sandbox's choice (Lazada has 300+ fee types and does not
-# publish a stable list); their names contain "Penalty" so rules can recognise them.
+# (fee_type id, fee_name, transaction_type). 13/16/3/8/7/14/15 and the penalties 93
+# (Cancellation Due To Late Fulfilment) and 71 (Fake RTS) are Lazada's published ids and
+# names (Lazada has 300+ fee types).
 
 FEE_ITEM_PRICE = "13"
 FEE_COMMISSION = "16"
@@ -128,8 +171,8 @@ FEE_SHIPPING_BY_CUSTOMER = "8"
 FEE_SHIPPING_BY_SELLER = "7"
 FEE_REVERSAL_ITEM_PRICE = "14"
 FEE_REVERSAL_COMMISSION = "15"
-FEE_PENALTY_LATE_CANCEL = "501"
-FEE_PENALTY_FAKE_RTS = "502"
+FEE_PENALTY_LATE_CANCEL = "93"
+FEE_PENALTY_FAKE_RTS = "71"
 
 FEE_TYPES: dict[str, tuple[str, str]] = {
     FEE_ITEM_PRICE: ("Item Price Credit", "Orders-Sales"),
@@ -139,11 +182,8 @@ FEE_TYPES: dict[str, tuple[str, str]] = {
     FEE_SHIPPING_BY_SELLER: ("Shipping Fee Paid by Seller", "Orders-Logistics"),
     FEE_REVERSAL_ITEM_PRICE: ("Reversal Item Price", "Refunds-Sales"),
     FEE_REVERSAL_COMMISSION: ("Reversal Commission", "Refunds-Lazada Fees"),
-    FEE_PENALTY_LATE_CANCEL: (
-        "Penalty - Late Fulfilment Cancellation",
-        "Other Services-Penalties",
-    ),
-    FEE_PENALTY_FAKE_RTS: ("Penalty - Fake Ready to Ship", "Other Services-Penalties"),
+    FEE_PENALTY_LATE_CANCEL: ("Cancellation Due To Late Fulfilment", "Other Services-Penalties"),
+    FEE_PENALTY_FAKE_RTS: ("Fake RTS", "Other Services-Penalties"),
 }
 #: Fee types that carry tax inside the amount (Lazada's own charges to the seller).
 TAXED_FEES = frozenset(

@@ -29,6 +29,7 @@ from .shop import Shop
 from .stats import Stats
 from .throttle import ApiThrottle
 from .tokens import Account, TokenStore
+from .wire import DOCUMENTED, Wire
 
 __all__ = ["SandboxServer", "Faults", "DEFAULT_APP_KEY", "DEFAULT_APP_SECRET"]
 
@@ -58,6 +59,11 @@ class SandboxServer:
     let it generate one from ``orders``/``seed``/``venture`` (and ``now``, the shop's present).
     The simulated clock starts at the shop's ``generated_at`` unless ``sim_start`` is given;
     ``clock_speed=0`` freezes it. Token lifetimes run on the real clock.
+
+    Answers take the shapes Lazada documents (:mod:`.wire`); ``representation="varied"``
+    (with ``representation_seed``) also varies number/string, optional and extra keys,
+    ``module``/``data`` and camelCase trace keys. ``strict_batches`` makes a
+    ``/orders/items/get`` list holding an unknown id fail whole with E037.
     """
 
     def __init__(
@@ -80,6 +86,9 @@ class SandboxServer:
         port: int = 0,
         app_key: str = DEFAULT_APP_KEY,
         app_secret: str = DEFAULT_APP_SECRET,
+        representation: str = DOCUMENTED,
+        representation_seed: int = 0,
+        strict_batches: bool = True,
     ) -> None:
         if shop is not None and load is not None:
             raise ValueError("give shop= or load=, not both")
@@ -93,7 +102,13 @@ class SandboxServer:
         self.stats = Stats()
         self._tokens = TokenStore(_account(shop), token_ttl=token_ttl, refresh_ttl=refresh_ttl)
         self._state = SandboxState(
-            backend=Backend(shop=shop, clock=self.clock, tokens=self._tokens),
+            backend=Backend(
+                shop=shop,
+                clock=self.clock,
+                tokens=self._tokens,
+                wire=Wire(representation, representation_seed, shop.venture.currency),
+                strict_batches=strict_batches,
+            ),
             app_key=app_key,
             app_secret=app_secret,
             venture=shop.venture.code,
@@ -108,6 +123,19 @@ class SandboxServer:
         self.port: int | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def wire(self) -> Wire:
+        """How answers are rendered (tests render the shop's ground truth the same way)."""
+        return self._state.backend.wire
+
+    @property
+    def strict_batches(self) -> bool:
+        return self._state.backend.strict_batches
+
+    @strict_batches.setter
+    def strict_batches(self, value: bool) -> None:
+        self._state.backend.strict_batches = bool(value)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> SandboxServer:

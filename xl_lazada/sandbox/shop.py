@@ -5,7 +5,9 @@ time ``T`` is a projection: an order exists once ``created <= T``, an item's sta
 last transition ``<= T``, a parcel shows the checkpoints scanned by ``T``, and so on. So
 advancing the clock moves orders on by themselves, and a frozen clock is a stable world.
 
-All answers are in Lazada's wire form (every value a string). The HTTP server validates
+These methods answer in a plain form (every value a string, events named by their
+push-notification milestone): the ground truth tests compare against. The HTTP layer
+renders Lazada's documented shapes from it (:mod:`.wire`). The HTTP server validates
 parameters and calls these methods from several threads; the memoised projections are
 guarded by a lock.
 """
@@ -500,7 +502,7 @@ class Shop:
             return None
         events = []
         for t, code, where, note in pkg.events[:n]:
-            detail_type, title, template = C.CHECKPOINTS[code]
+            _wire_code, detail_type, title, template = C.CHECKPOINTS[code]
             events.append(
                 {
                     "status_code": code,
@@ -563,6 +565,11 @@ class Shop:
             "closing_balance": m(s.closing),
             "payout": m(s.payout),
             "paid": "1" if paid else "0",
+            # Documented fields the plan does not break out (shipping sits in fees_total).
+            "shipment_fee": m(0),
+            "shipment_fee_credit": m(0),
+            "guarantee_deposit": m(0),
+            "fees_on_refunds_total": m(0),
         }
 
 

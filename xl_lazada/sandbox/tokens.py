@@ -92,7 +92,9 @@ class TokenStore:
             expiry = self._refresh.get(refresh_token)
             if expiry is None or expiry < self._clock():
                 return None
-            return self._issue_locked(list_key="country_user_info_list")
+            # Refreshing does not extend the login: the new refresh token ends when the old
+            # one would have (Lazada's refresh_expires_in counts down to the original end).
+            return self._issue_locked(list_key="country_user_info_list", refresh_until=expiry)
 
     # -- checks ----------------------------------------------------------------------------
     def access_ok(self, token: str) -> bool:
@@ -109,18 +111,21 @@ class TokenStore:
             return len(self._access)
 
     # -- internals -------------------------------------------------------------------------
-    def _issue_locked(self, *, list_key: str) -> dict[str, Any]:
+    def _issue_locked(self, *, list_key: str, refresh_until: float | None = None) -> dict[str, Any]:
         now = self._clock()
         access = _token("50000", 55)
         refresh = _token("50001", 55)
-        self._access[access] = now + self.token_ttl
-        self._refresh[refresh] = now + self.refresh_ttl
+        refresh_end = now + self.refresh_ttl if refresh_until is None else refresh_until
+        # An access token never outlives the login it belongs to.
+        access_end = min(now + self.token_ttl, max(refresh_end, now))
+        self._access[access] = access_end
+        self._refresh[refresh] = refresh_end
         self._prune_locked(now)
         return {
             "access_token": access,
             "refresh_token": refresh,
-            "expires_in": int(self.token_ttl),
-            "refresh_expires_in": int(self.refresh_ttl),
+            "expires_in": max(1, int(access_end - now)),
+            "refresh_expires_in": max(0, int(refresh_end - now)),
             "country": "cb",
             "account": self.account.account,
             "account_platform": "seller_center",
