@@ -143,6 +143,11 @@ def _orders_extra(sheet: bytes) -> bytes:
     )
     text = text.replace("<pageMargins", conditional + validation + "<pageMargins", 1)
     text = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:AG7"/>', text, count=1)
+    # A sparkline over the notes' lengths, in the sheet's extLst (openpyxl drops these).
+    orders_sparkline = SPARKLINE.replace("'My sheet'!A2:A6", "Orders!AG5:AG7").replace(
+        "<xm:sqref>B8</xm:sqref>", "<xm:sqref>AH4</xm:sqref>"
+    )
+    text = text.replace("</worksheet>", orders_sparkline + "</worksheet>")
     return text.encode()
 
 

@@ -116,6 +116,9 @@ def test_three_refreshes_keep_the_sellers_parts_vba_and_ribbon(
         ):
             assert after[name] == before[name], f"{name} changed on refresh {run + 1}"
         assert b"x14:sparklineGroups" in after["xl/worksheets/sheet9.xml"]
+        orders_xml = after["xl/worksheets/sheet1.xml"]
+        assert b"<xm:f>Orders!AG5:AG7</xm:f><xm:sqref>AH4</xm:sqref>" in orders_xml
+        assert orders_xml.rstrip().endswith(b"</extLst></worksheet>")
         styles_sizes.append(len(after["xl/styles.xml"]))
         _check_ribbon_and_vba(book)
     assert styles_sizes[1] == styles_sizes[2]  # styles are reused, not appended again
@@ -201,6 +204,17 @@ def test_a_dead_network_and_an_empty_cache_write_nothing(
     assert book.read_bytes() == before
 
 
+def test_no_sync_with_an_empty_cache_writes_nothing(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = _new_book(tmp_path)
+    before = book.read_bytes()
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(tmp_path / "e.sqlite3")])
+    err = capsys.readouterr().err
+    assert code != 0 and "nothing written" in err and "no data synced yet" in err
+    assert book.read_bytes() == before
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -232,7 +246,12 @@ def _refusal(tmp_path: Path, capsys: pytest.CaptureFixture[str], book: Path) -> 
 
 def test_refuses_a_workbook_open_in_excel(env, tmp_path, capsys) -> None:
     book = _new_book(tmp_path)
-    (tmp_path / "~$Shop.xlsm").write_bytes(b"owner")  # Excel's owner file for MyShop.xlsm
+    owner = tmp_path / "~$MyShop.xlsm"  # Excel's owner file while MyShop.xlsm is open
+    owner.write_bytes(b"owner")
+    err = _refusal(tmp_path, capsys, book)
+    assert "MyShop.xlsm is open in Excel" in err and "~$MyShop.xlsm" in err
+    owner.unlink()
+    (tmp_path / "~$Shop.xlsm").write_bytes(b"owner")  # the truncated form of long names
     assert "is open in Excel" in _refusal(tmp_path, capsys, book)
 
 

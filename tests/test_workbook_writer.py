@@ -247,3 +247,134 @@ def test_no_table_can_overflow_excel(tmp_path: Path) -> None:
     assert b"only the first 1,048,572 of 1,048,575 rows fit in Excel" in sheet
     with pytest.raises(ValueError):
         WorkbookSettings(checkpoint_max_rows=MAX_DATA_ROWS + 1)
+
+
+def test_carry_over_streams_the_old_sheet_in_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seller's cells right of ours are found however the old sheet is cut into reads."""
+    from xl_lazada.workbook import sheetxml
+
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>ours {r}</t></is></c>'
+        f'<c r="AF{r}" s="3"><f>LEN(A{r})</f><v>7</v></c></row>'
+        for r in range(5, 400)
+    )
+    old = (
+        '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
+        '2006/relationships"><sheetPr codeName="Sheet1"/><dimension ref="A1:AF399"/>'
+        '<cols><col min="1" max="1" width="9"/><col min="32" max="32" width="30" '
+        f'customWidth="1"/></cols><sheetData>{rows}</sheetData><drawing r:id="rId3"/>'
+        "</worksheet>"
+    ).encode()
+    whole = sheetxml.carry_over(old, 30)
+    monkeypatch.setattr(sheetxml, "_READ", 37)
+    pieces = sheetxml.carry_over(io.BytesIO(old), 30)
+    for got in (whole, pieces):
+        assert sorted(got.cells) == list(range(5, 400))
+        assert got.cells[77] == ['<c r="AF77" s="3"><f>LEN(A77)</f><v>7</v></c>']
+        assert got.code_name == "Sheet1" and got.max_col == 32
+        assert got.cols == ['<col min="32" max="32" width="30" customWidth="1"/>']
+        assert got.tail["drawing"] == '<drawing r:id="rId3"/>'
+
+
+def test_every_setting_is_explained_on_the_settings_sheet() -> None:
+    from dataclasses import fields
+
+    from xl_lazada.workbook.contract import SETTING_KEYS
+
+    keys = {k.key: k for k in SETTING_KEYS}
+    for f in (*fields(RuleSettings), *fields(WorkbookSettings)):
+        assert f.name in keys
+        assert "see the documentation" not in keys[f.name].meaning, f"explain {f.name}"
+
+
+def test_a_column_excel_added_to_our_table_stays_in_it(tmp_path: Path) -> None:
+    """A seller who types a header right next to LazadaOrders makes Excel extend the table;
+    the refresh keeps that column (its header, values and formula) in the table."""
+    from xl_lazada.tables.columns import frame as make_frame
+
+    base = build_workbook_bytes()
+    parts = {}
+    with zipfile.ZipFile(io.BytesIO(base)) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    table = parts["xl/tables/table1.xml"].decode()
+    table = (
+        table.replace('<tableColumns count="30">', '<tableColumns count="31">')
+        .replace(
+            "</tableColumns>",
+            '<tableColumn id="31" name="Margin" xr3:uid="{AB}">'
+            "<calculatedColumnFormula>LazadaOrders[[#This Row],[Total]]*0.1"
+            "</calculatedColumnFormula></tableColumn></tableColumns>",
+        )
+        .replace('ref="A4:AD5"', 'ref="A4:AE5"')
+    )
+    parts["xl/tables/table1.xml"] = table.encode()
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace(
+        "</row></sheetData>",
+        '<c r="AE4" t="inlineStr"><is><t>Margin</t></is></c></row>'
+        '<row r="5"><c r="AE5"><f>LazadaOrders[[#This Row],[Total]]*0.1</f><v>0</v></c></row>'
+        "</sheetData>",
+    ).replace('<dimension ref="A1:AD5"/>', '<dimension ref="A1:AE5"/>')
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    df = make_frame(TABLES["orders"], [{"Order number": "1", "Total": 10.0}, {"Order number": "2"}])
+    wb = _load(_write([data_sheetspec("orders", df)], buf.getvalue()), tmp_path)
+    ws = wb["Orders"]
+    t = ws.tables["LazadaOrders"]
+    assert t.ref == "A4:AE6"
+    assert [c.name for c in t.tableColumns][-1] == "Margin"
+    assert ws["AE4"].value == "Margin"
+    assert ws["AE5"].value == "=LazadaOrders[[#This Row],[Total]]*0.1"
+    assert ws["AE6"].value == "=LazadaOrders[[#This Row],[Total]]*0.1"  # filled down
+    assert ws["AE7"].value is None  # and not below the table
+
+
+def test_settings_are_read_from_the_sheet_as_the_seller_left_it(tmp_path: Path) -> None:
+    """Values typed in Excel (numbers, shared strings, TRUE) reach the rules; a note below
+    the keys, after a blank row, is not a setting."""
+    import re
+
+    from xl_lazada.workbook.contract import SETTING_KEYS
+    from xl_lazada.workbook.refresh import book_settings
+
+    keys = [k.key for k in SETTING_KEYS]
+    parts = {}
+    with zipfile.ZipFile(io.BytesIO(build_workbook_bytes())) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet7.xml"].decode()
+
+    def value(key: str, xml: str) -> None:
+        nonlocal sheet
+        row = 4 + keys.index(key)
+        sheet, n = re.subn(rf'<c r="B{row}"[^>]*?(/>|>.*?</c>)', xml.replace("@", f"B{row}"), sheet)
+        assert n == 1
+
+    value("at_risk_hours", '<c r="@"><v>6</v></c>')
+    value("shop", '<c r="@" t="s"><v>0</v></c>')
+    value("count_makeup_workdays", '<c r="@" t="b"><v>1</v></c>')
+    value("checkpoint_days", '<c r="@" t="inlineStr"><is><t>7</t></is></c>')
+    sheet = sheet.replace(
+        "</sheetData>",
+        '<row r="40"><c r="A40" t="inlineStr"><is><t>my note</t></is></c></row></sheetData>',
+    )
+    parts["xl/worksheets/sheet7.xml"] = sheet.encode()
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+        b'2006/main" count="1" uniqueCount="1"><si><t>my-shop</t></si></sst>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    book = tmp_path / "Shop.xlsm"
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    rules, settings = book_settings(book)
+    assert rules.at_risk_hours == 6.0 and rules.count_makeup_workdays is True
+    assert settings.shop == "my-shop" and settings.checkpoint_days == 7

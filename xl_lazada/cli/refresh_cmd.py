@@ -49,7 +49,7 @@ def refresh(
         as_of = "" if no_sync else _sync(cache, shop, settings)
         if no_sync:
             as_of = _as_of(cache, shop, prefix="not synced")
-        if as_of.endswith(NOTHING_YET) and not no_sync:
+        if as_of.endswith(NOTHING_YET):
             raise click.ClickException(f"nothing written to {book.name}: {as_of}")
         summary = _write(book, cache, shop, parts, as_of)
     click.echo(summary.line())

@@ -245,6 +245,8 @@ _RULE_MEANINGS = {
     "unsettled_days": "A delivered order is 'unsettled' if unpaid after this many days.",
     "holiday_country": "Holiday calendar for the 48 h (blank = CN for cross-border; '-' = none).",
     "count_makeup_workdays": "TRUE: China's make-up working weekends count as working days.",
+    "extra_milestones": "More trace codes: a JSON file path (or JSON text) like the shipped "
+    "milestones table (blank = none).",
 }
 _WORKBOOK_MEANINGS = {
     "shop": "Shop profile to refresh (blank = the default shop).",
@@ -272,7 +274,8 @@ def _setting_keys() -> tuple[SettingKey, ...]:
             SettingKey(f.name, f.default, _WORKBOOK_MEANINGS[f.name], _kind(f.default, f.name))
         )
     for f in fields(RuleSettings):
-        keys.append(SettingKey(f.name, f.default, _RULE_MEANINGS[f.name], _kind(f.default, f.name)))
+        meaning = _RULE_MEANINGS.get(f.name, "A rule setting (see the documentation).")
+        keys.append(SettingKey(f.name, f.default, meaning, _kind(f.default, f.name)))
     return tuple(keys)
 
 

@@ -80,13 +80,15 @@ def read_cells(
 
 
 def read_settings(pkg: Package) -> tuple[RuleSettings, WorkbookSettings]:
-    """The Settings sheet's key/value pairs (A/B from row 4) → settings (raises
+    """The Settings sheet's key/value pairs (A/B from row 4 down to the first blank key) →
+    settings (raises
     :class:`~xl_lazada.workbook.contract.SettingsError` naming a bad value)."""
-    cells = read_cells(pkg, SETTINGS, max_row=200, max_col=2)
+    cells = read_cells(pkg, SETTINGS, max_row=500, max_col=2)
     values: dict[Any, Any] = {}
-    for (row, col), key in sorted(cells.items()):
-        if col == 1 and row >= SETTINGS_FIRST_ROW:
-            values[key] = cells.get((row, 2))
+    row = SETTINGS_FIRST_ROW
+    while (row, 1) in cells:  # keys run down from row 4; a blank row ends them (notes below)
+        values[cells[(row, 1)]] = cells.get((row, 2))
+        row += 1
     return settings_from_values(values)
 
 

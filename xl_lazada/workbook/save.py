@@ -31,10 +31,15 @@ class WorkbookLockedError(XlLazadaError):
 
 
 def owner_file(path: Path) -> Path:
-    """Excel's lock file for ``path``: ``~$`` replaces the first two characters of long
-    names (``~$Shop.xlsm`` for ``MyShop.xlsm``), prefixes short ones."""
+    """Excel's owner (lock) file for ``path``: ``~$MyShop.xlsm`` next to ``MyShop.xlsm``."""
+    return path.with_name("~$" + path.name)
+
+
+def _owner_files(path: Path) -> set[Path]:
+    """Excel's owner file, and the form other Office programs use for long names (the first
+    two characters replaced: ``~$Shop.xlsm``)."""
     name = path.name
-    return path.with_name("~$" + (name[2:] if len(name) > 2 else name))
+    return {owner_file(path), path.with_name("~$" + (name[2:] if len(name) > 8 else name))}
 
 
 def check_writable(path: Path) -> None:
@@ -43,7 +48,7 @@ def check_writable(path: Path) -> None:
         raise FileNotFoundError(f"{path}: no such workbook")
     if not path.is_file():
         raise WorkbookLockedError(f"{path} is not a file")
-    for owner in {owner_file(path), path.with_name("~$" + path.name)}:
+    for owner in sorted(_owner_files(path)):
         if owner.exists():
             raise WorkbookLockedError(
                 f"{path.name} is open in Excel ({owner.name} exists next to it); close it "

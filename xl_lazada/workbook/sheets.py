@@ -75,8 +75,16 @@ _FLAG_COLOURS: dict[str, list[tuple[str, str]]] = {
 
 
 def status_line(rows: int, refreshed_at: datetime, *, note: str = "", as_of: str = "") -> str:
-    """The A2 line: ``Refreshed 2026-12-02 08:00 — 1,234 rows`` (+ a note)."""
-    text = f"Refreshed {refreshed_at:%Y-%m-%d %H:%M} — {rows:,} row{'s' * (rows != 1)}"
+    """The A2 line: ``Refreshed 2026-12-02 08:00 UTC+08:00 — 1,234 rows`` (+ a note); the
+    zone is named when ``refreshed_at`` is aware (the computer's clock may differ from the
+    shop's, in which the sheet's times are)."""
+    when = f"{refreshed_at:%Y-%m-%d %H:%M}"
+    offset = refreshed_at.utcoffset()
+    if offset is not None:
+        minutes = int(offset.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        when += f" UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    text = f"Refreshed {when} — {rows:,} row{'s' * (rows != 1)}"
     if as_of:
         text += f" — {as_of}"
     if note:

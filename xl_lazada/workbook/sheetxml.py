@@ -16,13 +16,14 @@ format, booleans ``t="b"``. Frames are rendered a chunk of rows at a time, colum
 from __future__ import annotations
 
 import heapq
+import io
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -70,24 +71,59 @@ def text_xml(value: str) -> str:
 _FORBIDDEN_BUT_NUL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _escaped_texts(series: pd.Series) -> list[str | None]:
-    """A text column, escaped for ``<t>``: one regex pass over the joined column (C speed)
-    instead of one per cell; the NUL separator is itself a character XML forbids."""
+_CONTROL_BYTES = bytes(range(1, 9)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20))
+_XML_SPACE = (b" ", b"\t", b"\n", b"\r")
+_EDGES = tuple(b"\x00" + c for c in _XML_SPACE) + tuple(c + b"\x00" for c in _XML_SPACE)
+
+
+def _inspect(joined: str) -> tuple[bool, bool]:
+    """(any character XML 1.0 forbids besides the NUL separators, any value starting or
+    ending with XML whitespace), checked on the UTF-8 bytes: C scans those far faster
+    than a regex scans the string."""
+    try:
+        data = joined.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return True, True
+    forbidden = (
+        len(data.translate(None, _CONTROL_BYTES)) != len(data)
+        or b"\xef\xbf\xbe" in data
+        or b"\xef\xbf\xbf" in data
+    )
+    edges = data[:1] in _XML_SPACE or data[-1:] in _XML_SPACE or any(e in data for e in _EDGES)
+    return forbidden, edges
+
+
+def _escaped_texts(series: pd.Series) -> tuple[list[str | None], bool]:
+    """A text column, escaped for ``<t>``, and whether any value has leading or trailing
+    whitespace (then ``xml:space="preserve"`` is needed). The column is joined and escaped
+    in a few passes over one string (C speed) instead of per cell; the NUL separator is
+    itself a character XML forbids, so it cannot collide with kept text."""
     values = series.to_numpy(dtype=object, na_value=None)
     present = [v for v in values if v is not None]
     if not present:
-        return list(values)
+        return list(values), False
     joined = "\x00".join(present)
     too_long = len(joined) > EXCEL_MAX_CELL_CHARS and max(map(len, present)) > EXCEL_MAX_CELL_CHARS
     if too_long or joined.count("\x00") != len(present) - 1:
         # rare: NULs or huge cells inside values
-        return [None if v is None else escape_text(v) for v in values]
-    if _NEEDS_WORK.search(joined) is not None:
+        return [None if v is None else escape_text(v) for v in values], True
+    forbidden, edges = _inspect(joined)
+    if forbidden:
         joined = _FORBIDDEN_BUT_NUL.sub("", joined)
+        edges = _inspect(joined)[1]
+    if "_x" in joined:
         joined = _EXCEL_ESCAPE.sub(r"_x005F_\1", joined)
-        joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    escaped = iter(joined.split("\x00"))
-    return [None if v is None else next(escaped) for v in values]
+    if "&" in joined:
+        joined = joined.replace("&", "&amp;")
+    if "<" in joined:
+        joined = joined.replace("<", "&lt;")
+    if ">" in joined:
+        joined = joined.replace(">", "&gt;")
+    parts = cast(list[str | None], joined.split("\x00"))
+    if len(present) == len(values):
+        return parts, edges
+    escaped = iter(parts)
+    return [None if v is None else next(escaped) for v in values], edges
 
 
 def excel_serial(value: datetime | date) -> float:
@@ -251,7 +287,13 @@ def _column_cells(
     if kind == "U" or name in ("string", "str"):
         s = styles.xf(style, fmt)
         st = f' s="{s}"' if s else ""
-        values = _escaped_texts(series)
+        values, edges = _escaped_texts(series)
+        pre = f'{st} t="inlineStr"><is><t>'
+        if not edges:
+            return [
+                "" if v is None else f'<c r="{letter}{r}"{pre}{v}</t></is></c>'
+                for r, v in zip(rows, values, strict=True)
+            ]
         pre = f'{st} t="inlineStr"><is>'
         return [
             ""
@@ -280,6 +322,9 @@ _SHEETDATA_RE = re.compile(r"<(?:\w+:)?sheetData\b")
 _COL_RE = re.compile(r"<(?:\w+:)?col\b[^>]*/>")
 _COL_MIN_RE = re.compile(r'\bmin="(\d+)"')
 _COL_MAX_RE = re.compile(r'\bmax="(\d+)"')
+# Elements after <sheetData> that belong to the seller and are kept as they were (in this
+# order, before <tableParts>); their relationships are kept too. Our writer never writes
+# these, nor <extLst>, which is kept last.
 _KEEP_TAIL = ("drawing", "legacyDrawing", "legacyDrawingHF", "picture", "oleObjects", "controls")
 _SQREF_RE = re.compile(r'\bsqref="([^"]+)"')
 _PRIORITY_RE = re.compile(r'\bpriority="(\d+)"')
@@ -301,29 +346,56 @@ class Carried:
     max_priority: int = 0
 
 
-def carry_over(old: bytes | None, owned_columns: int | None) -> Carried:
-    """Parse the old sheet XML for the seller's content right of column ``owned_columns``
-    (everything of theirs when the sheet is not column-owned: nothing)."""
+_SHEETDATA_B = re.compile(rb"<(?:\w+:)?sheetData\b")
+_CELL_RE_B = re.compile(
+    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?(?:/>|>.*?</(?:\w+:)?c>)', re.S
+)
+_READ = 1 << 20
+
+
+def carry_over(old: bytes | IO[bytes] | None, owned_columns: int | None) -> Carried:
+    """Read the old sheet XML for what must survive a rewrite: the VBA code name, the
+    namespaces, drawings, and the seller's content right of column ``owned_columns``
+    (nothing of that when the sheet is not column-owned).
+
+    The old sheet may be hundreds of megabytes (the previous refresh's data), so it is
+    streamed: only the part before ``<sheetData>`` and after ``</sheetData>`` is kept, and
+    cells are scanned only when the sheet's dimension reaches right of our columns."""
     carried = Carried()
-    if not old:
+    if old is None:
         return carried
-    text = old.decode("utf-8", errors="strict")
-    data_start = _SHEETDATA_RE.search(text)
-    head_end = data_start.start() if data_start else len(text)
-    tail_start = text.rfind("sheetData>")
-    head, tail = text[:head_end], text[max(tail_start, head_end) :]
+    stream: IO[bytes] = io.BytesIO(old) if isinstance(old, bytes) else old
+    buf = b""
+    found = None
+    while found is None:
+        found = _SHEETDATA_B.search(buf, max(0, len(buf) - _READ - 16))
+        if found is not None:
+            break
+        chunk = stream.read(_READ)
+        if not chunk:
+            break
+        buf += chunk
+    head = (buf[: found.start()] if found else buf).decode("utf-8")
+    rest = buf[found.start() :] if found else b""
+    _read_head(carried, head, owned_columns)
+    dim = _DIMENSION_RE.search(head)
+    need_cells = owned_columns is not None and (
+        dim is None or _last_col(dim.group(1)) > owned_columns
+    )
+    tail = _scan_body(carried, stream, rest, owned_columns if need_cells else None)
+    _read_tail(carried, tail.decode("utf-8"), owned_columns)
+    return carried
+
+
+def _read_head(carried: Carried, head: str, owned_columns: int | None) -> None:
     root = _ROOT_RE.search(head)
     if root:
         carried.namespaces = [m.group(1) for m in _XMLNS_RE.finditer(root.group(2))]
     m = _CODENAME_RE.search(head)
     carried.code_name = m.group(1) if m else None
     carried.tab_selected = bool(_TABSEL_RE.search(head))
-    for tag in _KEEP_TAIL:
-        el = _element(tail, tag)
-        if el:
-            carried.tail[tag] = el
     if owned_columns is None:
-        return carried
+        return
     for col in _COL_RE.findall(head):
         lo = int(_COL_MIN_RE.search(col).group(1))  # type: ignore[union-attr]
         hi = int(_COL_MAX_RE.search(col).group(1))  # type: ignore[union-attr]
@@ -331,6 +403,56 @@ def carry_over(old: bytes | None, owned_columns: int | None) -> Carried:
             carried.cols.append(col)
         elif hi > owned_columns:
             carried.cols.append(_COL_MIN_RE.sub(f'min="{owned_columns + 1}"', col, count=1))
+
+
+def _scan_body(carried: Carried, stream: IO[bytes], rest: bytes, owned: int | None) -> bytes:
+    """Walk ``<sheetData>`` (collecting cells right of ``owned`` when given); return the
+    bytes after it."""
+    opening_end = rest.find(b">")
+    while opening_end < 0:
+        chunk = stream.read(_READ)
+        if not chunk:
+            return b""
+        rest += chunk
+        opening_end = rest.find(b">")
+    if rest[opening_end - 1 : opening_end] == b"/":  # <sheetData/>
+        return rest[opening_end + 1 :] + stream.read()
+    pending = rest[opening_end + 1 :]
+    while True:
+        close = pending.find(b"sheetData>")
+        if close >= 0:
+            body_end = pending.rfind(b"<", 0, close)
+            if owned is not None:
+                _collect_cells(carried, pending[:body_end], owned)
+            return pending[close + len(b"sheetData>") :] + stream.read()
+        if owned is not None:
+            cut = pending.rfind(b"</row>")
+            if cut >= 0:
+                _collect_cells(carried, pending[:cut], owned)
+                pending = pending[cut:]
+        else:
+            pending = pending[-32:]
+        chunk = stream.read(_READ)
+        if not chunk:
+            return b""
+        pending += chunk
+
+
+def _collect_cells(carried: Carried, body: bytes, owned: int) -> None:
+    for m in _CELL_RE_B.finditer(body):
+        col = column_index(m.group(1).decode())
+        if col > owned:
+            carried.cells.setdefault(int(m.group(2)), []).append(m.group(0).decode("utf-8"))
+            carried.max_col = max(carried.max_col, col)
+
+
+def _read_tail(carried: Carried, tail: str, owned_columns: int | None) -> None:
+    for tag in (*_KEEP_TAIL, "extLst"):
+        el = _element(tail, tag)
+        if el:
+            carried.tail[tag] = el
+    if owned_columns is None:
+        return
     for kind, target in (
         ("conditionalFormatting", carried.conditional),
         ("dataValidation", carried.validations),
@@ -342,16 +464,6 @@ def carry_over(old: bytes | None, owned_columns: int | None) -> Carried:
                 carried.max_priority = max(
                     [carried.max_priority, *map(int, _PRIORITY_RE.findall(el))]
                 )
-    dim = _DIMENSION_RE.search(head)
-    if dim is not None and _last_col(dim.group(1)) <= owned_columns:
-        return carried  # nothing right of ours: skip scanning the cells
-    text = text[head_end : max(tail_start, head_end)]
-    for m in _CELL_RE.finditer(text):
-        col = column_index(m.group(1))
-        if col > owned_columns:
-            carried.cells.setdefault(int(m.group(2)), []).append(m.group(0))
-            carried.max_col = max(carried.max_col, col)
-    return carried
 
 
 def _last_col(ref: str) -> int:
@@ -449,6 +561,8 @@ def write_sheet(
     if table_rel_ids:
         parts = "".join(f'<tablePart r:id="{rid}"/>' for rid in table_rel_ids)
         w(f'<tableParts count="{len(table_rel_ids)}">{parts}</tableParts>'.encode())
+    if "extLst" in carried.tail:  # the seller's newer features (x14 sparklines, data bars)
+        w(carried.tail["extLst"].encode("utf-8"))
     w(b"</worksheet>")
 
 
@@ -593,7 +707,8 @@ def table_xml(
         f'<tableColumn id="{i}" name="{_attr(clean_text(str(c)))}"/>'
         for i, c in enumerate(columns, start=1)
     )
-    cols += "".join(extra)
+    for i, col in enumerate(extra, start=len(columns) + 1):  # the seller's own columns
+        cols += re.sub(r"^<((?:\w+:)?tableColumn)\b", rf'<\1 id="{i}"', col, count=1)
     count = len(columns) + len(extra)
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

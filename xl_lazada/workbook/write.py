@@ -10,14 +10,13 @@ loses entries for cells we now own. No other part is parsed or changed.
 from __future__ import annotations
 
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO
-from xml.etree import ElementTree as ET
 
 from .package import (
     CT_TABLE,
-    NS_MAIN,
     RT_CALC_CHAIN,
     RT_TABLE,
     Package,
@@ -32,8 +31,8 @@ from .package import (
     remove_overrides,
     resolve_target,
 )
-from .sheetspec import SheetSpec, Table, column_index, range_ref
-from .sheetxml import carry_over, table_xml, write_sheet
+from .sheetspec import SheetSpec, Table, column_index, column_letter, range_ref
+from .sheetxml import Carried, carry_over, table_xml, write_sheet
 from .styles import StyleRegistry
 
 _TABLE_ID_RE = re.compile(rb'<(?:\w+:)?table\b[^>]*?\bid="(\d+)"')
@@ -61,27 +60,71 @@ def _old_table(pkg: Package, sheet_part: str, rel: Relationship) -> _OldTable:
     return _OldTable(part, rel, int(m.group(1)) if m else 0, n.group(1).decode() if n else "", [])
 
 
+_TABLE_COLUMN_RE = re.compile(
+    r"<(?:\w+:)?tableColumn\b[^>]*?(?:/>|>.*?</(?:\w+:)?tableColumn>)", re.S
+)
+_NAME_ATTR_RE = re.compile(r'\bname="([^"]*)"')
+_PREFIXED_ATTR_RE = re.compile(r'\s[\w.-]+:[\w.-]+="[^"]*"')
+
+
 def _extra_columns(data: bytes, ours: Sequence[str]) -> list[str]:
     """tableColumn elements of the old table beyond our columns (the seller's own columns
-    typed next to the table, which Excel then made part of it)."""
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError:
+    typed next to the table, which Excel then made part of it), as XML for the new table:
+    renumbered by the caller, without attributes from namespaces the new part does not
+    declare (Excel's revision ids)."""
+    text = data.decode("utf-8", errors="replace")
+    columns = _TABLE_COLUMN_RE.findall(text)
+    if len(columns) <= len(ours):
         return []
-    cols = root.find(f"{{{NS_MAIN}}}tableColumns")
-    if cols is None or len(cols) <= len(ours):
-        return []
-    extra = list(cols)[len(ours) :]
+    extra = columns[len(ours) :]
     names = {c.lower() for c in ours}
-    if any((c.get("name") or "").lower() in names for c in extra):
-        return []
+    for col in extra:
+        m = _NAME_ATTR_RE.search(col)
+        if m is None or m.group(1).lower() in names:
+            return []  # not a layout we understand: keep only our columns
     out = []
-    for c in extra:
-        c.attrib.pop("id", None)
-        ET.register_namespace("", NS_MAIN)
-        text = ET.tostring(c, encoding="unicode", short_empty_elements=True)
-        out.append(re.sub(r'\sxmlns(:\w+)?="[^"]*"', "", text, count=1))
+    for col in extra:
+        start_end = col.find(">")
+        start = _PREFIXED_ATTR_RE.sub("", col[:start_end])
+        start = re.sub(r'\sid="\d+"', "", start, count=1)
+        out.append(start + col[start_end:])
     return out
+
+
+_CALCULATED_RE = re.compile(
+    r"<(?:\w+:)?calculatedColumnFormula\b[^>]*>(.*?)</(?:\w+:)?calculatedColumnFormula>", re.S
+)
+_CELL_COL_RE = re.compile(r'\br="([A-Z]+)\d+"')
+
+
+def _fill_calculated(carried: Carried, table: Table, extra: Sequence[str]) -> None:
+    """A seller's calculated column in our table (``=[@Total]*0.1``) gets its formula in
+    every data row of the new table, and none below it (a ``[#This Row]`` reference outside
+    the table is an error)."""
+    first = table.header_row + 1
+    for k, column_xml in enumerate(extra):
+        m = _CALCULATED_RE.search(column_xml)
+        if m is None:
+            continue
+        col = table.last_col + 1 + k
+        letter = column_letter(col)
+        formula = m.group(1)
+        for row in list(carried.cells):
+            if row >= first:
+                carried.cells[row] = [c for c in carried.cells[row] if _cell_column(c) != col]
+                if not carried.cells[row]:
+                    del carried.cells[row]
+        for row in range(first, table.last_row + 1):
+            cell = f'<c r="{letter}{row}"><f>{formula}</f></c>'
+            cells = carried.cells.setdefault(row, [])
+            cells.append(cell)
+            cells.sort(key=_cell_column)
+        carried.max_col = max(carried.max_col, col)
+
+
+def _cell_column(cell: str) -> int:
+    m = _CELL_COL_RE.search(cell)
+    return column_index(m.group(1)) if m else 0
 
 
 def write_sheets(
@@ -110,8 +153,11 @@ def write_sheets(
     for spec in specs:
         ref = by_name[spec.name]
         owned_cells[ref.sheet_id] = spec.owned_columns
-        old_xml = pkg.read(ref.part)
-        carried = carry_over(old_xml, spec.owned_columns)
+        try:
+            with pkg.zip.open(ref.part) as old_xml:
+                carried = carry_over(old_xml, spec.owned_columns)
+        except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError) as exc:
+            raise PackageError(f"the workbook is damaged ({ref.part}: {exc})") from None
         old_rels = pkg.rels(ref.part)
         ours = {t.name.lower() for t in spec.tables}
         old_tables = [
@@ -145,6 +191,7 @@ def write_sheets(
             kept_rels.append(Relationship(rid, RT_TABLE, relative_target(ref.part, part)))
             table_rel_ids.append(rid)
             last_col = table.last_col + len(extra)
+            _fill_calculated(carried, table, extra)
             area = range_ref(table.header_row, table.first_col, table.last_row, last_col)
             parts[part] = table_xml(table_id, table.name, area, table.columns, table.style, extra)
             rows[table.name] = table.rows
