@@ -175,6 +175,21 @@ def _count(n: int, noun: str) -> str:
 def report_input_sheet(inputs: ReportInputs, message: str = "") -> SheetSpec:
     """The workbook's ``Report`` sheet with these inputs (and the message) filled in: what
     a seller would have typed to get this report (used by the demo workbook)."""
+    values = {
+        "date_from": inputs.date_from,
+        "date_to": inputs.date_to,
+        "status": inputs.status,
+        "shop": inputs.shop,
+        "refs": list(inputs.refs),
+    }
+    return report_input_values_sheet(values, message)
+
+
+def report_input_values_sheet(values: Mapping[str, Any], message: str = "") -> SheetSpec:
+    """The ``Report`` sheet holding the input values as the workbook reader returned them
+    (``date_from``, ``date_to``, ``status``, ``shop``, ``refs``) and ``message`` in its
+    message cell: a headless refresh writes the seller's inputs back unchanged beside the
+    outcome (also when they were refused)."""
     from ..workbook.contract import (
         REPORT_DATE_FROM,
         REPORT_DATE_TO,
@@ -187,19 +202,25 @@ def report_input_sheet(inputs: ReportInputs, message: str = "") -> SheetSpec:
     from ..workbook.sheetspec import parse_cell
 
     spec = report_input_sheetspec()
-    values: dict[tuple[int, int], tuple[Any, str | None, str | None]] = {
-        parse_cell(REPORT_DATE_FROM): (inputs.date_from, "input", DATE_FORMAT),
-        parse_cell(REPORT_DATE_TO): (inputs.date_to, "input", DATE_FORMAT),
-        parse_cell(REPORT_STATUS): (inputs.status, "input", None),
-        parse_cell(REPORT_SHOP): (inputs.shop, "input", None),
+    cells: dict[tuple[int, int], tuple[Any, str | None, str | None]] = {
+        parse_cell(REPORT_DATE_FROM): (values.get("date_from"), "input", DATE_FORMAT),
+        parse_cell(REPORT_DATE_TO): (values.get("date_to"), "input", DATE_FORMAT),
+        parse_cell(REPORT_STATUS): (values.get("status"), "input", None),
+        parse_cell(REPORT_SHOP): (values.get("shop"), "input", None),
         parse_cell(REPORT_MESSAGE): (message or None, "status", None),
     }
-    for i, ref in enumerate(inputs.refs):
-        values[(REPORT_REFS_FIRST_ROW + i, 1)] = (ref, None, "@")
-    spec.blocks = [b for b in spec.blocks if (b.row, b.col) not in values]
-    for (row, col), (value, style, fmt) in sorted(values.items()):
+    for i, ref in enumerate(values.get("refs") or ()):
+        cells[(REPORT_REFS_FIRST_ROW + i, 1)] = (ref, None, "@")
+    spec.blocks = [b for b in spec.blocks if (b.row, b.col) not in cells]
+    for (row, col), (value, style, fmt) in sorted(cells.items()):
         spec.blocks.append(Block(row, col, [[value]], style=style, number_formats=[fmt]))
     return spec
+
+
+def has_report_inputs(values: Mapping[str, Any]) -> bool:
+    """Whether the seller asked for a report at all (a date or a pasted number)."""
+    refs = [r for r in values.get("refs") or () if r is not None and str(r).strip()]
+    return bool(refs) or any(values.get(k) not in (None, "") for k in ("date_from", "date_to"))
 
 
 def last_days(cache: Any, now: datetime, days: int = 30, shop: str | None = None) -> ReportInputs:
