@@ -279,6 +279,9 @@ def test_created_date_filter_uses_the_shops_local_day(cache):
     assert ids(cache.orders(created_from=instant)) == ["2"]
     assert ids(cache.orders(created_to=instant)) == ["1"]
     assert ids(cache.orders(order_ids=["2", "zzz"])) == ["2"]
+    # A naive datetime is the shop's local time (what Excel hands over), as everywhere.
+    assert ids(cache.orders(created_from=datetime(2026, 11, 4, 0, 0))) == ["2"]
+    assert ids(cache.orders(created_to=datetime(2026, 11, 3, 23, 59))) == ["1"]
 
 
 def test_large_id_lists_are_fine(cache):
@@ -443,6 +446,54 @@ def test_a_failed_batch_leaves_nothing_behind(cache):
         and cache.items() == []
         and cache.watermark("my", "orders_updated_at") is None
     )
+    facts = cache.connection.execute("SELECT COUNT(*) FROM order_facts").fetchone()[0]
+    assert facts == 0
+
+
+def test_facts_follow_every_write_in_the_same_transaction(cache):
+    """Orders, traces and finance lines each update the order's stored facts as they are
+    written (what lookup and the tables read)."""
+
+    def fact(column: str):
+        return cache.connection.execute(
+            f"SELECT {column} FROM order_facts WHERE shop = 'my' AND order_id = '1'"
+        ).fetchone()[0]
+
+    write(cache, [order("1", "2026-11-03 10:00:00 +0800")], {"1": [item("1", "a", "pending")]})
+    assert fact("status") == "Pending" and fact("rts_open") == 1
+    write(
+        cache,
+        [order("1", "2026-11-03 10:00:00 +0800", statuses=("ready_to_ship",))],
+        {"1": [item("1", "a", "ready_to_ship", "FP1", "TN1")]},
+    )
+    assert fact("status") == "Ready to ship" and fact("tracking_numbers") == "TN1"
+    rts = datetime(2026, 11, 3, 12, 0, tzinfo=UTC)
+    with cache.transaction():
+        cache.write_trace(
+            "my",
+            trace("1", "FP1", "TN1", ("READY_TO_SHIP", rts)),
+            observed_at=NOW,
+            record_new=False,
+            final_statuses=FINAL_STATUSES,
+        )
+    assert fact("rts_at") == int(rts.timestamp()) and fact("rts_open") == 0
+    (pkg,) = cache.packages()
+    assert pkg["ready_to_ship_at"] == "2026-11-03T12:00:00+00:00"  # mirrored from the rules
+    with cache.transaction():
+        cache.write_transactions("my", [tx("T1", "1", "12.50", "Paid")], observed_at=NOW)
+    assert fact("settlement_net") == "12.50" and fact("settlement_state") == "Paid"
+    # A re-trace that brings nothing new leaves the facts as they are (no recompute).
+    gen = cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0]
+    with cache.transaction():
+        cache.write_trace(
+            "my",
+            trace("1", "FP1", "TN1", ("READY_TO_SHIP", rts)),
+            observed_at=NOW,
+            record_new=False,
+            final_statuses=FINAL_STATUSES,
+        )
+    assert cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0] == gen
+    assert fact("rts_at") == int(rts.timestamp())
 
 
 def test_failures_are_recorded_and_cleared(cache):

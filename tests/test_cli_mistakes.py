@@ -167,7 +167,7 @@ def test_status_names_an_excel_rounded_number(synced, capsys: pytest.CaptureFixt
     out = capsys.readouterr()
     assert code == 1
     lines = out.out.splitlines()
-    assert lines[0].startswith("3.1E+14: looks like a number Excel rounded")
+    assert lines[0].startswith("3.1E+14: rounded by Excel — format the column as Text")
     assert "\x1b" not in out.out and len(lines) == 2
 
 

@@ -67,9 +67,10 @@ EXPECTED_STATUS: dict[tuple[str, ...], str] = {
     ("pending", "ready_to_ship"): "Partially shipped",
     ("pending", "shipped"): "Partially shipped",
     ("delivered", "pending"): "Partially shipped",
-    # several parcels after hand-over: problems first, then what is still moving
-    ("delivered", "ready_to_ship"): "Ready to ship",
-    ("delivered", "shipped"): "Shipped",
+    # several parcels after hand-over: problems first, then one arrived while another is
+    # still moving, then what is still moving
+    ("delivered", "ready_to_ship"): "Partially delivered",
+    ("delivered", "shipped"): "Partially delivered",
     ("ready_to_ship", "shipped"): "Ready to ship",
     ("delivered", "returned"): "Returned",
     ("delivered", "failed_delivery"): "Failed delivery",
@@ -157,11 +158,17 @@ def world() -> World:
                     stuck_status(by_pkg[p.package_id], p.events, now=now, rts_at=rts_at),
                 )
             )
-        done = not [u for u in units if u in PRE_RTS]
+        waiting = [u for u in units if u in PRE_RTS]
+        done = not waiting
         known = [t for t in rts_times if t]
         rts_at = max(known) if done and known else None
         created = parse_datetime(o["created_at"])
-        rts = rts_status(created, rts_at, now, cross_border=True, calendar=cal, done=done)
+        # Unpaid units cannot be set ready-to-ship: an order waiting only on them has no
+        # running deadline (never at risk or late).
+        unpaid_only = bool(waiting) and all(u == "unpaid" for u in waiting)
+        rts = rts_status(
+            created, rts_at, now, cross_border=True, calendar=cal, done=done or unpaid_only
+        )
         delivered = [t for p in traces if (t := delivered_time(p.events)) is not None]
         order_lines = lines.get(o["order_number"], [])
         facts.append(
@@ -235,13 +242,16 @@ def test_rts_late_only_for_orders_handed_over_after_the_deadline(world: World) -
 
 
 def test_open_orders_count_down_to_the_deadline(world: World) -> None:
-    waiting = [f for f in world.orders if f.status in ("Pending", "Unpaid", "Partially shipped")]
+    waiting = [f for f in world.orders if f.status in ("Pending", "Partially shipped")]
     assert waiting
     for f in waiting:
         assert f.rts.hours_left is not None and f.rts.hours_left >= 0 and not f.rts.late
         assert f.rts.at_risk == (f.rts.hours_left < 12)
         # our cross-border deadline (weekends + CN holidays) is never before Lazada's SLA
         assert f.rts.deadline >= f.sla
+    # Unpaid orders cannot be set ready-to-ship yet: no countdown, never late.
+    unpaid = [f for f in world.orders if f.status == "Unpaid"]
+    assert unpaid and all(f.rts.hours_left is None and not f.rts.late for f in unpaid)
 
 
 def test_sorting_centre_flags_only_the_slow_parcels(world: World) -> None:

@@ -106,7 +106,9 @@ def test_after_rts_mix_problems_first_then_unfinished_then_done() -> None:
     assert show("shipped", "shipped_back") == "Failed delivery"
     assert show("delivered", "lost_by_3pl") == "Lost/Damaged"
     assert show("shipped", "ready_to_ship") == "Ready to ship"
-    assert show("delivered", "shipped") == "Shipped"
+    assert show("delivered", "shipped") == "Partially delivered"
+    assert show("delivered", "ready_to_ship") == "Partially delivered"
+    assert show("returned", "shipped") == "Partially delivered"
     assert show("delivered", "returned") == "Returned"
     assert show("returned", "canceled") == "Returned"
 

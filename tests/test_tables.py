@@ -344,3 +344,62 @@ def test_all_tables_in_one_pass_equal_the_per_sheet_tables(synced: Synced, selec
             frames[name], build(synced.cache, now=synced.now, **selection)
         )
         assert frames[name].attrs == build(synced.cache, now=synced.now, **selection).attrs
+
+
+# ------------------------------------------------------------------------- query plans
+BIG_TABLES = (
+    "orders", "items", "packages", "refs", "checkpoints", "transactions",
+    "order_facts", "package_facts", "history",
+)  # fmt: skip
+
+
+def _plans(conn: Any, statements: list[str]) -> list[tuple[str, str]]:
+    """``(statement, plan line)`` for every step that scans a big table."""
+    bad = []
+    for sql in statements:
+        if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE", "INSERT")):
+            continue
+        for row in conn.execute("EXPLAIN QUERY PLAN " + sql):
+            detail = str(row[-1])
+            words = detail.split()
+            if words[:1] == ["SCAN"] and len(words) > 1 and words[1] in BIG_TABLES:
+                bad.append((sql[:160], detail))
+    return bad
+
+
+def test_every_read_by_id_number_or_parcel_uses_an_index(synced: Synced) -> None:
+    """Lookups by order id, order number, tracking number and package id, per-order reads of
+    items, packages, checkpoints and finance, keeping the facts, and the tables by refs:
+    no step scans a big table (every statement run is checked with EXPLAIN QUERY PLAN)."""
+    from xl_lazada.cache.facts import refresh_facts
+    from xl_lazada.lookup import checkpoints, lookup
+
+    c = synced.cache
+    conn = c.connection
+    tracking = synced.table("tracking")
+    order_ids = list(tracking["Order id"].head(3))
+    numbers = list(tracking["Order number"].head(3))
+    parcels = list(tracking["Package id"].head(3))
+    codes = list(tracking["Tracking number"].dropna().head(3))
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        lookup([*numbers, *order_ids, *parcels, *codes], cache=c, now=synced.now)
+        lookup(numbers, shop=SHOP, cache=c, now=synced.now)
+        checkpoints(codes[0], cache=c)
+        checkpoints(numbers[0], cache=c)
+        for shop in (None, SHOP):
+            c.orders(shop, order_ids=order_ids)
+            c.items(order_ids, shop=shop)
+            c.packages(order_ids, shop=shop)
+            c.checkpoints(parcels, shop=shop)
+            c.transactions(numbers, shop=shop)
+            c.resolve(codes[0], shop)
+        with c.transaction():
+            refresh_facts(conn, SHOP, order_ids)
+        for name in TABLE_FUNCS:
+            synced.table(name, refs=[numbers[0], codes[-1]])
+    finally:
+        conn.set_trace_callback(None)
+    assert len(seen) > 20
+    assert _plans(conn, seen) == []

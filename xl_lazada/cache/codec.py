@@ -19,10 +19,33 @@ def iso_utc(dt: datetime | None) -> str | None:
 
 
 def parse_utc(text: str | None) -> datetime | None:
-    """Read a time written by :func:`iso_utc` back as an aware datetime."""
+    """Read a time written by :func:`iso_utc` back as an aware datetime (UTC).
+
+    The one reader of the cache's text times: a value without an offset (written by hand,
+    or by an old tool) is UTC, as the cache's convention says; junk reads as ``None``."""
     if not text:
         return None
-    return datetime.fromisoformat(text)
+    try:
+        dt = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+
+
+def epoch(dt: datetime | None) -> int | None:
+    """An instant as whole Unix seconds (how the facts tables store times)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        raise ValueError("naive datetime: give it a timezone before storing it")
+    return int(dt.timestamp())
+
+
+def from_epoch(value: int | float | None) -> datetime | None:
+    """Read a time written by :func:`epoch` back as an aware UTC datetime."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value, UTC)
 
 
 def iso_date(d: date | None) -> str | None:

@@ -8,15 +8,17 @@ transaction (see :func:`transaction`), so a killed sync never leaves half a batc
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from .. import config
 from ..errors import XlLazadaError
-from .schema import CURRENT_VERSION, MIGRATIONS
+from .schema import CURRENT_VERSION, MIGRATIONS, POST_MIGRATE
 
 CACHE_FILENAME = "cache.sqlite3"
 
@@ -33,11 +35,68 @@ def default_path() -> str:
     return os.path.join(config.data_dir(), CACHE_FILENAME)
 
 
+def _writable(target: str) -> bool:
+    """Can this process write the cache file and the -wal/-shm files beside it?"""
+    parent = os.path.dirname(os.path.abspath(target))
+    if not os.path.exists(target):
+        return True  # created (or failing with a clear error) below
+    return os.access(target, os.W_OK) and os.access(parent, os.W_OK)
+
+
+def _connect_readonly(target: str) -> sqlite3.Connection:
+    """Open a cache on a read-only location: ``mode=ro`` (sees a live WAL), else
+    ``immutable=1`` (a file nobody writes, e.g. a copy on a read-only share)."""
+    uri = "file:" + urllib.parse.quote(os.path.abspath(target))
+    last: Exception | None = None
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(uri + query, uri=True, isolation_level=None, timeout=30.0)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error as exc:
+            last = exc
+    raise CacheError(f"{target}: cannot open the read-only cache ({last})")
+
+
 def connect(
-    path: str | os.PathLike[str] | None = None, *, migrate: bool = True
+    path: str | os.PathLike[str] | None = None,
+    *,
+    migrate: bool = True,
+    readonly: bool | None = None,
 ) -> sqlite3.Connection:
-    """Open (creating if needed) the cache at ``path`` and bring its schema up to date."""
+    """Open (creating if needed) the cache at ``path`` and bring its schema up to date.
+
+    A cache on a location this process cannot write (a read-only share, a file marked
+    read-only) opens read-only (``readonly=None`` decides by the file's permissions) and is
+    never migrated: one that needs migrating is a one-line :class:`CacheError`.
+    """
     target = os.fspath(path) if path is not None else default_path()
+    if readonly is None:
+        readonly = target != ":memory:" and not _writable(target)
+    if readonly:
+        conn = _connect_readonly(target)
+        try:
+            conn.row_factory = sqlite3.Row
+            version = schema_version(conn)
+            if version == 0:
+                raise CacheError(f"{target}: not an xl-lazada cache (no schema)")
+            if version > CURRENT_VERSION:
+                raise CacheError(
+                    f"{target}: the cache has schema version {version}, newer than this "
+                    f"xl-lazada ({CURRENT_VERSION}); upgrade xl-lazada"
+                )
+            if version < CURRENT_VERSION or _applied(conn) < {v for v, _ in MIGRATIONS}:
+                raise CacheError(
+                    f"{target}: the cache is read-only and needs upgrading (schema {version} → "
+                    f"{CURRENT_VERSION}); open it once from a writable location"
+                )
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise CacheError(f"{target}: not a usable xl-lazada cache ({exc})") from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
     try:
         if target != ":memory:":
             parent = os.path.dirname(os.path.abspath(target))
@@ -100,6 +159,14 @@ def _statements(script: str) -> Iterator[str]:
         raise ValueError(f"incomplete SQL statement in migration: {buf.strip()[:60]!r}")
 
 
+def _applied(conn: sqlite3.Connection) -> set[int]:
+    """Every migration applied (a version skipped by a development build is applied later:
+    each one only adds tables, columns or indexes)."""
+    if schema_version(conn) == 0:
+        return set()
+    return {int(r[0]) for r in conn.execute("SELECT version FROM schema_version")}
+
+
 def migrate_to(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
     """Apply the migrations above the current version up to ``target``, each in one transaction.
 
@@ -113,11 +180,11 @@ def migrate_to(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
             f"({CURRENT_VERSION}); upgrade xl-lazada or use another cache file"
         )
     for version, script in MIGRATIONS:
-        if version <= current or version > target:
+        if version > target or version in _applied(conn):
             continue
         with transaction(conn):
             # Re-check inside the write lock: another process may have migrated meanwhile.
-            if schema_version(conn) >= version:
+            if version in _applied(conn):
                 continue
             if version == 1:
                 conn.execute(
@@ -125,6 +192,9 @@ def migrate_to(conn: sqlite3.Connection, target: int = CURRENT_VERSION) -> int:
                 )
             for stmt in _statements(script):
                 conn.execute(stmt)
+            if version in POST_MIGRATE:
+                module, _, func = POST_MIGRATE[version].partition(":")
+                getattr(importlib.import_module(module), func)(conn)
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
                 (version, datetime.now(UTC).isoformat(timespec="seconds")),

@@ -39,12 +39,12 @@ Tables
     drops tracking_code from a delivered item, and lookups by it must keep working.
 
 ``packages`` — one row per parcel (PK shop, package_id; order_id → orders)
-    order_id, tracking_number, shipment_provider, ready_to_ship_at (event time of the first
-    checkpoint the milestone table calls "packed" — code 1200, or ``READY_TO_SHIP`` in rows
-    written by older versions — NULL if not known), last_event_at and last_status_code (the
-    latest checkpoint), last_traced_at (when the trace was last fetched; NULL = never),
-    final (1 once every item is in a final status and the parcel was traced after that: it is
-    not traced again unless an item's status changes), first_seen_at.
+    order_id, tracking_number, shipment_provider, ready_to_ship_at (the rules' ready-to-ship
+    time of the parcel, NULL if not known), last_event_at and last_status_code (the latest
+    checkpoint) — these three are mirrored from ``package_facts`` whenever facts are kept —
+    last_traced_at (when the trace was last fetched; NULL = never), final (1 when, at the
+    last trace, the rules said nothing more is expected for the parcel: it is not traced
+    again unless an item's status changes), first_seen_at.
 
 ``refs`` — the reference index (PK ref, shop, kind, order_id)
     ref (exact, trimmed text), kind (``order_id`` | ``order_number`` | ``tracking_number`` |
@@ -99,6 +99,36 @@ Tables
 ``sync_runs`` — one row per sync (schema v2)
     id, shop, started_at, finished_at (NULL if the run died), summary (JSON of
     ``SyncSummary.to_dict()``).
+
+``facts_settings`` — which settings made a shop's facts (schema v3; PK shop)
+    fingerprint (of the settings the stored facts depend on, and of the rules' version),
+    settings (JSON), observed_at (when this computer made them).
+
+``order_facts`` — each order's clock-free facts, computed by the rules whenever the order,
+its items, its trace or its finance lines are written (schema v3; PK shop, order_id)
+    Instants here are **integer Unix seconds** (UTC), not text, so tables convert whole
+    columns at once. order_number, created_at, status (without the clock), delayed_after
+    (after this instant the order reads Delayed), item_statuses (one per unit, comma-separated),
+    item_counts ("2 delivered, 1 canceled"), items, products, total (display money), currency,
+    promised_at, rts_deadline, rts_open (1 while the deadline runs), rts_late (closed late),
+    rts_at, tracking_numbers (", "), package_ids (","), packages, last_time, last_title,
+    last_code, last_location, last_package, delivered_at, settlement_lines, settlement_state,
+    settlement_net / settlement_paid (exact decimal text), settlement_components (JSON of
+    decimal text by kind), net, paid and one display-money column per kind (item_price,
+    commission, payment_fee, shipping, reversals, penalties, other), statements,
+    last_transaction (date); and the order's display inputs copied from ``orders``
+    (updated_at, buyer_name, payment_method, remarks, synced_at) so a sheet or a formula
+    reads one row per order.
+
+``package_facts`` — each parcel's clock-free facts (schema v3; PK shop, order_id, position)
+    position (the parcel's place in its order), package_id, tracking_number, carrier,
+    item_counts, rts_at, last_time, last_title, last_code, last_location, checkpoints,
+    idle_since (newest scan or ready-to-ship time), can_stick (stuck once the stuck days pass
+    after idle_since), sorting_applies (cross-border), sc_arrived_at, sc_location,
+    sc_inferred, sc_handed_over, sc_days / sc_late (once arrived), delivered_at, final.
+
+``cache_generation`` — one row (id 1): value, counted up whenever facts change (schema v3),
+    so a front end can tell that its cached answers are stale.
 
 ``schema_version`` — one row per applied migration: version, applied_at.
 """
@@ -323,6 +353,107 @@ CREATE TABLE sync_runs (
 CREATE INDEX history_observed ON history(shop, observed_at);
 """
 
+#: v3: facts kept at sync time (filled by ``xl_lazada.cache.facts``, backfilled on migrate),
+#: and the indexes that keep every read by id, number or parcel on an index.
+V3 = """
+CREATE TABLE facts_settings (
+    shop TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    observed_at TEXT NOT NULL
+);
+
+CREATE TABLE order_facts (
+    shop TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    order_number TEXT NOT NULL,
+    created_at INTEGER,
+    status TEXT NOT NULL,
+    delayed_after INTEGER,
+    item_statuses TEXT,
+    item_counts TEXT,
+    items INTEGER,
+    products TEXT,
+    total REAL,
+    currency TEXT,
+    promised_at INTEGER,
+    rts_deadline INTEGER,
+    rts_open INTEGER NOT NULL,
+    rts_late INTEGER NOT NULL,
+    rts_at INTEGER,
+    tracking_numbers TEXT,
+    package_ids TEXT,
+    packages INTEGER NOT NULL,
+    last_time INTEGER,
+    last_title TEXT,
+    last_code TEXT,
+    last_location TEXT,
+    last_package TEXT,
+    delivered_at INTEGER,
+    settlement_lines INTEGER NOT NULL,
+    settlement_state TEXT NOT NULL,
+    settlement_net TEXT NOT NULL,
+    settlement_paid TEXT NOT NULL,
+    settlement_components TEXT NOT NULL,
+    net REAL,
+    paid REAL,
+    item_price REAL,
+    commission REAL,
+    payment_fee REAL,
+    shipping REAL,
+    reversals REAL,
+    penalties REAL,
+    other REAL,
+    statements TEXT,
+    last_transaction TEXT,
+    updated_at INTEGER,
+    buyer_name TEXT,
+    payment_method TEXT,
+    remarks TEXT,
+    synced_at TEXT,
+    PRIMARY KEY (shop, order_id)
+);
+CREATE INDEX order_facts_created ON order_facts(shop, created_at);
+
+CREATE TABLE package_facts (
+    shop TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    package_id TEXT NOT NULL,
+    tracking_number TEXT,
+    carrier TEXT,
+    item_counts TEXT,
+    rts_at INTEGER,
+    last_time INTEGER,
+    last_title TEXT,
+    last_code TEXT,
+    last_location TEXT,
+    checkpoints INTEGER NOT NULL,
+    idle_since INTEGER,
+    can_stick INTEGER NOT NULL,
+    sorting_applies INTEGER NOT NULL,
+    sc_arrived_at INTEGER,
+    sc_location TEXT,
+    sc_inferred INTEGER NOT NULL,
+    sc_handed_over INTEGER NOT NULL,
+    sc_days REAL,
+    sc_late INTEGER NOT NULL,
+    delivered_at INTEGER,
+    final INTEGER NOT NULL,
+    PRIMARY KEY (shop, order_id, position)
+);
+CREATE INDEX package_facts_package ON package_facts(shop, package_id);
+
+CREATE TABLE cache_generation (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT INTO cache_generation (id, value) VALUES (1, 0);
+CREATE INDEX checkpoints_order ON checkpoints(shop, order_id);
+CREATE INDEX orders_number ON orders(shop, order_number);
+"""
+
+
 #: v4: what payout statements and finance lines carry beyond v1 — the payout's currency
 #: (Lazada writes ``"3962.41 EUR"``), shipment fee and credit, guarantee deposit, fees on
 #: refunds, and each finance line's statement period as dates (periods need not be Monday to
@@ -345,5 +476,8 @@ ALTER TABLE transactions ADD COLUMN statement_end TEXT;
 """
 
 #: The migration list: (version, DDL script). A new database runs them all, in order.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1), (2, V2), (4, V4))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1), (2, V2), (3, V3), (4, V4))
+
+#: Data steps run after a version's DDL, in the same transaction ("module:function").
+POST_MIGRATE: dict[int, str] = {3: "xl_lazada.cache.facts:backfill"}
 CURRENT_VERSION = MIGRATIONS[-1][0]

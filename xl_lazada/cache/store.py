@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,13 +20,12 @@ from typing import Any
 
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ventures import venture as lookup_venture
-from . import db
+from . import db, facts
 from .codec import (
     extra_fields,
     iso_date,
     iso_utc,
     money_text,
-    parse_utc,
     raw_json,
     statuses_text,
 )
@@ -92,16 +92,19 @@ class FinanceWrite:
 def _ids(values: Iterable[str]) -> str:
     """A list of ids as one JSON parameter (``IN (SELECT value FROM json_each(?))``): no
     variable-count limit however many refs a worksheet passes."""
-    return json.dumps([str(v).strip() for v in values])
+    return json.dumps(sorted({str(v).strip() for v in values}))
 
 
 def _bound(value: TimeBound) -> tuple[str, str] | None:
-    """A date filter as ('instant', UTC ISO) or ('day', YYYY-MM-DD in the shop's timezone)."""
+    """A date filter as ('instant', UTC ISO), ('local', a naive time in the shop's timezone)
+    or ('day', YYYY-MM-DD in the shop's timezone). A naive datetime means the shop's local
+    time, as everywhere in xl_lazada (Excel has no time zones)."""
     if value is None:
         return None
     if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return ("instant", iso_utc(aware) or "")
+        if value.tzinfo is None:
+            return ("local", value.replace(microsecond=0).isoformat())
+        return ("instant", iso_utc(value) or "")
     if isinstance(value, date):
         return ("day", value.isoformat())
     text = str(value).strip()
@@ -113,16 +116,40 @@ def _bound(value: TimeBound) -> tuple[str, str] | None:
 class Cache:
     """The local SQLite cache. Open with :meth:`open`; close with :meth:`close` or ``with``."""
 
-    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: str, *, readonly: bool = False
+    ) -> None:
         self.connection = connection
         self.path = path
+        self.readonly = readonly
+        #: A SQLite connection serves the thread that opened it (see ``xl_lazada.lookup``).
+        self.thread_id = threading.get_ident()
+        #: Orders written in the open transaction whose facts are still to be recomputed:
+        #: ``{shop: (order ids, order ids just traced, order ids with new finance lines)}``;
+        #: None outside a transaction.
+        self._dirty: dict[str, tuple[set[str], set[str], set[str]]] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> Cache:
-        """Open the cache at ``path`` (``None``: ``XL_LAZADA_CACHE`` or the default location)."""
+    def open(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        must_exist: bool = False,
+        readonly: bool | None = None,
+    ) -> Cache:
+        """Open the cache at ``path`` (``None``: ``XL_LAZADA_CACHE`` or the default location).
+
+        ``must_exist``: a missing file is a :class:`~.db.CacheError` ("no cache yet") instead
+        of a new empty cache (readers). ``readonly`` (default: when the file or its folder
+        cannot be written) opens without writing or migrating.
+        """
         target = os.fspath(path) if path is not None else db.default_path()
-        return cls(db.connect(target), target)
+        if must_exist and target != ":memory:" and not os.path.exists(target):
+            raise db.CacheError(f"{target}: no cache yet (run `xl-lazada sync` first)")
+        if readonly is None:
+            readonly = target != ":memory:" and not db._writable(target)
+        return cls(db.connect(target, readonly=readonly), target, readonly=readonly)
 
     def close(self) -> None:
         self.connection.close()
@@ -143,9 +170,58 @@ class Cache:
         ``sqlite3`` error; the batch is rolled back either way."""
         try:
             with db.transaction(self.connection) as conn:
-                yield conn
+                outer = self._dirty is None
+                if outer:
+                    self._dirty = {}
+                try:
+                    yield conn
+                    if outer:
+                        self._flush_facts()
+                finally:
+                    if outer:
+                        self._dirty = None
         except sqlite3.OperationalError as exc:
             raise db.CacheError(f"{self.path}: cannot write the cache ({exc})") from None
+
+    def _changed(
+        self, shop: str, order_ids: Iterable[str], *, traced: bool = False, finance: bool = False
+    ) -> None:
+        """Orders whose facts must be recomputed. Inside :meth:`transaction` they are
+        recomputed once, in one batch, just before it commits (a batch of 100 traces is one
+        facts pass, not 100); outside one, at once."""
+        ids = [o for o in order_ids if o]
+        if not ids:
+            return
+        if self._dirty is None:
+            if finance:
+                facts.refresh_settlements(self.connection, shop, ids)
+            else:
+                facts.refresh_facts(
+                    self.connection, shop, ids, traced_at=datetime.now(UTC) if traced else None
+                )
+            return
+        plain, traced_ids, finance_ids = self._dirty.setdefault(shop, (set(), set(), set()))
+        (finance_ids if finance else traced_ids if traced else plain).update(ids)
+
+    def _pending(self, shop: str, order_id: str) -> bool:
+        """Is the order waiting, in this transaction, for its facts to be recomputed?"""
+        if self._dirty is None or shop not in self._dirty:
+            return False
+        return any(order_id in ids for ids in self._dirty[shop])
+
+    def _flush_facts(self) -> None:
+        dirty, self._dirty = self._dirty or {}, {}
+        for shop, (plain, traced_ids, finance_ids) in dirty.items():
+            if traced_ids:
+                facts.refresh_facts(self.connection, shop, traced_ids, traced_at=datetime.now(UTC))
+            rest = plain - traced_ids
+            if rest:
+                facts.refresh_facts(self.connection, shop, rest)
+            # New finance lines change only the settlement facts (unless the order was
+            # recomputed whole above, which read them too).
+            money = finance_ids - plain - traced_ids
+            if money:
+                facts.refresh_settlements(self.connection, shop, money)
 
     @property
     def schema_version(self) -> int:
@@ -192,16 +268,34 @@ class Cache:
         order_ids: Collection[str] | None = None,
     ) -> list[sqlite3.Row]:
         """Orders, oldest first. Bounds are inclusive; a ``date`` means that whole day in the
-        shop's timezone, a ``datetime`` an exact instant (naive = UTC)."""
-        sql = "SELECT o.* FROM orders o JOIN shops s ON s.shop = o.shop WHERE 1 = 1"
-        params: list[Any] = []
-        if shop is not None:
-            sql += " AND o.shop = ?"
-            params.append(shop)
+        shop's timezone, an aware ``datetime`` an exact instant, a naive one the shop's local time."""
+        if order_ids is not None:
+            # Driven from the id list, each a primary-key search (not a scan by date).
+            sql = (
+                "SELECT o.* FROM json_each(?) j CROSS JOIN orders o JOIN shops s"
+                " ON s.shop = o.shop WHERE o.order_id = j.value"
+            )
+            params: list[Any] = [_ids(order_ids)]
+            if shop is not None:
+                sql += " AND o.shop = ?"
+                params.append(shop)
+            else:
+                sql += " AND o.shop IN (SELECT shop FROM shops)"
+        else:
+            sql = "SELECT o.* FROM orders o JOIN shops s ON s.shop = o.shop WHERE 1 = 1"
+            params = []
+            if shop is not None:
+                sql += " AND o.shop = ?"
+                params.append(shop)
         lo, hi = _bound(created_from), _bound(created_to)
         if lo is not None:
             if lo[0] == "instant":
                 sql += " AND o.created_at >= ?"
+            elif lo[0] == "local":
+                sql += (
+                    " AND o.created_at >= strftime('%Y-%m-%dT%H:%M:%S+00:00', ?,"
+                    " (-s.utc_offset_minutes) || ' minutes')"
+                )
             else:
                 sql += (
                     " AND o.created_at >= strftime('%Y-%m-%dT%H:%M:%S+00:00', ?,"
@@ -211,15 +305,17 @@ class Cache:
         if hi is not None:
             if hi[0] == "instant":
                 sql += " AND o.created_at <= ?"
+            elif hi[0] == "local":
+                sql += (
+                    " AND o.created_at <= strftime('%Y-%m-%dT%H:%M:%S+00:00', ?,"
+                    " (-s.utc_offset_minutes) || ' minutes')"
+                )
             else:
                 sql += (
                     " AND o.created_at < strftime('%Y-%m-%dT%H:%M:%S+00:00', ?, '+1 day',"
                     " (-s.utc_offset_minutes) || ' minutes')"
                 )
             params.append(hi[1])
-        if order_ids is not None:
-            sql += " AND o.order_id IN (SELECT value FROM json_each(?))"
-            params.append(_ids(order_ids))
         return self._all(sql + " ORDER BY o.shop, o.created_at, o.order_id", params)
 
     def _rows(
@@ -232,15 +328,20 @@ class Cache:
     ) -> list[sqlite3.Row]:
         """Rows of ``table`` (constant names only), optionally one shop's, with ``column`` in
         ``values`` (passed as one JSON parameter, so any number of ids is one query)."""
-        sql = f"SELECT * FROM {table} WHERE 1 = 1"
-        params: list[Any] = []
+        if values is None:
+            sql = f"SELECT * FROM {table} t WHERE 1 = 1"
+            params: list[Any] = []
+        else:
+            # Driven from the value list: one index search per value, never a table scan.
+            sql = f"SELECT t.* FROM json_each(?) j CROSS JOIN {table} t WHERE t.{column} = j.value"
+            params = [_ids(values)]
+            if shop is None:
+                sql += " AND t.shop IN (SELECT shop FROM shops)"
         if shop is not None:
-            sql += " AND shop = ?"
+            sql += " AND t.shop = ?"
             params.append(shop)
-        if values is not None:
-            sql += f" AND {column} IN (SELECT value FROM json_each(?))"
-            params.append(_ids(values))
-        return self._all(f"{sql} ORDER BY {order_by}", params)
+        order = ", ".join(f"t.{c.strip()}" for c in order_by.split(","))
+        return self._all(f"{sql} ORDER BY {order}", params)
 
     def items(
         self, order_ids: Collection[str] | None = None, shop: str | None = None
@@ -281,8 +382,16 @@ class Cache:
             params.append(shop)
         b = _bound(since)
         if b is not None:
-            sql += " AND observed_at >= ?"
-            params.append(b[1] if b[0] == "instant" else f"{b[1]}T00:00:00+00:00")
+            if b[0] == "instant":
+                sql += " AND observed_at >= ?"
+                params.append(b[1])
+            else:  # a shop-local time or day
+                sql += (
+                    " AND observed_at >= strftime('%Y-%m-%dT%H:%M:%S+00:00', ?,"
+                    " (-(SELECT utc_offset_minutes FROM shops WHERE shops.shop = history.shop))"
+                    " || ' minutes')"
+                )
+                params.append(b[1] if b[0] == "local" else f"{b[1]}T00:00:00")
         return self._all(sql + " ORDER BY id", params)
 
     def failures(self, shop: str | None = None) -> list[sqlite3.Row]:
@@ -498,6 +607,7 @@ class Cache:
             )
             if o.order_id in items:
                 self._write_items(shop, o.order_id, items[o.order_id], now, out)
+        self._changed(shop, [o.order_id for o in orders])
         return out
 
     def _add_refs(self, shop: str, order_id: str, refs: Iterable[tuple[str, str | None]]) -> None:
@@ -671,7 +781,8 @@ class Cache:
         """Store an order's trace: new checkpoints (deduplicated), latest event, final flag.
 
         Returns the number of checkpoints not seen before. Every cached package of the order
-        counts as traced now; it turns final once all its items are in ``final_statuses``.
+        counts as traced now; it turns final when the rules say so (``parcel_final``: every unit
+        final — ``final_statuses`` is accepted for callers that still pass it).
         """
         conn = self.connection
         now = iso_utc(observed_at)
@@ -683,6 +794,10 @@ class Cache:
             is None
         ):
             return 0
+        parcels_sql = (
+            "SELECT package_id, tracking_number FROM packages WHERE shop = ? AND order_id = ?"
+        )
+        parcels_before = set(conn.execute(parcels_sql, (shop, order_id)).fetchall())
         new = 0
         for pkg in trace.packages:
             package_id = pkg.package_id or pkg.tracking_number
@@ -741,46 +856,28 @@ class Cache:
                     " old_value, new_value, event_time) VALUES (?, ?, 'checkpoint', ?, ?, NULL, ?, ?)",
                     [(shop, now, order_id, package_id, r[4], r[3]) for r in rows],
                 )
-        self._set_ready_to_ship_at(
-            shop, [p.package_id or p.tracking_number for p in trace.packages]
-        )
         conn.execute(
-            "UPDATE packages SET last_traced_at = ?,"
-            " last_event_at = (SELECT c.event_time FROM checkpoints c WHERE c.shop = packages.shop"
-            "   AND c.package_id = packages.package_id ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
-            " last_status_code = (SELECT c.status_code FROM checkpoints c"
-            "   WHERE c.shop = packages.shop AND c.package_id = packages.package_id"
-            "   ORDER BY c.event_time DESC, c.id DESC LIMIT 1),"
-            " final = CASE WHEN EXISTS (SELECT 1 FROM items i WHERE i.shop = packages.shop"
-            "   AND i.package_id = packages.package_id) AND NOT EXISTS (SELECT 1 FROM items i"
-            "   WHERE i.shop = packages.shop AND i.package_id = packages.package_id"
-            "   AND i.status NOT IN (SELECT value FROM json_each(?))) THEN 1 ELSE 0 END"
-            " WHERE shop = ? AND order_id = ?",
-            (now, _ids(final_statuses), shop, order_id),
+            "UPDATE packages SET last_traced_at = ? WHERE shop = ? AND order_id = ?",
+            (now, shop, order_id),
         )
-        return new
-
-    def _set_ready_to_ship_at(self, shop: str, package_ids: Iterable[str]) -> None:
-        """``packages.ready_to_ship_at``: the first checkpoint the milestone table calls
-        "packed" (numeric 1200, or READY_TO_SHIP in older rows)."""
-        from ..rules.events import Checkpoint, ready_to_ship_time
-
-        for package_id in package_ids:
-            if not package_id:
-                continue
-            cps = [
-                Checkpoint(r[1], when, title=r[2] or "", detail_type=r[3] or "")
-                for r in self.connection.execute(
-                    "SELECT event_time, status_code, title, detail_type FROM checkpoints"
-                    " WHERE shop = ? AND package_id = ?",
-                    (shop, package_id),
-                )
-                if (when := parse_utc(r[0])) is not None
-            ]
-            self.connection.execute(
-                "UPDATE packages SET ready_to_ship_at = ? WHERE shop = ? AND package_id = ?",
-                (iso_utc(ready_to_ship_time(cps)), shop, package_id),
+        # Ready-to-ship time, latest event and the final flag come from the rules.
+        unchanged = (
+            new == 0
+            and set(conn.execute(parcels_sql, (shop, order_id)).fetchall()) == parcels_before
+            and not self._pending(shop, order_id)
+        )
+        if unchanged:
+            # Nothing new (most re-traces of parcels on their way): the stored facts stand;
+            # record the rules' stored final flag as seen at this trace.
+            conn.execute(
+                "UPDATE packages SET final = COALESCE((SELECT pf.final FROM package_facts pf"
+                " WHERE pf.shop = packages.shop AND pf.package_id = packages.package_id), final)"
+                " WHERE shop = ? AND order_id = ?",
+                (shop, order_id),
             )
+        else:
+            self._changed(shop, [order_id], traced=True)
+        return new
 
     # ---- finance ---------------------------------------------------------------------
     def write_transactions(
@@ -865,6 +962,9 @@ class Cache:
                     before,
                     t.paid_status,
                 )
+        numbers = {t.order_no for t in batch if t.order_no}
+        if numbers:
+            self._changed(shop, facts.order_ids_for_numbers(conn, shop, numbers), finance=True)
         return out
 
     def write_statements(

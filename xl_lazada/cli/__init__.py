@@ -41,10 +41,25 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "sync",
         "Fetch new and changed orders, tracking and settlements into the local cache.",
     ),
+    "report": (
+        "report_cmd",
+        "report",
+        "Write a formatted tracking report for a date range and/or tracking numbers.",
+    ),
     "status": (
         "status_cmd",
         "status",
         "Status, tracking, last checkpoint, RTS deadline and settlement of each REF.",
+    ),
+    "refresh": (
+        "refresh_cmd",
+        "refresh",
+        "Sync with Lazada and rewrite BOOK's Orders, Tracking, Checkpoints and Settlements.",
+    ),
+    "workbook": (
+        "workbook_cmd",
+        "workbook",
+        "Create the Excel workbook.",
     ),
     "doctor": (
         "doctor_cmd",

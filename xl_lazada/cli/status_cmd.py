@@ -9,22 +9,18 @@ get one clear line each and make the command exit 1.
 from __future__ import annotations
 
 import json
-import os
-import re
+from collections import Counter
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import click
 
 from ..cache import Cache
-from ..cache.db import CacheError
-from ..cache.db import default_path as default_cache_path
 from ..lazada.dates import parse_datetime
 from ..lazada.errors import one_line
-from ..rules.events import unmatched
-from ..rules.settings import RuleSettings
-from ..tables.views import OrderView, build_views, count_text
+from ..lookup import RefStatus, checkpoints, lookup
+from ..rules.events import Checkpoint, unmatched
 
 _REQUIRED = (
     "shop",
@@ -36,125 +32,124 @@ _REQUIRED = (
     "rts_deadline",
     "settlement_net",
 )
-UNKNOWN_REF = "not found in the cache (check the number, or run `xl-lazada sync` first)"
+_ZERO_DECIMALS = ("VND", "IDR")
 
 
-_SCIENTIFIC = re.compile(r"^[0-9]+(\.[0-9]+)?[eE]\+?[0-9]+$|^[0-9]+\.0+$")
-EXCEL_HINT = (
-    "looks like a number Excel rounded (scientific notation); copy the full digits, "
-    "or format the cell as Text"
-)
-
-
-def clean_ref(ref: str) -> str:
-    """A pasted reference as the cache indexes it. Ids and tracking numbers never contain
-    whitespace, so spaces and line breaks from a copied cell go; a number Excel turned into
-    ``3.17964514998308E+14`` or ``317964514998308.0`` is read back to its digits when the
-    text still holds all of them exactly (otherwise it stays as typed and is not found)."""
-    text = "".join(ref.split())
-    if _SCIENTIFIC.match(text):
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            return text
-        if value == value.to_integral_value() and value < 10**30:
-            return str(int(value))
-    return text
-
-
-def _iso(dt: datetime | None, view: OrderView) -> str | None:
+def _iso(dt: datetime | None, a: RefStatus) -> str | None:
     """Shop-local time with its offset (JSON can carry the zone, unlike Excel)."""
-    return None if dt is None else dt.astimezone(view.shop.tz).isoformat(timespec="seconds")
+    return None if dt is None else dt.astimezone(a.shop_tz).isoformat(timespec="seconds")
 
 
-def _shown(dt: datetime | None, view: OrderView) -> str:
-    return "-" if dt is None else dt.astimezone(view.shop.tz).strftime("%Y-%m-%d %H:%M")
+def _shown(dt: datetime | None, a: RefStatus) -> str:
+    return "-" if dt is None else dt.astimezone(a.shop_tz).strftime("%Y-%m-%d %H:%M")
 
 
-def answer(ref: str, view: OrderView) -> dict[str, Any]:
+def _tz_label(a: RefStatus) -> str:
+    offset = datetime.now(UTC).astimezone(a.shop_tz).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _money(value: Decimal | None, currency: str | None) -> float | None:
+    if value is None:
+        return None
+    q = Decimal(1) if currency in _ZERO_DECIMALS else Decimal("0.01")
+    return float(value.quantize(q, rounding=ROUND_HALF_UP))
+
+
+def count_text(statuses: list[str] | tuple[str, ...]) -> str:
+    counts = Counter(s for s in statuses if s)
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def answer(ref: str, a: RefStatus, cache: Cache | None = None) -> dict[str, Any]:
     """The JSON object for one reference matched to one order."""
-    last = view.last_checkpoint
-    sorting = view.sorting
-    s = view.settlement
     return {
         "ref": ref,
-        "shop": view.shop.name,
-        "order_number": view.order_number,
-        "order_id": view.order_id,
-        "status": view.status,
-        "item_statuses": view.item_statuses,
-        "tracking_numbers": view.tracking_numbers,
-        "last_checkpoint": (last[1].title or last[1].status_code) if last else None,
-        "last_checkpoint_code": last[1].status_code if last else None,
-        "last_checkpoint_time": _iso(last[1].event_time, view) if last else None,
-        "last_checkpoint_location": (last[1].location or None) if last else None,
-        "rts_deadline": _iso(view.rts.deadline, view),
-        "rts_hours_left": None if view.rts.hours_left is None else round(view.rts.hours_left, 2),
-        "rts_at_risk": view.rts.at_risk,
-        "rts_late": view.rts.late,
-        "ready_to_ship_at": _iso(view.rts_at, view),
-        "sorting_centre": sorting.label if sorting else None,
-        "stuck": view.stuck,
-        "delivered_at": _iso(view.delivered_at, view),
-        "currency": view.currency or None,
-        "settlement_net": view.shop.money(s.net, view.currency) if s.lines else None,
-        "settlement_state": s.state,
-        "unsettled": s.overdue,
-        "timezone": view.shop.tz_label,
-        "unmatched_checkpoints": _unmatched(view),
+        "shop": a.shop,
+        "order_number": a.order_number,
+        "order_id": a.order_id,
+        "status": a.status,
+        "item_statuses": list(a.item_statuses),
+        "tracking_numbers": list(a.tracking_numbers),
+        "last_checkpoint": a.last_checkpoint_title,
+        "last_checkpoint_code": a.last_checkpoint_code,
+        "last_checkpoint_time": _iso(a.last_checkpoint_time, a),
+        "last_checkpoint_location": a.last_checkpoint_location,
+        "rts_deadline": _iso(a.rts_deadline, a),
+        "rts_hours_left": None if a.rts_hours_left is None else round(a.rts_hours_left, 2),
+        "rts_at_risk": a.rts_at_risk,
+        "rts_late": a.rts_late,
+        "ready_to_ship_at": _iso(a.ready_to_ship_at, a),
+        "sorting_centre": a.sorting_centre,
+        "stuck": a.stuck,
+        "delivered_at": _iso(a.delivered_at, a),
+        "currency": a.currency,
+        "settlement_net": _money(a.settlement_net, a.currency),
+        "settlement_state": a.settlement_state,
+        "unsettled": a.unsettled,
+        "timezone": _tz_label(a),
+        "unmatched_checkpoints": _unmatched(a, cache),
     }
 
 
-def _unmatched(view: OrderView) -> int:
+def _unmatched(a: RefStatus, cache: Cache | None) -> int:
     """Checkpoints of this order the milestone table does not know (shown by their title)."""
-    return sum(len(unmatched(p.checkpoints)) for p in view.packages)
+    if not a.order_number:
+        return 0
+    events = [
+        Checkpoint(c.status_code, c.time, title=c.title, detail_type=c.detail_type)
+        for c in checkpoints(a.order_number, shop=a.shop, cache=cache)
+    ]
+    return len(unmatched(events))
 
 
-def _text(ref: str, view: OrderView) -> list[str]:
-    a = answer(ref, view)
-    head = f"{ref}: {a['status']}"
-    if ref not in (view.order_number, view.order_id):
-        head += f" — order {view.order_number}"
-    head += f" (shop {view.shop.name})"
-    rts = view.rts
-    if rts.hours_left is not None:
-        when = "LATE" if rts.late else f"{rts.hours_left:.1f} h left"
-        if rts.at_risk:
+def _text(ref: str, a: RefStatus, cache: Cache | None = None) -> list[str]:
+    head = f"{ref}: {a.status}"
+    if ref not in (a.order_number, a.order_id):
+        head += f" — order {a.order_number}"
+    head += f" (shop {a.shop})"
+    if a.rts_hours_left is not None:
+        when = "LATE" if a.rts_late else f"{a.rts_hours_left:.1f} h left"
+        if a.rts_at_risk:
             when += ", at risk"
-    elif view.rts_at is not None:
-        when = f"set {_shown(view.rts_at, view)}" + (", LATE" if rts.late else "")
-    elif a["status"] == "Canceled":
+    elif a.ready_to_ship_at is not None:
+        when = f"set {_shown(a.ready_to_ship_at, a)}" + (", LATE" if a.rts_late else "")
+    elif a.status == "Canceled":
         when = "canceled"
+    elif a.status == "Unpaid":
+        when = "waiting for payment"
     else:
         when = "done"
-    last = view.last_checkpoint
-    if last:
-        cp = f"{_shown(last[1].event_time, view)}  {a['last_checkpoint']}"
-        if last[1].location:
-            cp += f" — {last[1].location}"
+    if a.last_checkpoint_time is not None:
+        cp = f"{_shown(a.last_checkpoint_time, a)}  {a.last_checkpoint_title}"
+        if a.last_checkpoint_location:
+            cp += f" — {a.last_checkpoint_location}"
     else:
         cp = "-"
-    s = view.settlement
-    if s.lines:
-        money = f"{a['settlement_net']:,.{0 if view.currency in ('VND', 'IDR') else 2}f}"
-        settled = f"{money} {view.currency}, {s.state}"
+    if a.settlement_net is not None:
+        places = 0 if a.currency in _ZERO_DECIMALS else 2
+        settled = (
+            f"{_money(a.settlement_net, a.currency):,.{places}f} {a.currency}, {a.settlement_state}"
+        )
     else:
-        settled = s.state + (" (delivered, overdue)" if s.overdue else "")
+        settled = f"{a.settlement_state}" + (" (delivered, overdue)" if a.unsettled else "")
     lines = [
         head,
-        f"  Items:            {count_text(view.item_statuses) or '-'}",
-        f"  Tracking:         {', '.join(view.tracking_numbers) or '-'}",
+        f"  Items:            {count_text(a.item_statuses) or '-'}",
+        f"  Tracking:         {', '.join(a.tracking_numbers) or '-'}",
         f"  Last checkpoint:  {cp}",
-        f"  RTS deadline:     {_shown(rts.deadline, view)} {view.shop.tz_label} ({when})",
+        f"  RTS deadline:     {_shown(a.rts_deadline, a)} {_tz_label(a)} ({when})",
     ]
-    if view.packages:
-        flags = [a["sorting_centre"] or "-"]
-        if view.stuck:
+    if a.package_ids:
+        flags = [a.sorting_centre or "-"]
+        if a.stuck:
             flags.append("STUCK")
         lines.append(f"  Sorting centre:   {', '.join(flags)}")
     lines.append(f"  Settlement:       {settled}")
-    if a["unmatched_checkpoints"]:
-        n = a["unmatched_checkpoints"]
+    n = _unmatched(a, cache)
+    if n:
         lines.append(
             f"  Unrecognised:     {n} checkpoint{'s' * (n != 1)} with a code not in the "
             "milestone table (shown by title; see `xl-lazada doctor`)"
@@ -214,37 +209,46 @@ def status(
             now = parse_datetime(at, UTC) or now
         except ValueError:
             raise click.BadParameter(f"not a time: {at!r}", param_hint="--at") from None
-    refs_clean = [clean_ref(r) for r in refs]
-    if not refresh:
-        path = cache_path or default_cache_path()
-        if path != ":memory:" and not os.path.exists(path):
-            raise CacheError(f"{path}: no cache yet (run `xl-lazada sync` first)")
-    with Cache.open(cache_path) as cache:
+    with Cache.open(cache_path, must_exist=not refresh) as cache:
         if refresh:
             _refresh(shop, cache)
-        views = build_views(cache, shop=shop, refs=refs_clean, now=now, settings=RuleSettings())
-        by_key = {(v.shop.name, v.order_id): v for v in views}
-        matches = {
-            ref: [by_key[k] for k in cache.resolve(ref, shop) if k in by_key] if ref else []
-            for ref in refs_clean
-        }
-    out: list[dict[str, Any]] = []
-    unknown = 0
-    for typed, ref in zip(refs, refs_clean, strict=True):
-        found = matches[ref]
-        if not found:
-            unknown += 1
-            excel = _SCIENTIFIC.match("".join(typed.split()))
-            error = EXCEL_HINT if excel else UNKNOWN_REF
-            out.append({"ref": ref, **dict.fromkeys(_REQUIRED), "error": error})
-            if not as_json:
-                click.echo(f"{one_line(typed if excel else ref) or '(blank)'}: {error}")
-            continue
-        for view in found:
-            out.append(answer(ref, view))
-            if not as_json:
-                click.echo("\n".join(_text(ref, view)))
+        answers = lookup(refs, shop=shop, cache=cache, now=now)
+        out, unknown = _answers(refs, answers, as_json, cache)
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     if unknown:
-        raise click.ClickException(f"{unknown} of {len(refs_clean)} references not found")
+        raise click.ClickException(f"{unknown} of {len(refs)} references not found")
+
+
+def _answers(
+    refs: tuple[str, ...], answers: list[RefStatus], as_json: bool, cache: Cache
+) -> tuple[list[dict[str, Any]], int]:
+    out: list[dict[str, Any]] = []
+    unknown = 0
+    for typed, a in zip(refs, answers, strict=True):
+        shown = a.matches or ((a,) if a.found else ())
+        if not shown:
+            unknown += 1
+            ref = "".join(typed.split())
+            error = a.message or "blank reference"
+            out.append({"ref": ref, **dict.fromkeys(_REQUIRED), "error": error})
+            if not as_json:
+                click.echo(f"{one_line(typed) or '(blank)'}: {error}")
+            continue
+        for match in shown:
+            ref = _ref_text(typed, match)
+            out.append(answer(ref, match, cache))
+            if not as_json:
+                click.echo("\n".join(_text(ref, match, cache)))
+    return out, unknown
+
+
+def _ref_text(typed: str, a: RefStatus) -> str:
+    """The reference as the cache knows it (cleaned, e.g. Excel's float read back)."""
+    from ..refs import normalize_ref
+
+    text = normalize_ref(typed).text
+    for known in (a.order_number, a.order_id, *a.tracking_numbers, *a.package_ids):
+        if known and known.upper() == text.upper():
+            return known
+    return text

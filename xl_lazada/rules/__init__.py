@@ -1,7 +1,10 @@
 """Seller-facing rules: pure functions that turn raw Lazada data into what a seller means.
 
 Every rule takes ``now`` explicitly and its thresholds from :class:`RuleSettings`, so the
-same inputs always give the same answer (tests, UDFs and sheets agree).
+same inputs always give the same answer (tests, UDFs and sheets agree). :mod:`.facts` adds
+up an order's parcels into its clock-free facts (what the cache keeps at sync time; its
+docstring and ``docs/rules.md`` say what an answer means when parcels differ), and
+:mod:`.clock` / :mod:`.clock_frame` judge those facts at ``now`` for one order or a column.
 """
 
 from .deadline import RtsInfo, WorkCalendar, calendar_for, rts_deadline, rts_status

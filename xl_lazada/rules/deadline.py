@@ -141,17 +141,20 @@ def rts_status(
     calendar: WorkCalendar | None = None,
     settings: RuleSettings = DEFAULT_SETTINGS,
     done: bool | None = None,
+    deadline: datetime | None = None,
 ) -> RtsInfo:
     """Deadline, hours left, at-risk (< ``at_risk_hours`` left) and late (past the deadline).
 
     ``rts_at`` is when the order was set ready-to-ship (``None`` if not, or not known).
     ``done`` says the deadline no longer applies (set ready-to-ship at an unknown time, or
     canceled); it defaults to ``rts_at is not None``. A done order is late only if its known
-    ``rts_at`` came after the deadline.
+    ``rts_at`` came after the deadline. ``deadline``: :func:`rts_deadline`'s answer for these
+    inputs, when the caller already has it (it depends on nothing else).
     """
-    deadline = rts_deadline(
-        created_at, cross_border=cross_border, calendar=calendar, hours=settings.rts_hours
-    )
+    if deadline is None:
+        deadline = rts_deadline(
+            created_at, cross_border=cross_border, calendar=calendar, hours=settings.rts_hours
+        )
     if done is None:
         done = rts_at is not None
     if done:

@@ -11,7 +11,6 @@ published penalty types 71 Fake RTS, 93 Cancellation Due To Late Fulfilment, 54 
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -74,9 +73,7 @@ class Line:
 
     @classmethod
     def of(cls, tx: Any) -> Line:
-        """From a ``Transaction`` model, a mapping or a ``sqlite3.Row`` with the wire names."""
-        if isinstance(tx, sqlite3.Row):
-            tx = dict(zip(tx.keys(), tx, strict=True))
+        """From a ``Transaction`` model or a mapping with the wire names."""
         get = tx.__getitem__ if not hasattr(tx, "fee_type") else lambda k: getattr(tx, k)
         paid = _paid(_field(get, "paid", "paid_status"))
         amount = _field(get, "amount")

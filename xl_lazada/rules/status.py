@@ -11,7 +11,9 @@ Center's tabs, so an order gets exactly one label. Precedence for mixed orders:
 4. All before ready-to-ship: all unpaid → Unpaid, otherwise Pending (packed/repacked are
    still "to ship" work: the parcel has not been handed over).
 5. All at/after ready-to-ship: problems first, then unfinished, then done —
-   Failed delivery > Lost/Damaged > Ready to ship > Shipped > Returned > Delivered.
+   Failed delivery > Lost/Damaged > **Partially delivered** (some units delivered or
+   returned while others are still ready to ship or shipped: one parcel arrived, another is
+   on its way) > Ready to ship > Shipped > Returned > Delivered.
 
 Grouping of single statuses: ``failed_delivery`` and ``shipped_back*`` (the parcel failed and
 travels back to the seller) → Failed delivery; ``returned`` (the buyer sent it back after
@@ -36,6 +38,7 @@ RETURNED = "Returned"
 FAILED_DELIVERY = "Failed delivery"
 LOST_DAMAGED = "Lost/Damaged"
 PARTIALLY_SHIPPED = "Partially shipped"
+PARTIALLY_DELIVERED = "Partially delivered"
 DELAYED = "Delayed"
 UNKNOWN = "Unknown"
 
@@ -46,6 +49,7 @@ DISPLAY_STATUSES: tuple[str, ...] = (
     READY_TO_SHIP,
     PARTIALLY_SHIPPED,
     SHIPPED,
+    PARTIALLY_DELIVERED,
     DELIVERED,
     FAILED_DELIVERY,
     RETURNED,
@@ -86,6 +90,7 @@ FINAL: frozenset[str] = FINAL_STATUSES
 _POST_RTS_PRECEDENCE: tuple[str, ...] = (
     FAILED_DELIVERY,
     LOST_DAMAGED,
+    PARTIALLY_DELIVERED,
     READY_TO_SHIP,
     SHIPPED,
     RETURNED,
@@ -108,6 +113,49 @@ def is_final(status: str) -> bool:
     return normalize(status) in FINAL
 
 
+def parcel_final(item_statuses: Iterable[str]) -> bool:
+    """Nothing more is expected for a parcel: it has units and every one is final."""
+    statuses = [normalize(s) for s in item_statuses]
+    return bool(statuses) and all(s in FINAL for s in statuses)
+
+
+def status_facts(
+    item_statuses: Iterable[str], *, promised_shipping_time: datetime | None
+) -> tuple[str, datetime | None]:
+    """``(status, delayed_after)``: the order's status without the clock, and the instant
+    after which it reads **Delayed** instead (``None``: never). What the cache stores, so
+    only :func:`status_at` runs when a formula recalculates."""
+    statuses = [s for s in (normalize(x) for x in item_statuses) if s]
+    if not statuses:
+        return UNKNOWN, None
+    active = [s for s in statuses if s != "canceled"]
+    if not active:
+        return CANCELED, None
+    pre = [s for s in active if s in PRE_RTS]
+    post = [s for s in active if s not in PRE_RTS]
+    # an unpaid unit cannot be shipped yet, so only payable-and-paid units make an order late
+    shippable = [s for s in pre if s != "unpaid"]
+    delayed_after = promised_shipping_time if shippable else None
+    if pre and post:
+        return PARTIALLY_SHIPPED, delayed_after
+    if pre:
+        return (UNPAID if all(s == "unpaid" for s in pre) else PENDING), delayed_after
+    groups = {item_group(s) for s in post}
+    if len(groups) == 1:
+        return groups.pop(), None
+    if groups & {DELIVERED, RETURNED} and groups & {READY_TO_SHIP, SHIPPED}:
+        groups.add(PARTIALLY_DELIVERED)
+    for group in _POST_RTS_PRECEDENCE:
+        if group in groups:
+            return group, None
+    return sorted(groups)[0], None  # only unknown statuses left: stable choice
+
+
+def status_at(status: str, delayed_after: datetime | None, now: datetime) -> str:
+    """The status at ``now``: **Delayed** once past ``delayed_after``."""
+    return DELAYED if delayed_after is not None and now > delayed_after else status
+
+
 def display_status(
     item_statuses: Iterable[str],
     *,
@@ -120,26 +168,7 @@ def display_status(
     ``statuses``. ``promised_shipping_time`` is the earliest promise/SLA among the units
     not yet ready-to-ship; ``None`` never makes an order Delayed.
     """
-    statuses = [s for s in (normalize(x) for x in item_statuses) if s]
-    if not statuses:
-        return UNKNOWN
-    active = [s for s in statuses if s != "canceled"]
-    if not active:
-        return CANCELED
-    pre = [s for s in active if s in PRE_RTS]
-    post = [s for s in active if s not in PRE_RTS]
-    # an unpaid unit cannot be shipped yet, so only payable-and-paid units make an order late
-    shippable = [s for s in pre if s != "unpaid"]
-    if shippable and promised_shipping_time is not None and now > promised_shipping_time:
-        return DELAYED
-    if pre and post:
-        return PARTIALLY_SHIPPED
-    if pre:
-        return UNPAID if all(s == "unpaid" for s in pre) else PENDING
-    groups = {item_group(s) for s in post}
-    if len(groups) == 1:
-        return groups.pop()
-    for group in _POST_RTS_PRECEDENCE:
-        if group in groups:
-            return group
-    return sorted(groups)[0]  # only unknown statuses left: stable choice
+    status, delayed_after = status_facts(
+        item_statuses, promised_shipping_time=promised_shipping_time
+    )
+    return status_at(status, delayed_after, now)

@@ -2,8 +2,10 @@
 
 ``orders_table``, ``tracking_table``, ``checkpoints_table`` and ``settlements_table`` each
 return a frame whose columns and dtypes are exactly ``ORDERS_COLUMNS`` etc. (the contract the
-Excel writers use for headers). ``build_views`` gives the same facts per order as objects,
-for the ``status`` command and the UDFs.
+Excel writers use for headers). They read the facts the cache keeps at sync
+time (``order_facts`` / ``package_facts``) and apply the clock-dependent rules to whole
+columns. ``build_views`` gives the same facts per order as objects (front ends that want a
+reference's answer use :func:`xl_lazada.lookup`).
 """
 
 from .columns import (
@@ -18,7 +20,6 @@ from .columns import (
 from .sheets import (
     all_tables,
     checkpoints_table,
-    order_row,
     orders_table,
     settlements_table,
     tracking_table,
@@ -39,7 +40,6 @@ __all__ = [
     "build_views",
     "checkpoints_table",
     "empty_frame",
-    "order_row",
     "orders_table",
     "settlements_table",
     "tracking_table",

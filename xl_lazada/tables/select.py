@@ -13,26 +13,21 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from ..cache.codec import parse_utc
+from ..refs import ref_text  # the one reference cleaner (kept importable here)
+
 if TYPE_CHECKING:
     from .shops import ShopContext
 
 
 def parse_time(text: Any) -> datetime | None:
-    """Cache times are ISO 8601 UTC text; blanks and junk read as ``None``."""
+    """Cache times are ISO 8601 UTC text; blanks and junk read as ``None``. Text goes through
+    the cache's one reader (:func:`xl_lazada.cache.codec.parse_utc`)."""
     if text is None or text == "":
         return None
-    if type(text) is str and len(text) == 25 and text[19] == "+":  # the cache's own shape
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            return None
     if isinstance(text, datetime):
         return text if text.tzinfo else text.replace(tzinfo=UTC)
-    try:
-        dt = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return parse_utc(str(text).strip().replace("Z", "+00:00"))
 
 
 def parse_money(text: Any) -> Decimal | None:
@@ -68,20 +63,6 @@ def _bound(value: date | datetime | None, tz: tzinfo, *, end: bool) -> datetime 
     if end:
         return datetime.combine(value + timedelta(days=1), time(0), tz) - timedelta(microseconds=1)
     return datetime.combine(value, time(0), tz)
-
-
-def ref_text(ref: Any) -> str:
-    """A reference as the exact text the cache indexes: trimmed; whole numbers (Excel hands
-    ids over as numbers) back to their digits while a double still holds them exactly."""
-    if ref is None or isinstance(ref, bool):
-        return ""
-    if isinstance(ref, int):
-        return str(ref)
-    if isinstance(ref, float):
-        if ref.is_integer() and abs(ref) <= 2**53:
-            return str(int(ref))
-        return ""  # a 15+ digit id that Excel already rounded: it cannot match exactly
-    return str(ref).strip()
 
 
 def _coarse(value: date | datetime | None, days: int) -> date | datetime | None:

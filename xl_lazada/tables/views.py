@@ -1,27 +1,31 @@
-"""Per-order and per-parcel facts derived once from the cache with the rules.
+"""Per-order and per-parcel views as objects, for callers that want the rows behind an answer.
 
-The four sheet tables, the ``status`` command and the UDFs all read these views, so a
-status, deadline or settlement means the same everywhere. Building them is the only place
-that reads the cache (through its read API); everything after is pure.
+Every decision comes from the rules (:func:`xl_lazada.rules.facts.order_facts` and the clock
+rules), the same the cache stores at sync time; front ends that only want the answer for a
+reference use :func:`xl_lazada.lookup`, and the sheet tables read the stored facts.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-from ..rules.deadline import RtsInfo, rts_status
-from ..rules.events import Checkpoint, delivered_time, ready_to_ship_time
+from ..cache.codec import parse_utc
+from ..rules.clock import rts_now, status_at
+from ..rules.deadline import RtsInfo
+from ..rules.events import Checkpoint
+from ..rules.facts import ItemInput, ParcelInput, ShopRules, order_facts
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
-from ..rules.settlement import Settlement, settle
+from ..rules.settlement import Line, Settlement, settle
 from ..rules.sorting import SortingInfo, sorting_center
-from ..rules.status import FINAL, PRE_RTS, display_status, normalize
+from ..rules.status import normalize
 from ..rules.stuck import StuckInfo, stuck_status
-from .select import field_of, parse_time, select_orders
+from .select import field_of, parse_money, parse_time, select_orders
 from .shops import ShopContext, fallback_shop, shop_contexts
 
 
@@ -209,65 +213,27 @@ def build_views(
     return views
 
 
-def _package_views(
-    ctx: ShopContext,
-    order: sqlite3.Row,
-    items: list[sqlite3.Row],
-    package_rows: list[sqlite3.Row],
-    checkpoints: dict[tuple[str, str], list[Checkpoint]],
-    *,
-    now: datetime,
-    settings: RuleSettings,
-) -> list[PackageView]:
-    by_pkg: dict[str, list[sqlite3.Row]] = defaultdict(list)
-    for i in items:
-        if i["package_id"]:
-            by_pkg[str(i["package_id"])].append(i)
-    rows = {str(p["package_id"]): p for p in package_rows}
-    ids = list(rows) + [p for p in by_pkg if p not in rows]
-    out = []
-    for pid in ids:
-        row = rows.get(pid)
-        pkg_items = by_pkg.get(pid, [])
-        cps = checkpoints.get((ctx.name, pid), [])
-        rts_at = ready_to_ship_time(cps, settings) or parse_time(field_of(row, "ready_to_ship_at"))
-        statuses = [normalize(i["status"]) for i in pkg_items]
-        tracking = str(field_of(row, "tracking_number", default="") or "")
-        if not tracking:
-            tracking = next((str(i["tracking_code"]) for i in pkg_items if i["tracking_code"]), "")
-        carrier = str(field_of(row, "shipment_provider", default="") or "")
-        if not carrier:
-            carrier = next(
-                (str(i["shipment_provider"]) for i in pkg_items if i["shipment_provider"]), ""
-            )
-        stuck = stuck_status(statuses, cps, now=now, rts_at=rts_at, settings=settings)
-        final = bool(statuses) and all(s in FINAL for s in statuses)
-        if field_of(row, "final"):
-            final = True
-        out.append(
-            PackageView(
-                shop=ctx,
-                package_id=pid,
-                order_id=str(order["order_id"]),
-                tracking_number=tracking,
-                carrier=carrier,
-                items=pkg_items,
-                checkpoints=cps,
-                rts_at=rts_at,
-                sorting=sorting_center(
-                    cps,
-                    rts_at=rts_at,
-                    now=now,
-                    settings=settings,
-                    handed_over=any(s not in PRE_RTS and s != "canceled" for s in statuses),
-                )
-                if ctx.cross_border
-                else None,
-                stuck=stuck,
-                final=final,
-            )
-        )
-    return out
+def _item_input(row: sqlite3.Row) -> ItemInput:
+    return ItemInput(
+        status=row["status"] or "",
+        package_id=str(row["package_id"] or ""),
+        tracking_code=str(row["tracking_code"] or ""),
+        shipment_provider=str(row["shipment_provider"] or ""),
+        promised_at=parse_utc(row["promised_shipping_time"]) or parse_utc(row["sla_time_stamp"]),
+        updated_at=parse_utc(row["updated_at"]),
+        currency=str(row["currency"] or ""),
+        name=str(row["name"] or row["sku"] or ""),
+    )
+
+
+def _line(row: sqlite3.Row) -> Line:
+    amount = parse_money(row["amount"])
+    return Line(
+        fee_type=str(row["fee_type"] or "").strip(),
+        fee_name=str(row["fee_name"] or "").strip(),
+        amount=amount if amount is not None else Decimal(0),
+        paid=bool(row["paid"]),
+    )
 
 
 def _order_view(
@@ -281,96 +247,81 @@ def _order_view(
     now: datetime,
     settings: RuleSettings,
 ) -> OrderView:
+    """One order's view: the rules' facts (:func:`~xl_lazada.rules.facts.order_facts`, the
+    same the cache stores) judged at ``now`` — no rule is decided here."""
     created = parse_time(order["created_at"]) or now
     updated = parse_time(order["updated_at"]) or created
-    packages = _package_views(
-        ctx, order, items, package_rows, checkpoints, now=now, settings=settings
-    )
-    pkg_by_id = {p.package_id: p for p in packages}
-    # One status per unit; the order's distinct statuses if its items are not synced yet.
-    statuses = [normalize(i["status"]) for i in items] or [
-        normalize(s) for s in str(order["statuses"] or "").split(",") if s.strip()
-    ]
-    active = [s for s in statuses if s != "canceled"]
-    pre = [s for s in active if s in PRE_RTS]
-    active_items = [i for i in items if normalize(i["status"]) != "canceled"]
-    pre_items = [i for i in active_items if normalize(i["status"]) in PRE_RTS]
-
-    # Ready-to-ship is done once no unit is before it (all canceled counts as done); its
-    # time is when the last parcel was set ready-to-ship, if the trace says.
-    done = not pre
-    known = [
-        pkg_by_id[str(i["package_id"])].rts_at
-        for i in active_items
-        if i["package_id"] and str(i["package_id"]) in pkg_by_id
-    ]
-    known = [t for t in known if t is not None]
-    rts_at = max(known) if done and known else None
-    rts = rts_status(
-        created,
-        rts_at,
-        now,
-        cross_border=ctx.cross_border,
-        calendar=ctx.calendar,
+    lines = [_line(t) for t in transactions]
+    facts = order_facts(
+        created_at=created,
+        items=[_item_input(i) for i in items],
+        parcels=[
+            ParcelInput(
+                package_id=str(p["package_id"]),
+                tracking_number=str(p["tracking_number"] or ""),
+                carrier=str(p["shipment_provider"] or ""),
+                checkpoints=tuple(checkpoints.get((ctx.name, str(p["package_id"])), ())),
+                ready_to_ship_at=parse_time(field_of(p, "ready_to_ship_at")),
+            )
+            for p in package_rows
+        ]
+        + [
+            ParcelInput(pid, checkpoints=tuple(checkpoints.get((ctx.name, pid), ())))
+            for pid in dict.fromkeys(str(i["package_id"]) for i in items if i["package_id"])
+            if pid not in {str(p["package_id"]) for p in package_rows}
+        ],
+        lines=lines,
+        shop=ShopRules(ctx.cross_border, ctx.calendar, ctx.currency),
+        order_statuses=[s for s in str(order["statuses"] or "").split(",") if s.strip()],
         settings=settings,
-        done=done,
     )
-
-    # "Delayed" follows Lazada's own promise for the units still to ship (what Seller Center
-    # shows); without one (items not synced) our computed deadline stands in.
-    promises = [
-        t
-        for i in pre_items
-        for t in [parse_time(i["promised_shipping_time"]) or parse_time(i["sla_time_stamp"])]
-        if t is not None
-    ]
-    promised = min(promises) if promises else None
-    status = display_status(
-        statuses,
-        promised_shipping_time=promised or (rts.deadline if pre else None),
-        now=now,
+    by_pkg: dict[str, list[sqlite3.Row]] = defaultdict(list)
+    for i in items:
+        if i["package_id"]:
+            by_pkg[str(i["package_id"])].append(i)
+    packages = []
+    for pf in facts.parcels:
+        cps = sorted(checkpoints.get((ctx.name, pf.package_id), []), key=lambda c: c.event_time)
+        packages.append(
+            PackageView(
+                shop=ctx,
+                package_id=pf.package_id,
+                order_id=str(order["order_id"]),
+                tracking_number=pf.tracking_number,
+                carrier=pf.carrier,
+                items=by_pkg.get(pf.package_id, []),
+                checkpoints=cps,
+                rts_at=pf.rts_at,
+                sorting=sorting_center(
+                    cps, rts_at=pf.rts_at, now=now, settings=settings, handed_over=pf.sc_handed_over
+                )
+                if pf.sorting_applies
+                else None,
+                stuck=stuck_status(
+                    pf.item_statuses, cps, now=now, rts_at=pf.rts_at, settings=settings
+                ),
+                final=pf.final,
+            )
+        )
+    hours, at_risk, late = rts_now(
+        facts.rts_deadline, facts.rts_open, facts.rts_late, now, settings
     )
-    delivered = _delivered_at(items, packages, settings)
-    currency = next((str(i["currency"]) for i in items if i["currency"]), "") or ctx.currency
-    settlement = settle(transactions, delivered_at=delivered, now=now, settings=settings)
     return OrderView(
         shop=ctx,
         order=order,
         items=items,
         packages=packages,
         transactions=transactions,
-        status=status,
-        promised=promised,
-        rts=rts,
-        rts_at=rts_at,
-        delivered_at=delivered,
-        settlement=settlement,
+        status=status_at(facts.status, facts.delayed_after, now),
+        promised=facts.promised_at,
+        rts=RtsInfo(deadline=facts.rts_deadline, hours_left=hours, at_risk=at_risk, late=late),
+        rts_at=facts.rts_at,
+        delivered_at=facts.delivered_at,
+        settlement=settle(lines, delivered_at=facts.delivered_at, now=now, settings=settings),
         created_at=created,
         updated_at=updated,
-        currency=currency,
+        currency=facts.currency,
     )
-
-
-def _delivered_at(
-    items: Sequence[sqlite3.Row], packages: Sequence[PackageView], settings: RuleSettings
-) -> datetime | None:
-    """When the last delivered unit was delivered: its parcel's delivered scan (from the
-    milestone table), else — only if the parcel has no such scan — the unit's last update,
-    which moves again at settlement and so is a late estimate. ``None`` if no unit is
-    delivered (or returned after delivery)."""
-    pkg = {p.package_id: p for p in packages}
-    times = []
-    for i in items:
-        if normalize(i["status"]) not in ("delivered", "returned"):
-            continue
-        p = pkg.get(str(i["package_id"] or ""))
-        scan = None
-        if p is not None:
-            scan = delivered_time(p.checkpoints, settings)
-        t = scan or parse_time(i["updated_at"])
-        if t is not None:
-            times.append(t)
-    return max(times) if times else None
 
 
 def count_text(statuses: Iterable[str]) -> str:

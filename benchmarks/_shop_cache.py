@@ -1,0 +1,140 @@
+"""Build (once) a cache of a large sandbox shop through a real sync, and reuse it.
+
+The sandbox runs in its own process (as Lazada would be another machine) with a frozen
+clock; the sync engine fills the cache over loopback HTTP exactly as it would from Lazada.
+A 100,000-order shop takes several minutes to sync, so the file is kept under the temp
+directory and reused by later runs (``--rebuild`` makes a new one).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import tempfile
+import time
+from datetime import datetime
+from multiprocessing.connection import Connection as Pipe
+
+
+def _serve(pipe: Pipe, orders: int, seed: int) -> None:
+    from xl_lazada.sandbox.server import SandboxServer
+
+    with SandboxServer(orders=orders, seed=seed, clock_speed=0.0, qps=1_000_000.0) as sb:
+        tok = sb.issue_token()
+        pipe.send(
+            {
+                "base_url": sb.base_url,
+                "app_key": sb.app_key,
+                "app_secret": sb.app_secret,
+                "venture": sb.venture,
+                "access_token": tok["access_token"],
+                "now": sb.clock.now().isoformat(),
+                "days": int(sb.shop.params["days"]),
+            }
+        )
+        pipe.recv()
+
+
+def cache_path(orders: int, seed: int) -> str:
+    root = os.path.join(tempfile.gettempdir(), "xl_lazada_bench")
+    os.makedirs(root, exist_ok=True)
+    return os.path.join(root, f"shop-{orders}-seed{seed}.sqlite3")
+
+
+def sync_into(path: str, orders: int, seed: int = 7, *, keep_facts: bool = True) -> dict:
+    """Sync a fresh sandbox shop into ``path``; with ``keep_facts=False`` the cache's facts
+    step is switched off (to measure what keeping them costs). Returns timings: wall and
+    this process's CPU for the sync, and the time spent keeping facts."""
+    from xl_lazada.cache import Cache
+    from xl_lazada.cache import facts as cache_facts
+    from xl_lazada.config import Connection
+    from xl_lazada.lazada.client import LazadaClient
+    from xl_lazada.secret import Secret
+    from xl_lazada.sync import SyncOptions, sync_shop
+
+    real = cache_facts.refresh_facts
+    spent = [0.0]
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        try:
+            return real(*args, **kwargs) if keep_facts else 0
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    parent, child = mp.Pipe()
+    server = mp.Process(target=_serve, args=(child, orders, seed), daemon=True)
+    server.start()
+    cache_facts.refresh_facts = timed
+    try:
+        srv = parent.recv()
+        conn = Connection(
+            base_url=srv["base_url"],
+            app_key=srv["app_key"],
+            app_secret=Secret(srv["app_secret"]),
+            access_token=Secret(srv["access_token"]),
+            venture=srv["venture"],
+            auth_url=srv["base_url"],
+            shop="bench",
+        )
+        t1, c1 = time.perf_counter(), time.process_time()
+        with (
+            Cache.open(path) as cache,
+            LazadaClient(conn, default_qps=1_000_000, max_workers=4) as client,
+        ):
+            summary = sync_shop(
+                client, cache, "bench", options=SyncOptions(lookback_days=srv["days"] + 5)
+            )
+            version = cache.schema_version
+        return {
+            "orders": orders,
+            "seed": seed,
+            "now": srv["now"],
+            "schema_version": version,
+            "sync_s": round(time.perf_counter() - t1, 2),
+            "sync_cpu_s": round(time.process_time() - c1, 2),
+            "facts_s": round(spent[0], 2),
+            "failed": len(summary.failed),
+        }
+    finally:
+        cache_facts.refresh_facts = real
+        parent.send("stop")
+        server.join(timeout=30)
+        if server.is_alive():
+            server.terminate()
+
+
+def shop_cache(orders: int, seed: int = 7, *, rebuild: bool = False) -> tuple[str, dict]:
+    """``(path, info)``: the cache of an ``orders``-order sandbox shop synced as "bench";
+    ``info`` says how and when it was made (stored beside it as JSON)."""
+    path = cache_path(orders, seed)
+    meta = path + ".json"
+    if not rebuild and os.path.exists(path) and os.path.exists(meta):
+        with open(meta, encoding="utf-8") as fh:
+            info = json.load(fh)
+        info["reused"] = True
+        return path, info
+    for p in (path, path + "-wal", path + "-shm", meta):
+        if os.path.exists(p):
+            os.remove(p)
+    info = sync_into(path, orders, seed)
+    info.update(
+        made="sandbox shop synced over loopback HTTP by xl_lazada.sync.sync_shop",
+        made_at=datetime.now().isoformat(timespec="seconds"),
+        reused=False,
+    )
+    with open(meta, "w", encoding="utf-8") as fh:
+        json.dump(info, fh)
+    return path, info
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orders", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--rebuild", action="store_true")
+    a = ap.parse_args()
+    print(shop_cache(a.orders, a.seed, rebuild=a.rebuild))

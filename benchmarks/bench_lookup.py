@@ -1,0 +1,207 @@
+"""Benchmark: lookup() and the sheet tables on large synced shops, each beside its floor.
+
+    python benchmarks/bench_lookup.py [--big 100000] [--mid 20000] [--sync-orders 5000]
+
+Prints, for the targets of the one-lookup design:
+
+- one reference, ``lookup([ref])`` (median of many calls, warm connection);
+- a range of 10,000 mixed order and tracking numbers from the ``--big`` cache;
+- all four tables from the ``--mid`` and the ``--big`` shop (the big one in a fresh process,
+  with its peak memory);
+- the sync time added by keeping the facts (a ``--sync-orders`` shop synced twice, facts on
+  and off, and the time spent in ``refresh_facts``).
+
+Each is printed beside a **floor** measured in the same run: the same rows fetched with
+bare indexed SELECTs (refs and orders tables for lookups; the facts and checkpoints tables
+for the sheets) — what any reader of this cache pays before doing anything with the rows.
+Caches are built once through a real sync against the sandbox and kept under the temp
+directory (see ``_shop_cache.py``); the output says how each was made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _shop_cache import shop_cache, sync_into  # noqa: E402
+
+from xl_lazada.cache import Cache  # noqa: E402
+from xl_lazada.lookup import lookup  # noqa: E402
+
+
+def _describe(path: str, info: dict) -> str:
+    how = "reused" if info.get("reused") else "built now"
+    return (
+        f"{path} ({how}; {info.get('made', 'sandbox sync')} at {info.get('made_at')}, "
+        f"{info['orders']:,} sandbox orders, seed {info['seed']}, sync {info.get('sync_s')} s, "
+        f"schema v{info.get('schema_version')} when made)"
+    )
+
+
+def _open(path: str) -> Cache:
+    t = time.perf_counter()
+    cache = Cache.open(path)
+    dt = time.perf_counter() - t
+    if dt > 1:
+        print(f"  opened (and migrated to schema v{cache.schema_version}) in {dt:.1f} s")
+    return cache
+
+
+def _refs(cache: Cache, n: int, seed: int = 1) -> list[str]:
+    conn = cache.connection
+    numbers = [r[0] for r in conn.execute("SELECT order_number FROM orders WHERE shop = 'bench'")]
+    tracking = [
+        r[0]
+        for r in conn.execute(
+            "SELECT tracking_number FROM packages WHERE shop = 'bench' AND tracking_number IS NOT NULL"
+        )
+    ]
+    rng = random.Random(seed)
+    refs = rng.sample(numbers, n // 2) + rng.sample(tracking, n - n // 2)
+    rng.shuffle(refs)
+    return refs
+
+
+def _floor_refs(conn, refs: list[str]) -> int:  # type: ignore[no-untyped-def]
+    """The bare minimum: refs → order ids through the reference index, then those orders'
+    key columns by primary key."""
+    rows = conn.execute(
+        "SELECT r.order_id FROM json_each(?) j CROSS JOIN refs r WHERE r.ref = j.value",
+        (json.dumps(refs),),
+    ).fetchall()
+    ids = json.dumps(sorted({r[0] for r in rows}))
+    got = conn.execute(
+        "SELECT o.order_id, o.order_number, o.statuses, o.created_at, o.updated_at"
+        " FROM json_each(?) j CROSS JOIN orders o WHERE o.shop = 'bench' AND o.order_id = j.value",
+        (ids,),
+    ).fetchall()
+    return len(got)
+
+
+def _best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def bench_lookups(path: str, now: datetime) -> None:
+    with _open(path) as cache:
+        conn = cache.connection
+        one = _refs(cache, 2000, seed=2)
+        lookup(one[:5], cache=cache, now=now)  # warm
+        per: list[float] = []
+        floor: list[float] = []
+        for ref in one:
+            t = time.perf_counter()
+            lookup([ref], cache=cache, now=now)
+            per.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            _floor_refs(conn, [ref])
+            floor.append(time.perf_counter() - t)
+        print(
+            f"one reference, lookup([ref]): median {statistics.median(per) * 1e3:.3f} ms, "
+            f"p90 {statistics.quantiles(per, n=10)[-1] * 1e3:.3f} ms over {len(one):,} refs "
+            f"(floor: {statistics.median(floor) * 1e3:.3f} ms)   target <= 1 ms"
+        )
+        refs = _refs(cache, 10_000, seed=3)
+        found = sum(a.found for a in lookup(refs, cache=cache, now=now))
+        dt = _best(lambda: lookup(refs, cache=cache, now=now))
+        fl = _best(lambda: _floor_refs(conn, refs))
+        print(
+            f"range of {len(refs):,} mixed order/tracking numbers: {dt * 1e3:.0f} ms "
+            f"({found:,} found; floor: {fl * 1e3:.0f} ms, {dt / fl:.1f}x)   target <= 100 ms"
+        )
+
+
+_TABLES_CHILD = r"""
+import json, resource, sys, time
+from datetime import datetime
+from xl_lazada.cache import Cache
+from xl_lazada.tables import all_tables
+from xl_lazada.tables.sheets import _ORDER_COLS, _PACKAGE_COLS
+path, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
+with Cache.open(path) as cache:
+    all_tables(cache, shop="bench", now=now)  # warm the file cache like a second refresh
+    t = time.perf_counter()
+    frames = all_tables(cache, shop="bench", now=now)
+    dt = time.perf_counter() - t
+    rows = {k: len(v) for k, v in frames.items()}
+    del frames
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    conn = cache.connection
+    t = time.perf_counter()
+    conn.execute(f"SELECT {_ORDER_COLS} FROM order_facts f WHERE f.shop = 'bench'").fetchall()
+    conn.execute(f"SELECT {_PACKAGE_COLS} FROM package_facts p WHERE p.shop = 'bench'").fetchall()
+    conn.execute("SELECT package_id, event_time, status_code, title, description, location"
+                 " FROM checkpoints NOT INDEXED WHERE shop = 'bench'").fetchall()
+    floor = time.perf_counter() - t
+print(json.dumps({"s": dt, "rows": rows, "peak_mb": peak, "floor_s": floor}))
+"""
+
+
+def bench_tables(path: str, now: datetime, target: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _TABLES_CHILD, path, now.isoformat()],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    rows = ", ".join(f"{k} {v:,}" for k, v in r["rows"].items())
+    print(
+        f"all four tables: {r['s']:.2f} s ({rows}); peak memory {r['peak_mb']:,.0f} MB "
+        f"(floor: {r['floor_s']:.2f} s, {r['s'] / r['floor_s']:.1f}x)   target {target}"
+    )
+
+
+def bench_sync(orders: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        off = sync_into(os.path.join(tmp, "off.sqlite3"), orders, seed=11, keep_facts=False)
+        on = sync_into(os.path.join(tmp, "on.sqlite3"), orders, seed=11, keep_facts=True)
+    added = on["sync_s"] - off["sync_s"]
+    print(
+        f"sync of a {orders:,}-order shop: {on['sync_s']:.1f} s with facts "
+        f"(CPU {on['sync_cpu_s']:.1f} s, {on['facts_s']:.1f} s of it keeping facts = "
+        f"{on['facts_s'] / on['sync_s'] * 100:.1f}% of the sync), {off['sync_s']:.1f} s without "
+        f"(CPU {off['sync_cpu_s']:.1f} s): {added / off['sync_s'] * 100:+.1f}% wall, "
+        f"{(on['sync_cpu_s'] - off['sync_cpu_s']) / off['sync_cpu_s'] * 100:+.1f}% CPU   "
+        f"target <= 10%"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--big", type=int, default=100_000, help="orders in the big shop")
+    ap.add_argument("--mid", type=int, default=20_000, help="orders in the mid-size shop")
+    ap.add_argument("--sync-orders", type=int, default=5_000, help="0 skips the sync measure")
+    ap.add_argument("--rebuild", action="store_true", help="sync new caches even if kept")
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    big, big_info = shop_cache(args.big, rebuild=args.rebuild)
+    print("big cache: " + _describe(big, big_info))
+    now = datetime.fromisoformat(big_info["now"])
+    bench_lookups(big, now)
+    mid, mid_info = shop_cache(args.mid, rebuild=args.rebuild)
+    print("mid cache: " + _describe(mid, mid_info))
+    bench_tables(mid, datetime.fromisoformat(mid_info["now"]), f"<= 1.5 s at {args.mid:,}")
+    bench_tables(big, now, f"<= 8 s and 1.5 GB at {args.big:,}")
+    if args.sync_orders:
+        bench_sync(args.sync_orders)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,443 @@
+"""``lookup()`` on a cache filled by a real sync against the sandbox (HTTP on 127.0.0.1).
+
+Its answers are checked against what Lazada's official SDK (``lazop-sdk``) reads from the
+same sandbox, against ``xl-lazada status --json`` and the sheet tables, and for what Excel
+hands over: floats, scientific notation, rounded numbers, blanks, threads, read-only files.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from xl_lazada.cache import Cache, CacheError
+from xl_lazada.cache import db as cache_db
+from xl_lazada.cli import main
+from xl_lazada.lazada.client import LazadaClient
+from xl_lazada.lazada.dates import parse_datetime
+from xl_lazada.lookup import checkpoints as lookup_checkpoints
+from xl_lazada.lookup import close_thread_caches, generation, lookup
+from xl_lazada.refs import ROUNDED_MESSAGE
+from xl_lazada.rules.settings import RuleSettings
+from xl_lazada.rules.status import PRE_RTS, display_status
+from xl_lazada.sandbox.server import SandboxServer
+from xl_lazada.sync import SyncOptions, sync_shop
+
+SHOP = "lk"
+
+
+@dataclass
+class World:
+    sb: SandboxServer
+    path: Path
+    now: datetime
+    token: str
+
+    def cache(self) -> Cache:
+        return Cache.open(self.path)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    path = Path(tmp_path_factory.mktemp("lookup")) / "cache.sqlite3"
+    with SandboxServer(orders=120, seed=9, clock_speed=0.0, qps=1000) as sb:
+        days = int(sb.shop.params["days"]) + 5
+        tok = sb.issue_token()
+        with LazadaClient(sb.connection(tok), default_qps=1000) as client, Cache.open(path) as c:
+            summary = sync_shop(client, c, SHOP, options=SyncOptions(lookback_days=days))
+        assert not summary.failed
+        yield World(sb, path, sb.clock.now(), tok["access_token"])
+    close_thread_caches()
+
+
+@pytest.fixture(scope="module")
+def lazop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """lazop_sdk writes ``~/logs/...`` at import time: point HOME at a temporary directory."""
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.setenv("USERPROFILE", str(home))
+        import lazop_sdk
+
+        yield lazop_sdk
+
+
+def _orders(world: World) -> list[tuple[str, str]]:
+    with sqlite3.connect(world.path) as conn:
+        return conn.execute(
+            "SELECT order_id, order_number FROM orders ORDER BY order_id"
+        ).fetchall()
+
+
+def _sdk_items(lazop: Any, world: World, order_id: str) -> list[dict[str, Any]]:
+    client = lazop.LazopClient(world.sb.base_url, world.sb.app_key, world.sb.app_secret)
+    req = lazop.LazopRequest("/order/items/get", "GET")
+    req.add_api_param("order_id", order_id)
+    resp = client.execute(req, world.token)
+    assert resp.code == "0", resp.body
+    return list(resp.body["data"])
+
+
+def test_answers_agree_with_the_official_sdk(world: World, lazop: Any) -> None:
+    """Status and tracking numbers of a random sample, by order number and by tracking
+    number, equal what lazop-sdk reads from the same sandbox."""
+    sample = random.Random(3).sample(_orders(world), 25)
+    tz = timezone(timedelta(hours=8))  # the sandbox's venture (MY); wire times carry it anyway
+    tracked: list[tuple[str, str]] = []
+    for order_id, number in sample:
+        items = _sdk_items(lazop, world, order_id)
+        statuses = sorted(str(i["status"]) for i in items)
+        tracking = {str(i["tracking_code"]) for i in items if i.get("tracking_code")}
+        pending = [i for i in items if i["status"] in PRE_RTS]
+        promised = [
+            parse_datetime(i.get("promised_shipping_time") or i.get("sla_time_stamp"), tz)
+            for i in pending
+            if i.get("promised_shipping_time") or i.get("sla_time_stamp")
+        ]
+        (a,) = lookup([number], cache=world.path, now=world.now)
+        assert a.found and a.kind == "order_number" and a.order_id == order_id
+        assert sorted(a.item_statuses) == statuses
+        assert tracking <= set(a.tracking_numbers)
+        expected = display_status(
+            statuses,
+            promised_shipping_time=min((p for p in promised if p), default=None),
+            now=world.now,
+        )
+        if expected != "Delayed" or promised:
+            assert a.status == expected, (number, statuses)
+        tracked += [(t, order_id) for t in tracking]
+    assert tracked, "the sample should include shipped orders"
+    answers = lookup([t for t, _ in tracked], cache=world.path, now=world.now)
+    for (t, order_id), a in zip(tracked, answers, strict=True):
+        assert a.kind == "tracking_number" and a.order_id == order_id and t in a.tracking_numbers
+
+
+def test_one_answer_per_input_in_order_with_duplicates_and_blanks(world: World) -> None:
+    (oid, number), (oid2, number2) = _orders(world)[:2]
+    refs: list[Any] = [number, None, "", number, "  ", int(number2), float(number2), oid]
+    answers = lookup(refs, cache=world.path, now=world.now)
+    assert [a.ref for a in answers] == refs
+    assert [a.kind for a in answers] == [
+        "order_number", "blank", "blank", "order_number", "blank",
+        "order_number", "order_number", "order_number",  # the sandbox's ids equal its numbers
+    ]  # fmt: skip
+    assert answers[0] == answers[3]
+    assert answers[5].order_id == answers[6].order_id == oid2
+    assert answers[7].order_id == oid and answers[7].order_number == number
+    assert all(a.message == "" for a in answers)
+    assert lookup([], cache=world.path) == []
+
+
+def test_excel_shapes_of_a_number_resolve(world: World) -> None:
+    _, number = _orders(world)[5]
+    digits = len(number)
+    sci = f"{number[0]}.{number[1:]}E+{digits - 1}"
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in number)
+    grouped = f"{int(number):,}"
+    refs = [
+        sci,
+        sci.replace(".", ","),
+        f" '{number}\t",
+        f"={number}",
+        f'="{number}"',
+        fullwidth,
+        grouped,
+        f"{number}.0",
+    ]
+    for ref, a in zip(refs, lookup(refs, cache=world.path, now=world.now), strict=True):
+        assert a.found and a.order_number == number, ref
+
+
+def test_rounded_and_unknown_references_say_why(world: World) -> None:
+    _, number = _orders(world)[5]
+    short = f"{number[0]},{number[1:6]}E+{len(number) - 1}"  # European Excel, 6 digits shown
+    answers = lookup(
+        [short, 3.14433028382713e15, "999999999999999", "ZZ-NOT-A-REF", 12.5, True],
+        cache=world.path,
+        now=world.now,
+    )
+    kinds = [a.kind for a in answers]
+    assert kinds == ["rounded", "rounded", "not_found", "not_found", "invalid", "invalid"]
+    assert answers[0].message == ROUNDED_MESSAGE and not answers[0].found
+    assert "not found in the cache" in answers[2].message
+    assert all(a.message and a.order_id is None for a in answers)
+
+
+def test_unknown_shop_is_named(world: World) -> None:
+    _, number = _orders(world)[0]
+    (a,) = lookup([number], shop="no-such-shop", cache=world.path)
+    assert a.kind == "unknown_shop" and "no-such-shop" in a.message and SHOP in a.message
+    (b,) = lookup([number], shop=SHOP, cache=world.path, now=world.now)
+    assert b.found and b.shop == SHOP
+
+
+def test_lowercase_tracking_number_and_package_id(world: World) -> None:
+    with world.cache() as c:
+        row = c.connection.execute(
+            "SELECT package_id, tracking_number, order_id FROM packages WHERE tracking_number IS NOT NULL"
+        ).fetchone()
+    a, b = lookup([row[1].lower(), row[0]], cache=world.path, now=world.now)
+    assert a.kind == "tracking_number" and a.order_id == row[2]
+    assert b.kind == "package_id" and b.order_id == row[2]
+    cps = lookup_checkpoints(row[1].lower(), cache=world.path)
+    assert cps and all(c.package_id == row[0] for c in cps)
+    assert [c.time for c in cps] == sorted(c.time for c in cps)
+
+
+def test_a_tracking_number_shared_by_two_orders_answers_for_both(
+    world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "shared.sqlite3"
+    with world.cache() as src:
+        src.connection.execute("VACUUM INTO ?", (str(path),))
+    with Cache.open(path) as c:
+        (o1, _), (o2, n2) = c.connection.execute(
+            "SELECT order_id, order_number FROM orders ORDER BY order_id LIMIT 2"
+        ).fetchall()
+        with c.transaction() as conn:
+            conn.execute(
+                "INSERT INTO refs (ref, shop, kind, order_id) VALUES ('SHARED1', ?, 'tracking_number', ?),"
+                " ('SHARED1', ?, 'tracking_number', ?)",
+                (SHOP, o1, SHOP, o2),
+            )
+        (a,) = lookup(["shared1"], cache=c, now=world.now)
+    assert a.found and len(a.matches) == 2 and "2 orders" in a.message
+    assert {m.order_id for m in a.matches} == {o1, o2}
+
+
+def test_status_cli_json_is_the_lookup_answer(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    orders = _orders(world)
+    refs = [orders[3][1], orders[40][0]]
+    code = main(
+        ["status", "--cache", str(world.path), "--at", world.now.isoformat(), "--json", *refs]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    for got, a in zip(json.loads(out), lookup(refs, cache=world.path, now=world.now), strict=True):
+        assert got["order_id"] == a.order_id and got["status"] == a.status
+        assert got["tracking_numbers"] == list(a.tracking_numbers)
+        assert got["settlement_state"] == a.settlement_state
+        assert (got["rts_deadline"] is None) == (a.rts_deadline is None)
+        assert datetime.fromisoformat(got["rts_deadline"]) == a.rts_deadline
+
+
+@pytest.mark.parametrize("hours", [0, 30, 24 * 9, 24 * 40])
+def test_lookup_and_tables_judge_the_clock_alike(world: World, hours: int) -> None:
+    """The scalar clock rules (lookup) and the vectorised ones (tables) agree on every order."""
+    from xl_lazada.tables import orders_table
+
+    now = world.now + timedelta(hours=hours)
+    with world.cache() as c:
+        table = orders_table(c, now=now).set_index("Order id")
+        answers = lookup(list(table.index), cache=c, now=now)
+    tz = answers[0].shop_tz
+    for a in answers:
+        row = table.loc[a.order_id]
+        assert row["Status"] == a.status
+        assert (row["Hours left"] != row["Hours left"]) == (a.rts_hours_left is None)
+        if a.rts_hours_left is not None:
+            assert row["Hours left"] == round(a.rts_hours_left, 2)
+        assert bool(row["At risk"]) == a.rts_at_risk and bool(row["RTS late"]) == a.rts_late
+        assert bool(row["Stuck"]) == a.stuck and bool(row["Unsettled"]) == a.unsettled
+        sorting = None if pd.isna(row["Sorting centre"]) else row["Sorting centre"]
+        assert sorting == a.sorting_centre
+        local = a.rts_deadline.astimezone(tz).replace(tzinfo=None) if a.rts_deadline else None
+        assert row["RTS deadline"] == local
+
+
+def test_settings_change_the_stored_facts_and_stay(world: World, tmp_path: Path) -> None:
+    path = tmp_path / "settings.sqlite3"
+    with world.cache() as src:
+        src.connection.execute("VACUUM INTO ?", (str(path),))
+    with Cache.open(path) as c:
+        number = c.connection.execute(
+            "SELECT order_number FROM order_facts WHERE rts_deadline IS NOT NULL LIMIT 1"
+        ).fetchone()[0]
+        (before,) = lookup([number], cache=c, now=world.now)
+        gen = generation(c)
+        (after,) = lookup([number], cache=c, now=world.now, settings=RuleSettings(rts_hours=96))
+        assert after.rts_deadline > before.rts_deadline
+        assert generation(c) != gen
+        (kept,) = lookup([number], cache=c, now=world.now)  # no settings: the shop's stored ones
+        assert kept.rts_deadline == after.rts_deadline
+
+
+def test_reads_from_any_thread_one_connection_each(world: World) -> None:
+    numbers = [n for _, n in _orders(world)[:30]]
+    expected = lookup(numbers, cache=world.path, now=world.now)
+    results: dict[int, Any] = {}
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            first = lookup(numbers, cache=world.path, now=world.now)
+            again = lookup(numbers, cache=world.path, now=world.now)
+            from xl_lazada import lookup as mod
+
+            results[i] = (first, again, id(mod._local.caches[str(world.path)]))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert all(r[0] == expected and r[1] == expected for r in results.values())
+    assert len({r[2] for r in results.values()}) == 6  # one connection per thread
+    # A Cache opened on this thread is usable from another (reopened there).
+    with world.cache() as c:
+        box: list[Any] = []
+        t = threading.Thread(target=lambda: box.append(lookup(numbers[:1], cache=c, now=world.now)))
+        t.start()
+        t.join()
+        assert box and box[0] == expected[:1]
+
+
+def test_reads_while_a_sync_holds_the_write_lock(world: World, tmp_path: Path) -> None:
+    path = tmp_path / "wal.sqlite3"
+    with world.cache() as src:
+        src.connection.execute("VACUUM INTO ?", (str(path),))
+    number = _orders(world)[0][1]
+    with Cache.open(path) as writer, Cache.open(path) as reader:
+        (before,) = lookup([number], cache=reader, now=world.now)
+        with writer.transaction() as conn:
+            conn.execute(
+                "UPDATE order_facts SET status = 'Writing' WHERE order_number = ?", (number,)
+            )
+            (during,) = lookup([number], cache=reader, now=world.now)  # not blocked, old answer
+            assert during == before
+        (after,) = lookup([number], cache=reader, now=world.now)
+        assert after.status == "Writing"
+
+
+def test_new_settings_while_a_sync_writes_answer_without_waiting(
+    world: World, tmp_path: Path
+) -> None:
+    """A formula asking for other settings while a sync holds the write lock gets its
+    answer computed in memory at once, not after the sync (Excel would freeze)."""
+    path = tmp_path / "busy.sqlite3"
+    with world.cache() as src:
+        src.connection.execute("VACUUM INTO ?", (str(path),))
+    number = _orders(world)[0][1]
+    with Cache.open(path) as writer, Cache.open(path) as reader:
+        (before,) = lookup([number], cache=reader, now=world.now)
+        stored = reader.connection.execute("SELECT fingerprint FROM facts_settings").fetchall()
+        # Waiting for the lock would take this long: the lookup must not wait at all.
+        reader.connection.execute("PRAGMA busy_timeout = 3600000")
+        with writer.transaction():
+            (other,) = lookup(
+                [number], cache=reader, now=world.now, settings=RuleSettings(rts_hours=96)
+            )
+        assert other.rts_deadline is not None and before.rts_deadline is not None
+        assert other.rts_deadline > before.rts_deadline  # the new settings, computed in memory
+        again = reader.connection.execute("SELECT fingerprint FROM facts_settings").fetchall()
+        assert again == stored  # nothing written while the sync held the lock
+
+
+def test_a_cache_on_a_read_only_location_is_read(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ro.sqlite3"
+    with world.cache() as src:
+        src.connection.execute("VACUUM INTO ?", (str(path),))
+    number = _orders(world)[0][1]
+    expected = lookup([number], cache=world.path, now=world.now)
+    # (Tests may run as root, which ignores file modes: ask for the read-only location the
+    # way ``os.access`` would report it.)
+    monkeypatch.setattr(cache_db.os, "access", lambda p, mode: False)
+    with Cache.open(path) as c:
+        assert c.readonly
+        assert lookup([number], cache=c, now=world.now) == expected
+        with pytest.raises(sqlite3.OperationalError):
+            c.connection.execute("DELETE FROM orders")
+        # Other settings on a read-only cache: computed in memory, nothing written.
+        (other,) = lookup([number], cache=c, now=world.now, settings=RuleSettings(rts_hours=96))
+        assert other.rts_deadline != expected[0].rts_deadline
+
+
+def test_a_read_only_cache_that_needs_migrating_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = cache_db.connect(path, migrate=False)
+    cache_db.migrate_to(conn, 2)
+    conn.close()
+    monkeypatch.setattr(cache_db.os, "access", lambda p, mode: False)
+    with pytest.raises(CacheError) as err:
+        Cache.open(path)
+    assert "read-only" in str(err.value) and "\n" not in str(err.value)
+    monkeypatch.undo()
+    assert cache_db.schema_version(sqlite3.connect(path)) == 2  # untouched
+
+
+def test_naive_now_is_shop_local(world: World) -> None:
+    number = _orders(world)[0][1]
+    (aware,) = lookup([number], cache=world.path, now=world.now)
+    local = world.now.astimezone(aware.shop_tz).replace(tzinfo=None)
+    (naive,) = lookup([number], cache=world.path, now=local)
+    assert naive == aware
+
+
+def test_import_stays_light() -> None:
+    code = (
+        "import sys; import xl_lazada; from xl_lazada import lookup, RefStatus;"
+        "from xl_lazada.lookup import checkpoints, generation;"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in"
+        " ('pandas', 'numpy', 'uvicorn', 'starlette', 'httpx')"
+        " or m.startswith(('xl_lazada.sandbox', 'xl_lazada.tables'))];"
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def _copy_as_v2(fresh: Path, target: Path) -> None:
+    """A cache as the previous release wrote it: v1+v2 DDL, the same rows."""
+    conn = cache_db.connect(target, migrate=False)
+    cache_db.migrate_to(conn, 2)
+    conn.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
+    tables = [
+        r[0]
+        for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")
+        if r[0] not in ("schema_version", "sqlite_sequence")
+    ]
+    conn.execute("BEGIN")
+    for t in tables:
+        cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({t})"))
+        conn.execute(f"INSERT INTO main.{t} ({cols}) SELECT {cols} FROM fresh.{t}")
+    conn.execute("COMMIT")
+    conn.execute("DETACH DATABASE fresh")
+    conn.close()
+
+
+def test_a_previous_release_cache_migrates_and_answers_the_same(
+    world: World, tmp_path: Path
+) -> None:
+    old = tmp_path / "v2.sqlite3"
+    _copy_as_v2(world.path, old)
+    assert cache_db.schema_version(sqlite3.connect(old)) == 2
+    with world.cache() as c:
+        refs = [r[0] for r in c.connection.execute("SELECT ref FROM refs ORDER BY ref")]
+    with Cache.open(old) as migrated:
+        assert migrated.schema_version == cache_db.CURRENT_VERSION
+        got = lookup(refs, cache=migrated, now=world.now)
+    want = lookup(refs, cache=world.path, now=world.now)
+    assert len(got) == len(want) == len(refs)
+    for g, w in zip(got, want, strict=True):
+        assert g == w, g.ref

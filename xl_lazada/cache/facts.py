@@ -1,0 +1,664 @@
+"""Keep each order's clock-free facts in the cache, computed by the rules at write time.
+
+``refresh_facts(conn, shop, order_ids)`` reads the orders' rows (by index), turns them into
+the rules' typed inputs, runs :func:`xl_lazada.rules.facts.order_facts` and stores the result
+in ``order_facts`` / ``package_facts``. The cache's write methods call it inside their own
+transaction, so facts never lag the data they come from; the sync engine knows nothing of
+it. Instants in the facts tables are integer Unix seconds (UTC), so the sheet tables convert
+whole columns at once (:func:`xl_lazada.cache.codec.from_epoch` for one value).
+
+Facts that depend on settings (the 48 h window, holiday calendar, sorting-centre days) are
+made with the shop's *stored* settings (``facts_settings``) and record their fingerprint;
+:func:`ensure_settings` recomputes a shop's facts when a front end brings other settings
+(the workbook's Settings sheet), and later syncs keep using those.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import sqlite3
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..lazada.ventures import VENTURES
+from ..rules.deadline import calendar_for
+from ..rules.events import Checkpoint
+from ..rules.facts import ItemInput, OrderFacts, ParcelInput, ShopRules, count_text, order_facts
+from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
+from ..rules.settlement import KINDS, Line, settle
+from .codec import epoch, iso_utc, parse_utc
+
+#: Bump when the rules change what a stored fact means: every cache recomputes on next open.
+FACTS_VERSION = 1
+#: Settings the stored facts depend on (the others are applied at read time).
+STORED_SETTINGS = (
+    "rts_hours",
+    "holiday_country",
+    "count_makeup_workdays",
+    "sorting_center_days",
+    "extra_milestones",  # which trace codes mean ready to ship, sorting centre, delivered...
+)
+_ZERO_DECIMALS = frozenset({"VND", "IDR"})
+_BATCH = 500
+
+
+@functools.lru_cache(maxsize=256)
+def fingerprint(settings: RuleSettings, shop_profile: tuple[Any, ...] = ()) -> str:
+    """Which settings, shop profile (cross-border, time zone) and version of the rules made
+    a shop's facts."""
+    data: dict[str, Any] = {k: getattr(settings, k) for k in STORED_SETTINGS}
+    data["facts_version"] = FACTS_VERSION
+    data["shop"] = list(shop_profile)
+    text = json.dumps(data, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def stored_settings(conn: sqlite3.Connection, shop: str) -> tuple[RuleSettings, str | None]:
+    """The settings a shop's facts were made with, and their fingerprint (None: none yet)."""
+    row = conn.execute(
+        "SELECT settings, fingerprint FROM facts_settings WHERE shop = ?", (shop,)
+    ).fetchone()
+    if row is None:
+        return DEFAULT_SETTINGS, None
+    return settings_from_json(row[0]), row[1]
+
+
+@functools.lru_cache(maxsize=64)
+def settings_from_json(text: str | None) -> RuleSettings:
+    """Stored settings text → settings (defaults for anything missing or unreadable)."""
+    if not text:
+        return DEFAULT_SETTINGS
+    try:
+        values = json.loads(text)
+        return RuleSettings(**{k: v for k, v in values.items() if k in STORED_SETTINGS})
+    except (ValueError, TypeError):
+        return DEFAULT_SETTINGS
+
+
+def _ids(values: Iterable[str]) -> str:
+    return json.dumps(list(values))
+
+
+def _dec(text: Any) -> Decimal | None:
+    if text is None or text == "":
+        return None
+    try:
+        return Decimal(str(text).replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _money(value: Decimal | None, currency: str) -> float | None:
+    """As the sheets show money: rounded half-up to the currency's decimals."""
+    if value is None:
+        return None
+    q = Decimal(1) if currency in _ZERO_DECIMALS else Decimal("0.01")
+    from decimal import ROUND_HALF_UP
+
+    return float(value.quantize(q, rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True, slots=True)
+class _Shop:
+    rules: ShopRules
+    currency: str
+
+
+def _shop(conn: sqlite3.Connection, shop: str, settings: RuleSettings) -> _Shop:
+    row = conn.execute(
+        "SELECT venture, cross_border, utc_offset_minutes FROM shops WHERE shop = ?", (shop,)
+    ).fetchone()
+    if row is None:
+        tz, cb, currency = UTC, False, ""
+    else:
+        tz = timezone(timedelta(minutes=int(row[2])), row[0])
+        cb = bool(row[1])
+        v = VENTURES.get(str(row[0]).upper())
+        currency = v.currency if v else ""
+    return _Shop(
+        ShopRules(
+            cross_border=cb,
+            calendar=calendar_for(tz, cross_border=cb, settings=settings),
+            currency=currency,
+        ),
+        currency,
+    )
+
+
+def _by(conn: sqlite3.Connection, sql: str, shop: str, values: Sequence[str]) -> list[tuple]:
+    """Rows whose key is in ``values``, driven from the value list (each an index search)."""
+    return conn.execute(sql, (_ids(values), shop)).fetchall()
+
+
+#: One order's facts with what they were made from: (order row, facts, finance rows, item names).
+FactsRow = tuple[tuple[Any, ...], OrderFacts, list[tuple[Any, ...]], list[str]]
+
+
+def compute_facts(
+    conn: sqlite3.Connection,
+    shop: str,
+    order_ids: Collection[str],
+    settings: RuleSettings | None = None,
+) -> dict[str, FactsRow]:
+    """``{order_id: (order row, facts, finance rows, item names)}`` for cached orders."""
+    if settings is None:
+        settings, _ = stored_settings(conn, shop)
+    ctx = _shop(conn, shop, settings)
+    ids = sorted({str(o) for o in order_ids})
+    orders = _by(
+        conn,
+        "SELECT o.order_id, o.order_number, o.created_at, o.statuses, o.price, o.items_count,"
+        " o.updated_at, o.buyer_name, o.payment_method, o.remarks, o.synced_at"
+        " FROM json_each(?) j CROSS JOIN orders o WHERE o.shop = ? AND o.order_id = j.value",
+        shop,
+        ids,
+    )
+    if not orders:
+        return {}
+    items: dict[str, list[ItemInput]] = {}
+    names: dict[str, list[str]] = {}
+    for r in _by(
+        conn,
+        "SELECT i.order_id, i.status, i.package_id, i.tracking_code, i.shipment_provider,"
+        " i.promised_shipping_time, i.sla_time_stamp, i.updated_at, i.currency, i.name, i.sku"
+        " FROM json_each(?) j CROSS JOIN items i WHERE i.shop = ? AND i.order_id = j.value"
+        " ORDER BY i.order_id, i.order_item_id",
+        shop,
+        ids,
+    ):
+        items.setdefault(r[0], []).append(
+            ItemInput(
+                status=r[1] or "",
+                package_id=r[2] or "",
+                tracking_code=r[3] or "",
+                shipment_provider=r[4] or "",
+                promised_at=parse_utc(r[5]) or parse_utc(r[6]),
+                updated_at=parse_utc(r[7]),
+                currency=r[8] or "",
+                name=r[9] or r[10] or "",
+            )
+        )
+        names.setdefault(r[0], []).append(r[9] or r[10] or "")
+    packages: dict[str, list[tuple]] = {}
+    for r in _by(
+        conn,
+        "SELECT p.order_id, p.package_id, p.tracking_number, p.shipment_provider,"
+        " p.ready_to_ship_at FROM json_each(?) j CROSS JOIN packages p"
+        " WHERE p.shop = ? AND p.order_id = j.value ORDER BY p.order_id, p.package_id",
+        shop,
+        ids,
+    ):
+        packages.setdefault(r[0], []).append(r)
+    package_ids = sorted(
+        {p[1] for rows in packages.values() for p in rows}
+        | {i.package_id for rows in items.values() for i in rows if i.package_id}
+    )
+    checkpoints: dict[str, list[Checkpoint]] = {}
+    if package_ids:
+        for r in _by(
+            conn,
+            "SELECT c.package_id, c.event_time, c.status_code, c.title, c.description,"
+            " c.location, c.detail_type FROM json_each(?) j CROSS JOIN checkpoints c"
+            " WHERE c.shop = ? AND c.package_id = j.value ORDER BY c.event_time, c.id",
+            shop,
+            package_ids,
+        ):
+            when = parse_utc(r[1])
+            if when is not None:
+                checkpoints.setdefault(r[0], []).append(
+                    Checkpoint(
+                        status_code=r[2] or "",
+                        event_time=when,
+                        title=r[3] or "",
+                        description=r[4] or "",
+                        location=r[5] or "",
+                        detail_type=r[6] or "",
+                    )
+                )
+    numbers = sorted({str(o[1] or o[0]) for o in orders})
+    finance: dict[str, list[tuple]] = {}
+    for r in _by(
+        conn,
+        "SELECT t.order_no, t.fee_type, t.fee_name, t.amount, t.paid, t.statement,"
+        " t.transaction_date FROM json_each(?) j CROSS JOIN transactions t"
+        " WHERE t.shop = ? AND t.order_no = j.value"
+        " ORDER BY t.order_no, t.transaction_date, t.transaction_number",
+        shop,
+        numbers,
+    ):
+        finance.setdefault(r[0], []).append(r)
+
+    out: dict[str, FactsRow] = {}
+    for o in orders:
+        oid, number = o[0], str(o[1] or o[0])
+        created = parse_utc(o[2]) or datetime.now(UTC)
+        lines = finance.get(number, [])
+        parcels = [
+            ParcelInput(
+                package_id=p[1],
+                tracking_number=p[2] or "",
+                carrier=p[3] or "",
+                checkpoints=tuple(checkpoints.get(p[1], ())),
+                ready_to_ship_at=parse_utc(p[4]) if not checkpoints.get(p[1]) else None,
+            )
+            for p in packages.get(oid, [])
+        ]
+        known = {p.package_id for p in parcels}
+        for it in items.get(oid, []):
+            if it.package_id and it.package_id not in known:
+                known.add(it.package_id)
+                parcels.append(
+                    ParcelInput(
+                        it.package_id, checkpoints=tuple(checkpoints.get(it.package_id, ()))
+                    )
+                )
+        facts = order_facts(
+            created_at=created,
+            items=items.get(oid, []),
+            parcels=parcels,
+            lines=[_line(t) for t in lines],
+            shop=ctx.rules,
+            order_statuses=[s for s in str(o[3] or "").split(",") if s],
+            settings=settings,
+        )
+        out[oid] = (o, facts, lines, names.get(oid, []))
+    return out
+
+
+ORDER_FACT_COLUMNS = (
+    "shop", "order_id", "order_number", "created_at", "status", "delayed_after",
+    "item_statuses", "item_counts", "items", "products", "total", "currency", "promised_at",
+    "rts_deadline", "rts_open", "rts_late", "rts_at", "tracking_numbers", "package_ids",
+    "packages", "last_time", "last_title", "last_code", "last_location", "last_package",
+    "delivered_at", "settlement_lines", "settlement_state", "settlement_net",
+    "settlement_paid", "settlement_components", "net", "paid", "item_price", "commission",
+    "payment_fee", "shipping", "reversals", "penalties", "other", "statements",
+    "last_transaction", "updated_at", "buyer_name", "payment_method", "remarks", "synced_at",
+)  # fmt: skip
+PACKAGE_FACT_COLUMNS = (
+    "shop", "order_id", "position", "package_id", "tracking_number", "carrier",
+    "item_counts", "rts_at", "last_time", "last_title", "last_code", "last_location",
+    "checkpoints", "idle_since", "can_stick", "sorting_applies", "sc_arrived_at",
+    "sc_location", "sc_inferred", "sc_handed_over", "sc_days", "sc_late", "delivered_at",
+    "final",
+)  # fmt: skip
+
+
+def _products(items: Sequence[str]) -> str:
+    counts: dict[str, int] = {}
+    for name in items:
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+    return "; ".join(f"{n}× {name}" for name, n in counts.items())
+
+
+def fact_rows(
+    conn: sqlite3.Connection,
+    shop: str,
+    order_ids: Collection[str],
+    settings: RuleSettings | None = None,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, OrderFacts]]:
+    """The ``order_facts`` and ``package_facts`` rows of the given orders (not written)."""
+    computed = compute_facts(conn, shop, order_ids, settings)
+    if not computed:
+        return [], [], {}
+    order_rows, package_rows = [], []
+    for oid, (o, f, lines, item_names) in computed.items():
+        cur = f.currency
+        last = None
+        last_pkg = None
+        for p in f.parcels:
+            if p.last is not None and (last is None or p.last.event_time > last.event_time):
+                last, last_pkg = p.last, p.package_id
+        comps = f.settlement_components
+        order_rows.append(
+            (
+                shop,
+                oid,
+                str(o[1] or oid),
+                epoch(parse_utc(o[2])),
+                f.status,
+                epoch(f.delayed_after),
+                ",".join(f.item_statuses),
+                count_text(f.item_statuses),
+                len(item_names) if item_names else o[5],
+                _products(item_names),
+                _money(_dec(o[4]), cur),
+                cur,
+                epoch(f.promised_at),
+                epoch(f.rts_deadline),
+                int(f.rts_open),
+                int(f.rts_late),
+                epoch(f.rts_at),
+                ", ".join(f.tracking_numbers),
+                ",".join(f.package_ids),
+                len(f.parcels),
+                epoch(last.event_time) if last else None,
+                (last.title or last.status_code) if last else None,
+                last.status_code if last else None,
+                (last.location or None) if last else None,
+                last_pkg,
+                epoch(f.delivered_at),
+                *_settlement_values(
+                    f.settlement_lines,
+                    f.settlement_state,
+                    f.settlement_net,
+                    f.settlement_paid,
+                    comps,
+                    cur,
+                    lines,
+                ),
+                epoch(parse_utc(o[6])),
+                o[7],
+                o[8],
+                o[9],
+                o[10],
+            )
+        )
+        for pos, p in enumerate(f.parcels):
+            package_rows.append(
+                (
+                    shop,
+                    oid,
+                    pos,
+                    p.package_id,
+                    p.tracking_number or None,
+                    p.carrier or None,
+                    count_text(p.item_statuses),
+                    epoch(p.rts_at),
+                    epoch(p.last.event_time) if p.last else None,
+                    (p.last.title or p.last.status_code) if p.last else None,
+                    p.last.status_code if p.last else None,
+                    (p.last.location or None) if p.last else None,
+                    p.checkpoints,
+                    epoch(p.idle_since),
+                    int(p.can_stick),
+                    int(p.sorting_applies),
+                    epoch(p.sc_arrived_at),
+                    p.sc_location or None,
+                    int(p.sc_inferred),
+                    int(p.sc_handed_over),
+                    p.sc_days,
+                    int(p.sc_late),
+                    epoch(p.delivered_at),
+                    int(p.final),
+                )
+            )
+    return order_rows, package_rows, {oid: v[1] for oid, v in computed.items()}
+
+
+SETTLEMENT_COLUMNS = (
+    "settlement_lines", "settlement_state", "settlement_net", "settlement_paid",
+    "settlement_components", "net", "paid", *KINDS, "statements", "last_transaction",
+)  # fmt: skip
+
+
+def _settlement_values(
+    count: int,
+    state: str,
+    net: Decimal,
+    paid: Decimal,
+    comps: dict[str, Decimal],
+    currency: str,
+    lines: Sequence[tuple[Any, ...]],
+) -> tuple[Any, ...]:
+    """The stored settlement columns (``SETTLEMENT_COLUMNS``) of one order."""
+    if count == 0 and not lines:
+        return _NO_SETTLEMENT[:1] + (state,) + _NO_SETTLEMENT[2:]
+    has = count > 0
+    dates = [str(t[6]) for t in lines if t[6]]
+    statements = list(dict.fromkeys(str(t[5]) for t in lines if t[5]))
+    return (
+        count,
+        state,
+        str(net),
+        str(paid),
+        json.dumps({k: str(v) for k, v in comps.items()}),
+        _money(net, currency) if has else None,
+        _money(paid, currency) if has else None,
+        *[_money(comps.get(k, Decimal(0)), currency) if has else None for k in KINDS],
+        "; ".join(statements) or None,
+        max(dates) if dates else None,
+    )
+
+
+_NO_SETTLEMENT: tuple[Any, ...] = (
+    0,
+    "",
+    "0",
+    "0",
+    json.dumps({k: "0" for k in KINDS}),
+    None,
+    None,
+    *[None for _ in KINDS],
+    None,
+    None,
+)
+
+
+def refresh_settlements(conn: sqlite3.Connection, shop: str, order_ids: Collection[str]) -> int:
+    """Recompute only the settlement facts of ``order_ids`` (new or changed finance lines:
+    nothing else of the order depends on them). Same rule (``settle``) and same columns as
+    :func:`refresh_facts`; orders without facts yet get them when the order is written."""
+    ids = sorted({str(o) for o in order_ids if o})
+    if not ids:
+        return 0
+    rows = _by(
+        conn,
+        "SELECT f.order_id, f.order_number, f.currency FROM json_each(?) j"
+        " CROSS JOIN order_facts f WHERE f.shop = ? AND f.order_id = j.value",
+        shop,
+        ids,
+    )
+    finance: dict[str, list[tuple]] = {}
+    for r in _by(
+        conn,
+        "SELECT t.order_no, t.fee_type, t.fee_name, t.amount, t.paid, t.statement,"
+        " t.transaction_date FROM json_each(?) j CROSS JOIN transactions t"
+        " WHERE t.shop = ? AND t.order_no = j.value"
+        " ORDER BY t.order_no, t.transaction_date, t.transaction_number",
+        shop,
+        sorted({r[1] for r in rows}),
+    ):
+        finance.setdefault(r[0], []).append(r)
+    updates = []
+    for oid, number, currency in rows:
+        lines = finance.get(number, [])
+        s = settle([_line(t) for t in lines], now=datetime.now(UTC))
+        comps = {k: s.totals.get(k, Decimal(0)) for k in KINDS}
+        values = _settlement_values(
+            s.lines, s.state, s.net, s.paid_amount, comps, currency or "", lines
+        )
+        updates.append((*values, shop, oid))
+    sets = ", ".join(f"{c} = ?" for c in SETTLEMENT_COLUMNS)
+    conn.executemany(f"UPDATE order_facts SET {sets} WHERE shop = ? AND order_id = ?", updates)
+    if updates:
+        bump_generation(conn)
+    return len(updates)
+
+
+def _line(t: tuple[Any, ...]) -> Line:
+    return Line(
+        fee_type=str(t[1] or "").strip(),
+        fee_name=str(t[2] or "").strip(),
+        amount=_dec(t[3]) or Decimal(0),
+        paid=bool(t[4]),
+    )
+
+
+_INSERT_ORDER = (
+    f"INSERT OR REPLACE INTO order_facts ({', '.join(ORDER_FACT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(ORDER_FACT_COLUMNS))})"
+)
+_INSERT_PACKAGE = (
+    f"INSERT INTO package_facts ({', '.join(PACKAGE_FACT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(PACKAGE_FACT_COLUMNS))})"
+)
+
+
+def refresh_facts(
+    conn: sqlite3.Connection,
+    shop: str,
+    order_ids: Collection[str],
+    *,
+    traced_at: datetime | None = None,
+) -> int:
+    """Recompute and store the facts of ``order_ids`` (call inside the write transaction).
+
+    Also mirrors the rules' answers into ``packages`` (ready_to_ship_at, last event) so the
+    cache holds no second copy of a rule; with ``traced_at`` (a trace was just stored) the
+    sync's ``packages.final`` flag is set from the same rule the sheets show.
+    Returns the number of orders written.
+    """
+    ids = sorted({str(o) for o in order_ids if o})
+    if not ids:
+        return 0
+    settings, fp = stored_settings(conn, shop)
+    if fp is None:
+        set_settings(conn, shop, settings)
+    written = 0
+    for start in range(0, len(ids), _BATCH):
+        chunk = ids[start : start + _BATCH]
+        order_rows, package_rows, facts = fact_rows(conn, shop, chunk, settings)
+        conn.execute(
+            "DELETE FROM package_facts WHERE shop = ? AND order_id IN (SELECT value FROM json_each(?))",
+            (shop, _ids(chunk)),
+        )
+        conn.executemany(_INSERT_ORDER, order_rows)
+        conn.executemany(_INSERT_PACKAGE, package_rows)
+        updates = [
+            (
+                iso_utc(p.rts_at),
+                iso_utc(p.last.event_time) if p.last else None,
+                p.last.status_code if p.last else None,
+                shop,
+                p.package_id,
+            )
+            for f in facts.values()
+            for p in f.parcels
+        ]
+        conn.executemany(
+            "UPDATE packages SET ready_to_ship_at = ?, last_event_at = ?, last_status_code = ?"
+            " WHERE shop = ? AND package_id = ?",
+            updates,
+        )
+        if traced_at is not None:
+            conn.executemany(
+                "UPDATE packages SET final = ? WHERE shop = ? AND package_id = ?",
+                [(int(p.final), shop, p.package_id) for f in facts.values() for p in f.parcels],
+            )
+        written += len(order_rows)
+    bump_generation(conn)
+    return written
+
+
+def bump_generation(conn: sqlite3.Connection) -> None:
+    """Count one more change of the facts (``xl_lazada.lookup.generation`` reads it)."""
+    conn.execute("UPDATE cache_generation SET value = value + 1 WHERE id = 1")
+
+
+def order_ids_for_numbers(conn: sqlite3.Connection, shop: str, numbers: Iterable[str]) -> list[str]:
+    """Order ids of cached orders with these order numbers (through the reference index)."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT r.order_id FROM json_each(?) j CROSS JOIN refs r"
+            " WHERE r.ref = j.value AND r.shop = ? AND r.kind = 'order_number'",
+            (_ids(sorted({n for n in numbers if n})), shop),
+        )
+    ]
+
+
+def _profile(conn: sqlite3.Connection, shop: str) -> tuple[Any, ...]:
+    row = conn.execute(
+        "SELECT cross_border, utc_offset_minutes FROM shops WHERE shop = ?", (shop,)
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else ()
+
+
+def set_settings(conn: sqlite3.Connection, shop: str, settings: RuleSettings) -> None:
+    conn.execute(
+        "INSERT INTO facts_settings (shop, fingerprint, settings, observed_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (shop) DO UPDATE SET fingerprint = excluded.fingerprint,"
+        " settings = excluded.settings, observed_at = excluded.observed_at",
+        (
+            shop,
+            fingerprint(settings, _profile(conn, shop)),
+            json.dumps({k: getattr(settings, k) for k in STORED_SETTINGS}),
+            iso_utc(datetime.now(UTC)),
+        ),
+    )
+
+
+def rebuild_shop(conn: sqlite3.Connection, shop: str, settings: RuleSettings | None = None) -> int:
+    """Recompute every fact of ``shop`` (with ``settings``, stored for later syncs)."""
+    if settings is not None:
+        set_settings(conn, shop, settings)
+    else:
+        settings, _ = stored_settings(conn, shop)
+        set_settings(conn, shop, settings)
+    ids = [r[0] for r in conn.execute("SELECT order_id FROM orders WHERE shop = ?", (shop,))]
+    conn.execute("DELETE FROM order_facts WHERE shop = ?", (shop,))
+    conn.execute("DELETE FROM package_facts WHERE shop = ?", (shop,))
+    return refresh_facts(conn, shop, ids)
+
+
+def backfill(conn: sqlite3.Connection) -> None:
+    """Migration step: facts for every cached order (inside the migration's transaction)."""
+    for (shop,) in conn.execute("SELECT shop FROM shops ORDER BY shop").fetchall():
+        rebuild_shop(conn, shop)
+
+
+def stale_shops(conn: sqlite3.Connection, settings: RuleSettings | None) -> list[str]:
+    """Shops whose stored facts were made with other settings (or an older rules version)
+    than ``settings`` (``None``: each shop's own stored settings)."""
+    out = []
+    for shop, fp, cb, minutes in conn.execute(
+        "SELECT s.shop, f.fingerprint, s.cross_border, s.utc_offset_minutes FROM shops s"
+        " LEFT JOIN facts_settings f ON f.shop = s.shop ORDER BY s.shop"
+    ).fetchall():
+        own = settings if settings is not None else stored_settings(conn, shop)[0]
+        if fp != fingerprint(own, (int(cb), int(minutes))):
+            out.append(shop)
+    return out
+
+
+def ensure_settings(
+    conn: sqlite3.Connection, shops: Iterable[str], settings: RuleSettings | None
+) -> set[str]:
+    """Make the stored facts of ``shops`` match ``settings`` (``None``: each shop's stored
+    ones) and the shop's profile: recompute a shop's facts when they were made otherwise,
+    and keep the settings for later syncs. A cache that cannot be written returns those
+    shops instead: the caller computes their facts in memory."""
+    wanted = set(shops)
+    stale = [s for s in stale_shops(conn, settings) if s in wanted]
+    if not stale:
+        return set()
+    # A reader must not wait for a running sync (a worksheet would freeze): if the write
+    # lock is not free at once, compute in memory this time.
+    timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 200")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return set(stale)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    try:
+        for shop in stale:
+            rebuild_shop(conn, shop, settings)
+    except sqlite3.OperationalError as exc:
+        conn.execute("ROLLBACK")
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            return set(stale)
+        raise
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return set()

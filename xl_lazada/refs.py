@@ -1,0 +1,150 @@
+"""The one reference cleaner: whatever a seller pastes or Excel hands over → the cache's text.
+
+Excel passes order numbers as floats (``3.17964514998308E+14``), European Excel writes a comma
+decimal (``3,13989E+14``), Chinese input methods type full-width digits (``３１７９``), copied
+cells bring spaces, tabs, quotes, a leading ``'`` or ``=``, and thousands separators. Every
+front end (worksheet formulas, the report's pasted list, ``xl-lazada status``, the sheet
+tables' ``refs=``) cleans references here, so one number means the same order everywhere.
+
+A number Excel has already rounded (it keeps 15 significant digits: a float ≥ 1e15, or
+scientific text with fewer digits than its magnitude) is reported as ``kind="rounded"`` and
+never matched: a rounded number could name somebody else's order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+RefKind = Literal["text", "blank", "rounded", "invalid"]
+
+ROUNDED_MESSAGE = "rounded by Excel — format the column as Text and paste the full number"
+BLANK_MESSAGE = ""
+#: Excel keeps 15 significant digits; anything at or beyond 1e15 may have lost some.
+EXCEL_DIGITS = 15
+
+_QUOTES = "\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb\u300c\u300d"
+_SCIENTIFIC = re.compile(r"^([0-9]+)(?:[.,]([0-9]*))?[eE]([+]?[0-9]+)$")
+_WHOLE_DECIMAL = re.compile(r"^([0-9]+)[.,]0+$")
+_THOUSANDS = re.compile(r"^[0-9]{1,3}(?:([,.\u00a0' ])[0-9]{3})+$")
+_FORMULA_TEXT = re.compile(r'^=\s*"(.*)"$')
+_MAX_LEN = 64  # longer than any id or tracking number Lazada issues
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedRef:
+    """A cleaned reference. ``text`` is what the cache's reference index holds ("" unless
+    ``kind == "text"``); ``candidates`` are the texts to look up (the text, and its upper
+    case for a tracking number typed in lower case); ``message`` says why nothing is looked
+    up (rounded, invalid; blank for a blank cell)."""
+
+    value: Any
+    kind: RefKind
+    text: str = ""
+    message: str = ""
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        if self.kind != "text":
+            return ()
+        upper = self.text.upper()
+        return (self.text,) if upper == self.text else (self.text, upper)
+
+
+def _invalid(value: Any, why: str) -> NormalizedRef:
+    return NormalizedRef(value, "invalid", message=why)
+
+
+def _rounded(value: Any) -> NormalizedRef:
+    return NormalizedRef(value, "rounded", message=ROUNDED_MESSAGE)
+
+
+def _from_number(value: Any, number: Decimal) -> NormalizedRef:
+    if not number.is_finite():
+        return _invalid(value, "not a number")
+    if number < 0:
+        return _invalid(value, "a negative number is not an order or tracking number")
+    if number != number.to_integral_value():
+        return _invalid(value, "not a whole number: order numbers have no decimals")
+    return NormalizedRef(value, "text", text=str(int(number)))
+
+
+def normalize_ref(value: Any) -> NormalizedRef:
+    """Clean one reference (see the module docstring for what is accepted)."""
+    if (
+        type(value) is str
+        and value.isascii()
+        and (value.isdigit() or (value.isalnum() and value[:1].isalpha()))
+        and len(value) <= _MAX_LEN
+    ):
+        return NormalizedRef(value, "text", text=value)  # already clean: the common case
+    if value is None:
+        return NormalizedRef(value, "blank")
+    if isinstance(value, bool):
+        return _invalid(value, "TRUE/FALSE is not a reference")
+    if isinstance(value, int):
+        return _from_number(value, Decimal(value))
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return _invalid(value, "not a number")
+        if abs(value) >= 10**EXCEL_DIGITS:
+            return _rounded(value)
+        return _from_number(value, Decimal(repr(value)))
+    if isinstance(value, Decimal):
+        if value.is_finite() and abs(value) >= 10**EXCEL_DIGITS and value.as_tuple().exponent:
+            return _rounded(value)
+        return _from_number(value, value)
+    if isinstance(value, datetime | date | time):
+        return _invalid(value, "a date, not a reference (format the column as Text)")
+    if not isinstance(value, str):
+        return _invalid(value, f"not a reference ({type(value).__name__})")
+    return _from_text(value)
+
+
+def _from_text(value: str) -> NormalizedRef:
+    # Full-width digits/letters (Chinese IMEs) → ASCII; NBSP and ideographic space → space.
+    text = unicodedata.normalize("NFKC", value).strip()
+    m = _FORMULA_TEXT.match(text)
+    if m:  # ="317964514998308", how some exports keep long numbers as text
+        text = m.group(1).strip()
+    text = text.lstrip("'=").strip().strip(_QUOTES).strip()
+    if not text:
+        return NormalizedRef(value, "blank")
+    m = _THOUSANDS.match(text)
+    if m and (m.group(1) != "." or text.count(".") > 1):
+        text = re.sub(r"[^0-9]", "", text)
+    # Ids and tracking numbers never contain whitespace: drop what a copied cell brought.
+    text = "".join(text.split())
+    m = _SCIENTIFIC.match(text)
+    if m:
+        whole, frac, exponent = m.group(1), m.group(2) or "", int(m.group(3))
+        try:
+            number = Decimal(f"{whole}.{frac or '0'}e{exponent}")
+        except InvalidOperation:
+            return _invalid(value, "not a number")
+        if number != number.to_integral_value():
+            return _invalid(value, "not a whole number: order numbers have no decimals")
+        digits = (whole + frac).lstrip("0")
+        magnitude = len(str(int(number)))
+        # Fewer digits written than the number has: Excel dropped the rest.
+        if magnitude > EXCEL_DIGITS or len(digits) < magnitude:
+            return _rounded(value)
+        return NormalizedRef(value, "text", text=str(int(number)))
+    m = _WHOLE_DECIMAL.match(text)
+    if m:  # 317964514998308.0 — Excel's General format on an id pasted as a number
+        return NormalizedRef(value, "text", text=m.group(1))
+    if len(text) > _MAX_LEN:
+        return _invalid(value, "too long to be an order or tracking number")
+    if not text.isprintable():
+        return _invalid(value, "contains control characters")
+    return NormalizedRef(value, "text", text=text)
+
+
+def ref_text(value: Any) -> str:
+    """Just the cleaned text ("" for blank, rounded or invalid references)."""
+    return normalize_ref(value).text
