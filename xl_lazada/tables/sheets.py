@@ -91,8 +91,13 @@ Cols = dict[str, np.ndarray]
 
 
 def _query(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> Cols:
-    """A SELECT as one object array per column (no per-row Python beyond the fetch)."""
-    cur = conn.execute(sql, tuple(params))
+    """A SELECT as one object array per column (no per-row Python beyond the fetch).
+
+    Plain tuples, not the connection's ``sqlite3.Row``: NumPy copies tuples in C but walks
+    a Row through the sequence protocol (a fifth of a 100,000-order refresh)."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    cur.execute(sql, tuple(params))
     names = [d[0] for d in cur.description]
     return _cols_of(cur.fetchall(), names)
 
@@ -579,6 +584,15 @@ def _tracking_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None)
     return _frame(TABLES["tracking"], data, sel, len(pick))
 
 
+#: Event time text → Unix seconds in SQLite: ``unixepoch`` (3.38+) is the same number as
+#: ``strftime('%s')`` for the cache's ISO times, at a tenth of the checkpoints query's cost.
+_EPOCH_SQL = (
+    "unixepoch(c.event_time)"
+    if sqlite3.sqlite_version_info >= (3, 38)
+    else "CAST(strftime('%s', c.event_time) AS INTEGER)"
+)
+
+
 def _checkpoints_frame(cache: Any, sel: _Selection) -> pd.DataFrame:
     pick = _picked(sel)
     if not len(pick):
@@ -592,7 +606,7 @@ def _checkpoints_frame(cache: Any, sel: _Selection) -> pd.DataFrame:
             "SELECT COUNT(*) FROM package_facts WHERE shop = ?", (name,)
         ).fetchone()[0]
         cols = (
-            "c.package_id, CAST(strftime('%s', c.event_time) AS INTEGER) AS t,"
+            f"c.package_id, {_EPOCH_SQL} AS t,"
             " c.status_code, NULLIF(c.title, '') AS title,"
             " NULLIF(c.description, '') AS description, NULLIF(c.location, '') AS location"
         )
