@@ -57,9 +57,7 @@ def stuck_now(
     if idle_since is None:
         return False, None
     idle = now - idle_since
-    return (
-        can_stick and idle >= _days(settings.stuck_days)
-    ), idle.total_seconds() / 86400.0
+    return (can_stick and idle >= _days(settings.stuck_days)), idle.total_seconds() / 86400.0
 
 
 class SortingNow(NamedTuple):
@@ -105,6 +103,4 @@ def unsettled_now(
     if delivered_at is None:
         return False, None
     waited = now - delivered_at
-    return (
-        not lines and waited > _days(settings.unsettled_days)
-    ), waited.total_seconds() / 86400.0
+    return (not lines and waited > _days(settings.unsettled_days)), waited.total_seconds() / 86400.0
