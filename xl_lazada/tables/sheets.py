@@ -106,6 +106,14 @@ def _take(cols: Cols, index: np.ndarray) -> Cols:
     return {k: v[index] for k, v in cols.items()}
 
 
+def _take_some(cols: Cols, index: np.ndarray) -> Cols:
+    """``_take`` of sorted, distinct rows (``_picked``), without the copy when they are all
+    the rows (no refs given)."""
+    if len(index) == _n(cols) and (not len(index) or index[-1] == len(index) - 1):
+        return cols
+    return _take(cols, index)
+
+
 def _concat(parts: list[Cols]) -> Cols:
     if not parts:
         return {}
@@ -549,8 +557,8 @@ def _tracking_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None)
         return _frame(TABLES["tracking"], {}, sel, 0)
     order_status = (clock or _order_clock(sel))["status"]
     pick = _picked(sel)
-    pk = {k: v[pick] for k, v in _package_clock(sel).items()}
-    p = _take(sel.packages, pick)
+    pk = _take_some(_package_clock(sel), pick)
+    p = _take_some(sel.packages, pick)
     owner = p["_order"].astype(np.int64)
     applies = _b(p, "sorting_applies")
     sc_late = pk["late"].astype(object)
@@ -598,7 +606,7 @@ def _checkpoints_frame(cache: Any, sel: _Selection) -> pd.DataFrame:
     if not len(pick):
         return _frame(TABLES["checkpoints"], {}, sel, 0)
     conn: sqlite3.Connection = cache.connection
-    p = _take(sel.packages, pick)
+    p = _take_some(sel.packages, pick)
     parts = []
     for name in dict.fromkeys(p["shop"].tolist()):
         ids = sorted(set(p["package_id"][p["shop"] == name].tolist()))
