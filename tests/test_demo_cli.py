@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import openpyxl
 from click.testing import CliRunner
 
 from xl_lazada.cache import Cache
 from xl_lazada.cli import cli
+from xl_lazada.workbook.contract import SHEET_NAMES
 
 
 def test_demo_syncs_the_sandbox_shows_what_matters_and_refreshes_cheaply(tmp_path: Path) -> None:
     cache_path = tmp_path / "demo.sqlite3"
+    book = tmp_path / "Demo.xlsm"
     result = CliRunner().invoke(
         cli,
-        ["demo", "--orders", "150", "--cache", str(cache_path), "--json"],
+        ["demo", "--orders", "150", "--cache", str(cache_path), "--workbook", str(book), "--json"],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -34,6 +38,41 @@ def test_demo_syncs_the_sandbox_shows_what_matters_and_refreshes_cheaply(tmp_pat
     assert second["calls"] < first["calls"] / 5  # the second refresh fetches only what changed
     with Cache.open(cache_path) as cache:
         assert len(cache.orders(shop="demo")) == first["new_orders"] + second["new_orders"]
+        orders = len(cache.orders(shop="demo"))
+
+    # The demo ends with a ready workbook, refreshed from the demo cache.
+    assert f"Your demo workbook is ready: {book.resolve()}" in out
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames == list(SHEET_NAMES)
+    shown = {
+        m.group(1).strip(): int(m.group(2).replace(",", ""))
+        for m in re.finditer(r"^  (\w[\w .]*?)\s+([\d,]+) rows$", out, re.M)
+    }
+    assert shown["Orders"] == orders
+    for name, rows in shown.items():
+        ws = wb[name]
+        assert ws.tables[next(iter(ws.tables))].ref.endswith(str(4 + max(rows, 1)))
+        assert ws["A2"].value.startswith("Refreshed ")
+
+
+def test_demo_checks_its_options_before_touching_anything(tmp_path: Path) -> None:
+    cache_path = tmp_path / "demo.sqlite3"
+    with Cache.open(cache_path) as cache:
+        cache.upsert_shop("demo", "MY", None, observed_at=datetime.now(UTC))
+    taken = tmp_path / "Taken.xlsm"
+    taken.write_bytes(b"the seller's file")
+    for args, message in (
+        (["--venture", "XX"], "Invalid value for '--venture'"),
+        (["--workbook", str(taken)], "already exists"),
+        (["--workbook", str(tmp_path / "Demo.xlsx")], "must end in .xlsm"),
+        (["--workbook", str(tmp_path / "nowhere" / "Demo.xlsm")], "no such folder"),
+    ):
+        result = CliRunner().invoke(cli, ["demo", "--cache", str(cache_path), *args])
+        assert result.exit_code != 0 and message in result.output, result.output
+        assert "Traceback" not in result.output
+        with Cache.open(cache_path) as cache:  # the saved demo cache is still there
+            assert [s.name for s in cache.shops()] == ["demo"]
+    assert taken.read_bytes() == b"the seller's file"
 
 
 def test_demo_refuses_to_wipe_a_real_cache(tmp_path: Path) -> None:

@@ -46,6 +46,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "status",
         "Status, tracking, last checkpoint, RTS deadline and settlement of each REF.",
     ),
+    "refresh": (
+        "refresh_cmd",
+        "refresh",
+        "Sync with Lazada and rewrite BOOK's Orders, Tracking, Checkpoints and Settlements.",
+    ),
+    "workbook": (
+        "workbook_cmd",
+        "workbook",
+        "Create the Excel workbook.",
+    ),
     "doctor": (
         "doctor_cmd",
         "doctor",

@@ -4,6 +4,9 @@ Starts a simulated cross-border shop on loopback, syncs it into a demo cache, sh
 seller would look at first (status counts, orders about to miss the ready-to-ship deadline,
 parcels late to the sorting centre or stuck, delivered orders not yet paid), then moves the
 simulated clock on and syncs again to show that a second refresh only fetches what changed.
+Last it builds a workbook (``workbook new``), refreshes it from the demo cache (what
+``xl-lazada refresh`` does) and prints where the ready ``.xlsm`` is and what it holds.
+Every option is checked before anything is deleted or written.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pandas as pd
 from ..cache import Cache
 from ..config import data_dir
 from ..lazada.client import LazadaClient
+from ..lazada.ventures import VENTURES
 from ..sandbox.server import SandboxServer
 from ..sync import SyncOptions, sync_shop
 from ..tables import orders_table
@@ -30,6 +34,10 @@ SHOP = "demo"
 
 def _default_cache() -> Path:
     return Path(data_dir()) / "demo" / "cache.sqlite3"
+
+
+def _default_workbook() -> Path:
+    return Path(data_dir()) / "demo" / "LazadaDemo.xlsm"
 
 
 def _fresh(path: Path) -> None:
@@ -59,7 +67,13 @@ def _section(title: str, frame: pd.DataFrame, columns: list[str], limit: int = 5
     help="Orders in the simulated shop.",
 )
 @click.option("--seed", default=7, show_default=True, help="Seed of the simulated shop.")
-@click.option("--venture", default="MY", show_default=True, help="Country the shop sells into.")
+@click.option(
+    "--venture",
+    default="MY",
+    show_default=True,
+    type=click.Choice(sorted(VENTURES), case_sensitive=False),
+    help="Country the shop sells into.",
+)
 @click.option(
     "--hours",
     default=12.0,
@@ -73,12 +87,26 @@ def _section(title: str, frame: pd.DataFrame, columns: list[str], limit: int = 5
     type=click.Path(dir_okay=False, path_type=Path),
     help="Demo cache file (default: demo/cache.sqlite3 in the data directory).",
 )
+@click.option(
+    "--workbook",
+    "book_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the demo workbook (default: demo/LazadaDemo.xlsm in the data "
+    "directory); must not exist yet.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print both sync summaries as JSON.")
 def demo(
-    orders: int, seed: int, venture: str, hours: float, cache_path: Path | None, as_json: bool
+    orders: int,
+    seed: int,
+    venture: str,
+    hours: float,
+    cache_path: Path | None,
+    book_path: Path | None,
+    as_json: bool,
 ) -> None:
     """Run a sync against the sandbox shop and show what a seller sees."""
     path = cache_path or _default_cache()
+    book = _check_workbook_path(book_path)
     if path.exists() and not _is_demo_cache(path):
         raise click.ClickException(f"{path} is not a demo cache; pick another --cache file")
     _fresh(path)
@@ -104,6 +132,7 @@ def demo(
                 f"History now holds {len(changes):,} recorded changes "
                 "(status changes, new checkpoints, payments)."
             )
+            _workbook(book, cache, sb)
     if as_json:
         click.echo(
             json.dumps({"first": first.to_dict(), "second": second.to_dict(), "cache": str(path)})
@@ -112,6 +141,43 @@ def demo(
         f"\nThe demo cache is {path}. Try:\n"
         f"  xl-lazada status --cache {_quote(path)} <order or tracking number>"
     )
+
+
+def _check_workbook_path(book_path: Path | None) -> Path:
+    """The workbook the demo writes: its own default file (replaced each run) or a new one."""
+    if book_path is None:
+        book = _default_workbook()
+        from ..workbook.save import owner_file
+
+        if owner_file(book).exists():
+            raise click.ClickException(f"{book} is open in Excel; close it and run the demo again")
+        return book
+    if book_path.suffix.lower() != ".xlsm":
+        raise click.ClickException(f"--workbook {book_path.name}: the workbook must end in .xlsm")
+    if book_path.exists():
+        raise click.ClickException(
+            f"--workbook {book_path} already exists; the demo never overwrites a file, pick another"
+        )
+    if not book_path.parent.is_dir():
+        raise click.ClickException(f"--workbook: no such folder {book_path.parent}")
+    return book_path
+
+
+def _workbook(book: Path, cache: Cache, sb: SandboxServer) -> None:
+    """Build the workbook, refresh it from the demo cache, say where it is and what it holds."""
+    from ..workbook.build import build_workbook
+    from ..workbook.contract import SHEET_NAMES
+    from ..workbook.refresh import refresh_workbook
+
+    book.parent.mkdir(parents=True, exist_ok=True)
+    build_workbook(book, force=True)
+    summary = refresh_workbook(book, cache, shop=SHOP, now=sb.clock.now(), as_of="sandbox demo")
+    click.echo(f"\nYour demo workbook is ready: {book.resolve()}")
+    for name in SHEET_NAMES:
+        rows = summary.rows.get(name)
+        click.echo(f"  {name:<14} {f'{rows:,} rows' if rows is not None else ''}".rstrip())
+    for note in summary.notes:
+        click.echo(f"  ({note})")
 
 
 def _sync(client: LazadaClient, cache: Cache, options: SyncOptions):

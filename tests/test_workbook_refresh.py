@@ -1,0 +1,361 @@
+"""``xl-lazada refresh BOOK.xlsm``: the seller's workbook is theirs.
+
+A workbook made by ``xl-lazada workbook new``, given a seller's own sheet (formula, chart,
+sparkline), a defined name, shared strings and extra columns right of the Orders table, is
+refreshed from the sandbox over real HTTP three times. Its VBA project and ribbon must still
+be there (read back by oletools, independently of the writer), the seller's parts must be
+byte for byte what they were, the data must match the cache, and it must open in openpyxl
+and LibreOffice.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import openpyxl
+import pytest
+from seller_content import NOTES, SELLER_PARTS, add_seller_content, part_bytes
+
+from xl_lazada.cache import Cache
+from xl_lazada.cli import main
+from xl_lazada.sandbox.server import SandboxServer
+from xl_lazada.tables import all_tables
+from xl_lazada.workbook.contract import DATA_SHEETS
+
+RIBBON_REL = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+
+
+@pytest.fixture(scope="module")
+def shop():
+    with SandboxServer(orders=200, seed=11, clock_speed=0.0, qps=1000) as sb:
+        yield sb
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, shop) -> pytest.MonkeyPatch:
+    token = shop.issue_token()
+    monkeypatch.setenv("XL_LAZADA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XL_LAZADA_KEYRING", "file")
+    monkeypatch.setenv("XL_LAZADA_BASE_URL", shop.base_url)
+    monkeypatch.setenv("XL_LAZADA_APP_KEY", shop.app_key)
+    monkeypatch.setenv("XL_LAZADA_APP_SECRET", shop.app_secret)
+    monkeypatch.setenv("XL_LAZADA_ACCESS_TOKEN", token["access_token"])
+    monkeypatch.setenv("XL_LAZADA_SHOP", "sb")
+    monkeypatch.delenv("XL_LAZADA_CACHE", raising=False)
+    return monkeypatch
+
+
+def _new_book(tmp_path: Path) -> Path:
+    book = tmp_path / "MyShop.xlsm"
+    assert main(["workbook", "new", str(book)]) == 0
+    add_seller_content(book)
+    return book
+
+
+def _vba_modules(path: Path) -> dict[str, str]:
+    """VBA source per module, read by oletools (not by the library that wrote it)."""
+    from oletools.olevba import VBA_Parser
+
+    parser = VBA_Parser(str(path))
+    try:
+        return {name.rsplit(".", 1)[0]: code for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def _check_ribbon_and_vba(path: Path) -> None:
+    parts = part_bytes(path)
+    rels = parts["_rels/.rels"].decode()
+    assert RIBBON_REL in rels and "customUI/customUI14.xml" in rels
+    ribbon = parts["customUI/customUI14.xml"].decode()
+    actions = re.findall(r'onAction="([^"]+)"', ribbon)
+    assert len(actions) == 7
+    modules = _vba_modules(path)
+    assert {"Ribbon", "xlwings", "Dictionary"} <= set(modules)
+    code = "\n".join(modules.values())
+    for action in actions:
+        assert re.search(rf"Sub {action}\(control As IRibbonControl\)", code), action
+    assert 'RunPython "import xl_lazada.excel.macros as m; m.refresh_all()"' in modules["Ribbon"]
+    assert "xl/vbaProject.bin" in parts
+
+
+def test_three_refreshes_keep_the_sellers_parts_vba_and_ribbon(
+    env, shop, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    before = part_bytes(book)
+    styles_sizes = []
+    for run in range(3):
+        if run:
+            shop.clock.advance(timedelta(hours=6))  # the shop moves on between refreshes
+        code = main(["refresh", str(book), "--cache", str(cache_path)])
+        out = capsys.readouterr()
+        assert code == 0, out.err
+        assert "MyShop.xlsm: Orders" in out.out
+        after = part_bytes(book)
+        for name in SELLER_PARTS + (
+            "xl/workbook.xml",
+            "xl/_rels/workbook.xml.rels",
+            "_rels/.rels",
+            "customUI/customUI14.xml",
+            "xl/vbaProject.bin",
+            "xl/theme/theme1.xml",
+            "docProps/app.xml",
+            "docProps/core.xml",
+            # Our other sheets: inputs the seller edits, never rewritten by a refresh.
+            "xl/worksheets/sheet5.xml",
+            "xl/worksheets/sheet7.xml",
+            "xl/worksheets/sheet8.xml",
+        ):
+            assert after[name] == before[name], f"{name} changed on refresh {run + 1}"
+        assert b"x14:sparklineGroups" in after["xl/worksheets/sheet9.xml"]
+        orders_xml = after["xl/worksheets/sheet1.xml"]
+        assert b"<xm:f>Orders!AG5:AG7</xm:f><xm:sqref>AH4</xm:sqref>" in orders_xml
+        assert orders_xml.rstrip().endswith(b"</extLst></worksheet>")
+        styles_sizes.append(len(after["xl/styles.xml"]))
+        _check_ribbon_and_vba(book)
+    assert styles_sizes[1] == styles_sizes[2]  # styles are reused, not appended again
+
+    # The data is the cache's, and the seller's columns right of the table are still there.
+    wb = openpyxl.load_workbook(book)
+    with Cache.open(cache_path) as cache:
+        frames = all_tables(cache, shop="sb", now=shop.clock.now())
+    orders = wb["Orders"]
+    assert orders["A2"].value.startswith("Refreshed ")
+    assert orders.tables["LazadaOrders"].ref == f"A4:AD{4 + len(frames['orders'])}"
+    ids = [orders.cell(row=r, column=3).value for r in range(5, 5 + len(frames["orders"]))]
+    assert ids == list(frames["orders"]["Order id"])
+    assert all(isinstance(i, str) for i in ids)
+    assert orders["AF4"].value == NOTES[0]
+    assert [orders[f"AF{r}"].value for r in (5, 6, 7)] == NOTES[1:]
+    assert orders["AG5"].value == "=LEN(AF5)"
+    assert orders.column_dimensions["AF"].width == 30
+    assert any("AF5:AF500" in str(dv.sqref) for dv in orders.data_validations.dataValidation)
+    for sheet in DATA_SHEETS.values():
+        ws = wb[sheet.name]
+        assert [c.value for c in ws[4]][: len(sheet.columns)] == sheet.headers
+        assert ws.freeze_panes == "A5"
+        assert sheet.table_name in ws.tables
+    assert wb["My sheet"]["A7"].value == "=SUM(A2:A6)"
+    assert "MyTotal" in wb.defined_names
+    _opens_in_libreoffice(book, tmp_path)
+
+
+def _opens_in_libreoffice(book: Path, tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed; cannot check the file opens in it")
+    copy = tmp_path / "lo" / book.name  # LibreOffice reads a copy: it must never touch ours
+    copy.parent.mkdir()
+    shutil.copy(book, copy)
+    result = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "lo"),
+            str(copy),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    pdf = copy.with_suffix(".pdf")
+    assert result.returncode == 0 and pdf.exists() and pdf.stat().st_size > 1000, result.stderr
+
+
+def test_refresh_with_a_dead_network_rewrites_from_the_cache_and_says_how_old(
+    env, shop, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    capsys.readouterr()
+    env.setenv("XL_LAZADA_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    code = main(["refresh", str(book), "--cache", str(cache_path), "--only", "orders"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "sync incomplete" in out.err  # every stage failed: Lazada unreachable
+    status = openpyxl.load_workbook(book)["Orders"]["A2"].value
+    assert "sync incomplete" in status and "data as of" in status
+
+
+def test_a_dead_network_and_an_empty_cache_write_nothing(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = _new_book(tmp_path)
+    before = book.read_bytes()
+    env.setenv("XL_LAZADA_BASE_URL", "http://127.0.0.1:9")
+    code = main(["refresh", str(book), "--cache", str(tmp_path / "empty.sqlite3")])
+    out = capsys.readouterr()
+    assert code != 0
+    assert "nothing written" in out.err and "no data synced yet" in out.err
+    assert book.read_bytes() == before
+
+
+def test_no_sync_with_an_empty_cache_writes_nothing(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = _new_book(tmp_path)
+    before = book.read_bytes()
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(tmp_path / "e.sqlite3")])
+    err = capsys.readouterr().err
+    assert code != 0 and "nothing written" in err and "no data synced yet" in err
+    assert book.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--only", "orders,invoices"], "--only: invoices is not one of"),
+        (["--only", ","], "--only: nothing is not one of"),
+    ],
+)
+def test_bad_arguments_touch_nothing(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    book = _new_book(tmp_path)
+    before = book.read_bytes()
+    code = main(["refresh", str(book), "--cache", str(tmp_path / "c.sqlite3"), *args])
+    err = capsys.readouterr().err
+    assert code != 0 and message in err and len(err.strip().splitlines()) == 1
+    assert book.read_bytes() == before
+    assert not (tmp_path / "c.sqlite3").exists()  # refused before anything was opened
+
+
+def _refusal(tmp_path: Path, capsys: pytest.CaptureFixture[str], book: Path) -> str:
+    before = book.read_bytes() if book.exists() else None
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(tmp_path / "c.sqlite3")])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1, err
+    if before is not None:
+        assert book.read_bytes() == before
+    return err
+
+
+def test_refuses_a_workbook_open_in_excel(env, tmp_path, capsys) -> None:
+    book = _new_book(tmp_path)
+    owner = tmp_path / "~$MyShop.xlsm"  # Excel's owner file while MyShop.xlsm is open
+    owner.write_bytes(b"owner")
+    err = _refusal(tmp_path, capsys, book)
+    assert "MyShop.xlsm is open in Excel" in err and "~$MyShop.xlsm" in err
+    owner.unlink()
+    (tmp_path / "~$Shop.xlsm").write_bytes(b"owner")  # the truncated form of long names
+    assert "is open in Excel" in _refusal(tmp_path, capsys, book)
+
+
+def test_refuses_a_read_only_workbook(env, tmp_path, capsys) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("running as root: file permissions do not stop writes")
+    book = _new_book(tmp_path)
+    book.chmod(0o444)
+    assert "read-only" in _refusal(tmp_path, capsys, book)
+
+
+def test_refuses_what_it_cannot_handle(env, tmp_path, capsys) -> None:
+    text = tmp_path / "notes.xlsm"
+    text.write_text("not a workbook")
+    assert "is not an Excel workbook" in _refusal(tmp_path, capsys, text)
+
+    encrypted = tmp_path / "locked.xlsm"  # password-protected books are OLE files
+    encrypted.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    assert "password-protected" in _refusal(tmp_path, capsys, encrypted)
+
+    plain = tmp_path / "plain.xlsx"
+    openpyxl.Workbook().save(plain)
+    err = _refusal(tmp_path, capsys, plain)
+    assert "has no 'Orders'" in err and "workbook new" in err
+
+    assert "no such workbook" in _refusal(tmp_path, capsys, tmp_path / "missing.xlsm")
+
+    other = tmp_path / "data.zip"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("readme.txt", "hello")
+    assert "is not an Excel workbook" in _refusal(tmp_path, capsys, other)
+
+
+def test_bad_settings_value_is_one_line_naming_the_key(env, tmp_path, capsys) -> None:
+    book = _new_book(tmp_path)
+    parts = part_bytes(book)
+    sheet = parts["xl/worksheets/sheet7.xml"].decode()  # Settings
+    # at_risk_hours' value cell -> text the seller typed
+    row = 4 + [
+        k for k, *_ in __import__("xl_lazada.workbook.contract", fromlist=["x"]).settings_rows()
+    ].index("at_risk_hours")
+    sheet = re.sub(
+        rf'<c r="B{row}"([^>]*)><v>[^<]*</v></c>',
+        rf'<c r="B{row}"\1 t="inlineStr"><is><t>twelve</t></is></c>',
+        sheet,
+    )
+    parts["xl/worksheets/sheet7.xml"] = sheet.encode()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    err = _refusal(tmp_path, capsys, book)
+    assert "at_risk_hours must be a number" in err and "twelve" in err
+
+
+def test_killed_refreshes_leave_the_old_or_the_new_workbook(shop, tmp_path: Path) -> None:
+    """SIGKILL a refresh at random moments: the workbook always opens, old or new."""
+    import random
+    import time
+
+    from xl_lazada.lazada.client import LazadaClient
+    from xl_lazada.sync import SyncOptions, sync_shop
+
+    cache_path = tmp_path / "cache.sqlite3"
+    with Cache.open(cache_path) as cache, LazadaClient(shop.connection(), default_qps=1000) as c:
+        sync_shop(c, cache, "sb", options=SyncOptions(lookback_days=60))
+    book = tmp_path / "MyShop.xlsm"
+    assert main(["workbook", "new", str(book)]) == 0
+    add_seller_content(book)
+    seller = {n: b for n, b in part_bytes(book).items() if n in SELLER_PARTS}
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from xl_lazada.cli import main; sys.exit(main(sys.argv[1:]))",
+        "refresh",
+        str(book),
+        "--no-sync",
+        "--cache",
+        str(cache_path),
+    ]
+    started = time.monotonic()
+    subprocess.run(command, check=True, capture_output=True, timeout=240)
+    full = time.monotonic() - started
+    rng = random.Random(8)
+    kills = 0
+    for _ in range(8):
+        old = book.read_bytes()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.2, 1.0) * full)
+        if proc.poll() is None:
+            proc.kill()
+            kills += 1
+        proc.wait(timeout=60)
+        now = book.read_bytes()
+        with zipfile.ZipFile(book) as z:
+            assert z.testzip() is None
+        wb = openpyxl.load_workbook(book)
+        assert "Orders" in wb.sheetnames
+        if now != old:  # the new workbook: complete, with the seller's parts intact
+            assert {n: b for n, b in part_bytes(book).items() if n in SELLER_PARTS} == seller
+            assert wb["Orders"]["A2"].value.startswith("Refreshed ")
+    assert kills >= 3, "the refresh finished too fast to be killed mid-way"
+    # Stray temporary files from killed runs are cleaned up by the next refresh.
+    subprocess.run(command, check=True, capture_output=True, timeout=240)
+    assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
+    assert (tmp_path / "MyShop.xlsm.bak").exists()

@@ -1,0 +1,127 @@
+"""``xl-lazada refresh BOOK.xlsm``: sync, then rewrite the workbook's data sheets, no Excel.
+
+Arguments are checked and the workbook opened before anything else (a bad ``--only`` or a
+locked workbook touches nothing). A failed sync does not stop the refresh: the sheets are
+rewritten from the cache and their status lines say how old the data is; the exit code is
+non-zero only if nothing could be written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..cache import Cache
+
+NOTHING_YET = "no data synced yet"
+
+
+@click.command("refresh")
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--shop", help="Shop profile (default: the Settings sheet's, else the default).")
+@click.option(
+    "--only",
+    help="Comma-separated sheets to refresh: orders, tracking, checkpoints, settlements.",
+)
+@click.option("--no-sync", is_flag=True, help="Do not call Lazada; rewrite from the cache.")
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    help="Cache file (default: XL_LAZADA_CACHE or the data directory).",
+)
+def refresh(
+    book: Path, shop: str | None, only: str | None, no_sync: bool, cache_path: str | None
+) -> None:
+    """Sync with Lazada and rewrite BOOK's Orders, Tracking, Checkpoints and Settlements."""
+    from ..workbook.refresh import RefreshError, book_settings, open_book, parse_only
+
+    try:
+        parts = parse_only(only)
+        open_book(book, parts)
+        _, settings = book_settings(book)
+    except RefreshError as exc:
+        raise click.ClickException(str(exc)) from None
+    shop = shop or settings.shop
+    with Cache.open(cache_path) as cache:
+        as_of = "" if no_sync else _sync(cache, shop, settings)
+        if no_sync:
+            as_of = _as_of(cache, shop, prefix="not synced")
+        if as_of.endswith(NOTHING_YET):
+            raise click.ClickException(f"nothing written to {book.name}: {as_of}")
+        summary = _write(book, cache, shop, parts, as_of)
+    click.echo(summary.line())
+
+
+def _write(book: Path, cache: Cache, shop: str | None, parts: list[str], as_of: str) -> Any:
+    from ..workbook.refresh import RefreshError, refresh_workbook
+
+    try:
+        return refresh_workbook(book, cache, shop=shop, only=parts, as_of=as_of)
+    except RefreshError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _sync(cache: Cache, shop: str | None, settings: Any) -> str:
+    """Sync the shop; on failure say so on stderr and return the 'data as of' note."""
+    from dataclasses import replace
+
+    from ..sync import SyncOptions, sync_shop
+    from .progress import progress_bar
+    from .sync_cmd import _open_client, failed_stages, summary_line
+
+    options = replace(SyncOptions(), lookback_days=settings.lookback_days)
+    kwargs: dict[str, Any] = {} if settings.qps is None else {"default_qps": settings.qps}
+    name = shop
+    try:
+        with _open_client(shop, **kwargs) as client:
+            name = shop or client.conn.shop
+            with progress_bar() as on_progress:
+                summary = sync_shop(client, cache, name, options=options, progress=on_progress)
+    except Exception as exc:  # noqa: BLE001 - any failure: refresh from the cache instead
+        reason = _one_line(exc)
+        click.echo(f"sync failed: {reason}; refreshing from the cache", err=True)
+        return _as_of(cache, name, prefix=f"sync failed ({reason[:80]})")
+    click.echo(summary_line(name or "", summary), err=True)
+    stages = failed_stages(summary)
+    if stages:
+        click.echo(f"sync incomplete: the {', '.join(stages)} stage failed", err=True)
+        return _as_of(cache, name, prefix=f"sync incomplete ({', '.join(stages)})")
+    return ""
+
+
+def _as_of(cache: Cache, shop: str | None, *, prefix: str) -> str:
+    """``"<prefix>; data as of 2026-12-01 17:00 UTC"`` (the last sync whose stages all
+    worked), or ``"<prefix>; no data synced yet"``."""
+    names = [shop] if shop else [s.name for s in cache.shops()]
+    times = [t for t in (_last_good_sync(cache, n) for n in names if n) if t]
+    if not times:
+        return f"{prefix}; {NOTHING_YET}"
+    return f"{prefix}; data as of {max(times)[:16].replace('T', ' ')} UTC"
+
+
+def _last_good_sync(cache: Cache, shop: str) -> str | None:
+    import json
+
+    from .sync_cmd import STAGES
+
+    rows = cache.connection.execute(
+        "SELECT finished_at, summary FROM sync_runs WHERE shop = ? AND finished_at IS NOT NULL"
+        " ORDER BY id DESC",
+        (shop,),
+    )
+    for finished_at, summary in rows:
+        try:
+            failed = json.loads(summary or "{}").get("failed", [])
+        except ValueError:
+            continue
+        if not any(f and f[0] in STAGES for f in failed):
+            return str(finished_at)
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:200]

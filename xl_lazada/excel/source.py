@@ -1,0 +1,196 @@
+"""Where every formula gets its answers: :mod:`xl_lazada.lookup`, remembered per sync.
+
+Excel recalculates often (opening the book, editing a cell the formula reads, Ctrl+Alt+F9)
+and the same references come back again and again — in ten formulas side by side, in
+10,000-row ranges. Answers are kept per reference and dropped as soon as the cache's sync
+generation changes (a refresh committed) or the minute turns (deadlines count down), so a
+repeat costs a dictionary lookup and a refresh is always seen.
+
+:func:`find` is the one place that calls ``lookup`` (so the formulas and ``xl-lazada status``
+read the same facts), and the one place that triggers an on-demand fetch.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..lazada.dates import utcnow
+from . import fetch as fetching
+from .messages import NOT_SYNCED
+
+MEMO_LIMIT = 200_000  # answers kept per cache; a refresh or the next minute drops them
+
+
+def cache_path(cache: Any) -> str:
+    """The cache file a ``cache`` argument means (``None``: ``XL_LAZADA_CACHE``/default)."""
+    if cache is None:
+        from ..cache.db import default_path
+
+        return default_path()
+    path = getattr(cache, "path", None)
+    return str(path) if path is not None else os.fspath(cache)
+
+
+@dataclass
+class _Memo:
+    key: tuple[Any, ...] = ()
+    # shop argument → value → RefStatus
+    answers: dict[str | None, dict[Hashable, Any]] = field(default_factory=dict)
+    results: dict[Hashable, list[Any]] = field(default_factory=dict)  # formula → its cells
+    size: int = 0
+
+
+RESULTS_LIMIT = 5_000  # whole formula results kept (a recalculated range answers at once)
+
+
+_memos: dict[str, _Memo] = {}
+_lock = threading.Lock()
+
+
+def _value_key(value: Any) -> Hashable | None:
+    """``1``, ``1.0`` and ``True`` are equal in a dict but not as references: key by type
+    (text, by far the most common, is its own key: no other key is a ``str``)."""
+    if type(value) is str:
+        return value
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value).__name__, value)
+
+
+def clear() -> None:
+    """Forget every remembered answer (tests; the next call asks the cache again)."""
+    with _lock:
+        _memos.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Answers for a batch: one ``RefStatus`` per value, and the reason to show for the
+    ones the cache does not know (depends on whether Lazada was asked)."""
+
+    statuses: list[Any]
+    not_found: str
+
+
+def _lookup(values: Sequence[Any], shop: str | None, cache: Any, now: datetime | None) -> list[Any]:
+    from ..lookup import lookup
+
+    return list(lookup(values, shop=shop, cache=cache, now=now))
+
+
+def _generation(cache: Any) -> str:
+    from ..lookup import generation
+
+    return str(generation(cache))
+
+
+def _memo(cache: Any, now: datetime | None) -> _Memo:
+    """This cache's memo, emptied when a sync has committed or the minute has turned."""
+    moment = now or utcnow()
+    path = cache_path(cache)
+    key = (_generation(cache), int(moment.timestamp() // 60), now is None)
+    with _lock:
+        memo = _memos.get(path)
+        if memo is None or memo.key != key or memo.size > MEMO_LIMIT:
+            memo = _memos[path] = _Memo(key)
+    return memo
+
+
+def result_key(name: Hashable, values: Sequence[Any]) -> Hashable | None:
+    """A formula's identity for the result memo: its name/options and every input value
+    with its type (``None`` when a value cannot be hashed: not remembered)."""
+    try:
+        key = (name, tuple(values), tuple(map(type, values)))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def recall(
+    key: Hashable | None, shop: str | None, cache: Any, now: datetime | None
+) -> list[Any] | None:
+    """The cells this formula gave since the last sync commit (and in this minute), if any."""
+    if key is None:
+        return None
+    return _memo(cache, now).results.get((shop, key))
+
+
+def remember(
+    key: Hashable | None, shop: str | None, cache: Any, now: datetime | None, cells: list[Any]
+) -> None:
+    if key is None:
+        return
+    memo = _memo(cache, now)
+    with _lock:
+        if len(memo.results) >= RESULTS_LIMIT:
+            memo.results.clear()
+        memo.results[(shop, key)] = cells
+
+
+def _cached(values: Sequence[Any], shop: str | None, cache: Any, now: datetime | None) -> list[Any]:
+    memo = _memo(cache, now)
+    with _lock:
+        answers = memo.answers.setdefault(shop, {})
+        keys = [_value_key(v) for v in values]
+        missing: dict[Hashable, Any] = {}
+        unhashable: list[int] = []
+        for i, (k, v) in enumerate(zip(keys, values, strict=True)):
+            if k is None:
+                unhashable.append(i)
+            elif k not in answers and k not in missing:
+                missing[k] = v
+    fresh: dict[Hashable, Any] = {}
+    if missing or unhashable:
+        asked = list(missing.values()) + [values[i] for i in unhashable]
+        got = _lookup(asked, shop, cache, now)
+        fresh = dict(zip(missing.keys(), got[: len(missing)], strict=True))
+        odd = dict(zip(unhashable, got[len(missing) :], strict=True))
+        with _lock:  # (into this memo even if a newer one replaced it: then unused)
+            answers.update(fresh)
+            memo.size += len(fresh)
+    else:
+        odd = {}
+    out: list[Any] = []
+    for i, k in enumerate(keys):
+        if k is None:
+            out.append(odd[i])
+        else:
+            out.append(fresh[k] if k in fresh else answers[k])
+    return out
+
+
+def find(
+    values: Sequence[Any],
+    shop: str | None = None,
+    *,
+    cache: Any = None,
+    now: datetime | None = None,
+    fetch_missing: bool = True,
+) -> Found:
+    """``RefStatus`` for each value; references the cache does not know are fetched once
+    per batch when a shop is connected and the budget allows (see :mod:`.fetch`)."""
+    statuses = _cached(values, shop, cache, now)
+    unknown = [i for i, s in enumerate(statuses) if s.kind == "not_found"]
+    if not unknown or not fetch_missing:
+        return Found(statuses, NOT_SYNCED)
+    outcome = fetching.fetch(shop, cache_path(cache))
+    if outcome.fetched:
+        again = _cached([values[i] for i in unknown], shop, cache, now)
+        for i, s in zip(unknown, again, strict=True):
+            statuses[i] = s
+    return Found(statuses, outcome.reason)
+
+
+def checkpoints(ref: str, shop: str | None, cache: Any) -> list[Any]:
+    """The parcel history of one cleaned reference, oldest first."""
+    from ..lookup import checkpoints as history
+
+    return list(history(ref, shop=shop, cache=cache))

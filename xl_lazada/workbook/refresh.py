@@ -1,0 +1,216 @@
+"""Headless refresh: rewrite the workbook's data sheets from the cache, no Excel needed.
+
+:func:`refresh_workbook` reads the Settings sheet (the rules' thresholds, the Checkpoints
+bound), builds the tables from the cache, and rewrites only our data sheets through the
+file writer (:mod:`.write`), saving atomically (:mod:`.save`). Syncing with Lazada is the
+caller's job (the CLI does it first and passes what it learned as ``sync_note``/``as_of``),
+so a refresh with a dead network still rewrites from the cache and says how old it is.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import XlLazadaError
+from ..rules.settings import RuleSettings
+from .contract import DATA_SHEETS, WorkbookSettings
+from .package import Package
+from .reader import read_settings
+from .save import atomic_write, check_writable
+from .sheets import bound_checkpoints, data_sheetspec, status_line
+from .sheetspec import SheetSpec
+from .write import MissingSheetError, write_sheets
+
+PARTS = ("orders", "tracking", "checkpoints", "settlements")
+
+
+class RefreshError(XlLazadaError):
+    """The refresh could not start (bad arguments, unusable workbook); nothing was written."""
+
+
+@dataclass
+class RefreshSummary:
+    path: Path
+    rows: dict[str, int] = field(default_factory=dict)  # sheet name → data rows written
+    notes: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    as_of: str = ""
+
+    def line(self) -> str:
+        sheets = ", ".join(f"{name} {n:,}" for name, n in self.rows.items())
+        text = f"{self.path.name}: {sheets} rows written in {self.elapsed_s:.1f} s"
+        if self.as_of:
+            text += f" — {self.as_of}"
+        return text
+
+
+def parse_only(value: str | Iterable[str] | None, allowed: Iterable[str] = PARTS) -> list[str]:
+    """``"orders,tracking"`` → ["orders", "tracking"]; unknown names raise RefreshError."""
+    choices = list(allowed)
+    if value is None:
+        return choices
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = [i.strip().lower() for i in items if i.strip()]
+    bad = [n for n in names if n not in choices]
+    if bad or not names:
+        raise RefreshError(
+            f"--only: {', '.join(bad) or 'nothing'} is not one of {', '.join(choices)}"
+        )
+    return [c for c in choices if c in names]
+
+
+def open_book(path: str | Path, parts: Iterable[str] = PARTS) -> Path:
+    """Check that ``path`` is a workbook we can refresh now; raise a one-line error if not."""
+    book = Path(path)
+    if not book.exists():
+        raise RefreshError(f"{book}: no such workbook (make one with `xl-lazada workbook new`)")
+    try:
+        check_writable(book)
+    except Exception as exc:
+        raise RefreshError(str(exc)) from None
+    with _package(book) as pkg:
+        names = {s.name for s in pkg.sheets()}
+        missing = [DATA_SHEETS[p].name for p in parts if p in DATA_SHEETS]
+        missing = [m for m in missing if m not in names]
+        if missing:
+            raise RefreshError(
+                f"{book.name} has no {', '.join(repr(m) for m in missing)} sheet; "
+                "make a workbook with `xl-lazada workbook new`"
+            )
+    return book
+
+
+def _package(path: Path) -> Package:
+    from .package import PackageError
+
+    try:
+        return Package(str(path))
+    except PackageError as exc:
+        raise RefreshError(str(exc).replace(str(path), path.name)) from None
+    except OSError as exc:
+        raise RefreshError(f"{path.name}: cannot read it ({exc.strerror or exc})") from None
+
+
+def book_settings(path: str | Path) -> tuple[RuleSettings, WorkbookSettings]:
+    """The workbook's Settings sheet (defaults for keys left blank)."""
+    from .contract import SettingsError
+
+    with _package(Path(path)) as pkg:
+        try:
+            return read_settings(pkg)
+        except SettingsError as exc:
+            raise RefreshError(f"{Path(path).name}: {exc}") from None
+
+
+def refresh_workbook(
+    path: str | Path,
+    cache: Any,
+    *,
+    shop: str | None = None,
+    only: Iterable[str] | None = None,
+    now: datetime | None = None,
+    as_of: str = "",
+    extra_specs: Iterable[SheetSpec] = (),
+) -> RefreshSummary:
+    """Rewrite the data sheets of ``path`` from ``cache``; returns what was written.
+
+    ``now`` is the rules' clock (naive = UTC; default: now). ``as_of`` goes into every
+    status line (e.g. "sync failed: ...; data as of 2026-12-01 17:00"). ``extra_specs``
+    are further sheets the caller renders (the report)."""
+    started = time.perf_counter()
+    parts = parse_only(list(only) if only is not None else None)
+    book = open_book(path, parts)
+    rules, settings = book_settings(book)
+    shop = shop or settings.shop
+    frames = _tables(cache, parts, shop, now, rules)
+    summary = RefreshSummary(path=book, as_of=as_of)
+    refreshed = datetime.now().astimezone()
+    specs: list[SheetSpec] = []
+    for part in parts:
+        frame = frames[part]
+        note = ""
+        if part == "checkpoints":
+            frame, note = bound_checkpoints(
+                frame,
+                frames.get("tracking"),
+                days=settings.checkpoint_days,
+                max_rows=settings.checkpoint_max_rows,
+                now=_local_now(frame, now),
+            )
+            if note:
+                summary.notes.append(note)
+        line = status_line(len(frame), refreshed, note=note, as_of=as_of)
+        spec = data_sheetspec(part, frame, status_text=line)
+        specs.append(spec)
+        summary.rows[spec.name] = spec.tables[0].rows
+    specs.extend(extra_specs)
+
+    def write(stream: Any) -> None:
+        with _package(book) as pkg:
+            try:
+                write_sheets(pkg, specs, stream)
+            except MissingSheetError as exc:
+                raise RefreshError(f"{book.name}: {exc}") from None
+
+    try:
+        check_writable(book)
+    except Exception as exc:
+        raise RefreshError(str(exc)) from None
+    atomic_write(book, write)
+    summary.elapsed_s = time.perf_counter() - started
+    return summary
+
+
+def _tables(
+    cache: Any, parts: list[str], shop: str | None, now: datetime | None, rules: RuleSettings
+) -> dict[str, Any]:
+    from ..tables import all_tables
+
+    need = set(parts) | ({"tracking"} if "checkpoints" in parts else set())
+    frames = all_tables(cache, shop=shop, now=now, settings=rules)
+    return {k: v for k, v in frames.items() if k in need}
+
+
+def _local_now(frame: Any, now: datetime | None) -> datetime:
+    """'Now' on the same (shop-local, naive) clock as the Time column."""
+    from datetime import UTC
+
+    moment = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    tz = frame.attrs.get("tz") if hasattr(frame, "attrs") else None
+    offset = _offset(tz)
+    return (
+        (moment + offset).replace(tzinfo=None)
+        if offset is not None
+        else moment.replace(tzinfo=None)
+    )
+
+
+def _offset(label: Any) -> Any:
+    """``"UTC+08:00"`` → timedelta(hours=8)."""
+    from datetime import timedelta
+
+    if not isinstance(label, str) or not label.startswith("UTC") or len(label) < 9:
+        return None
+    sign = -1 if label[3] == "-" else 1
+    try:
+        hours, minutes = int(label[4:6]), int(label[7:9])
+    except ValueError:
+        return None
+    return sign * timedelta(hours=hours, minutes=minutes)
+
+
+__all__ = [
+    "PARTS",
+    "RefreshError",
+    "RefreshSummary",
+    "book_settings",
+    "parse_only",
+    "refresh_workbook",
+]

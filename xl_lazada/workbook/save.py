@@ -1,0 +1,134 @@
+"""Saving a workbook so that it is always either the old file or the new one.
+
+The new file is written beside the old one (same directory, temporary name), flushed and
+fsynced, the old file is kept as ``BOOK.xlsm.bak`` (a hard link, so there is never a moment
+without a ``BOOK.xlsm``), and the new file is moved over it with ``os.replace`` (atomic on
+POSIX and Windows). A crash at any point leaves the old workbook or the new one, plus at
+worst a stray temporary file, which the next save removes.
+
+Before anything is read, :func:`check_writable` refuses a workbook that is open in Excel
+(its ``~$BOOK.xlsm`` owner file, or Windows' exclusive lock) or that cannot be written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from ..errors import XlLazadaError
+
+TEMP_PREFIX = ".~xl-lazada-"
+BACKUP_SUFFIX = ".bak"
+
+
+class WorkbookLockedError(XlLazadaError):
+    """The workbook is open elsewhere or cannot be written; one seller-readable line."""
+
+
+def owner_file(path: Path) -> Path:
+    """Excel's owner (lock) file for ``path``: ``~$MyShop.xlsm`` next to ``MyShop.xlsm``."""
+    return path.with_name("~$" + path.name)
+
+
+def _owner_files(path: Path) -> set[Path]:
+    """Excel's owner file, and the form other Office programs use for long names (the first
+    two characters replaced: ``~$Shop.xlsm``)."""
+    name = path.name
+    return {owner_file(path), path.with_name("~$" + (name[2:] if len(name) > 8 else name))}
+
+
+def check_writable(path: Path) -> None:
+    """Raise :class:`WorkbookLockedError` when ``path`` must not be written now."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such workbook")
+    if not path.is_file():
+        raise WorkbookLockedError(f"{path} is not a file")
+    for owner in sorted(_owner_files(path)):
+        if owner.exists():
+            raise WorkbookLockedError(
+                f"{path.name} is open in Excel ({owner.name} exists next to it); close it "
+                f"and try again (if Excel is not running, delete {owner.name})"
+            )
+    if not os.access(path, os.W_OK):
+        raise WorkbookLockedError(f"{path} is read-only; cannot refresh it")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise WorkbookLockedError(
+            f"cannot write in {path.parent} (the new workbook is saved beside the old one)"
+        )
+    if os.name == "nt":  # Excel holds an exclusive lock: opening for writing fails
+        try:
+            with open(path, "r+b"):
+                pass
+        except PermissionError:
+            raise WorkbookLockedError(
+                f"{path.name} is open in another program (Excel?); close it and try again"
+            ) from None
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temps(path: Path) -> None:
+    """Temporary files left by a save that was killed (they never replaced anything)."""
+    for stale in path.parent.glob(f"{TEMP_PREFIX}{path.name}.*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, backup: bool = True) -> None:
+    """Write ``path`` through ``write(stream)`` atomically; keep the old file as ``.bak``."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    remove_stale_temps(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if path.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, path.stat().st_mode & 0o777)
+        if backup and path.exists():
+            _keep_backup(path)
+        os.replace(tmp, path)
+        _fsync_dir(folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _keep_backup(path: Path) -> None:
+    """``BOOK.xlsm.bak`` becomes the current file, without ever removing ``BOOK.xlsm``."""
+    bak = path.with_name(path.name + BACKUP_SUFFIX)
+    staging = path.with_name(f"{TEMP_PREFIX}{path.name}.bak-staging")
+    with contextlib.suppress(OSError):
+        staging.unlink()
+    try:
+        os.link(path, staging)
+    except OSError:
+        shutil.copy2(path, staging)
+    os.replace(staging, bak)
+
+
+__all__ = [
+    "BACKUP_SUFFIX",
+    "WorkbookLockedError",
+    "atomic_write",
+    "check_writable",
+    "owner_file",
+]
