@@ -308,11 +308,27 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) -> dict[str, Any]:
+class _Times(dict[Any, Any]):
+    """Stored times → aware UTC datetimes, each distinct value converted once per call
+    (Unix seconds, or the ISO text of ``synced_at``; ``None`` stays ``None``). Deadlines,
+    sync times and batch-written checkpoints repeat across a range's orders, and datetimes
+    are immutable, so answers can share them."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, value: Any) -> datetime | None:
+        t = parse_utc(value) if isinstance(value, str) else datetime.fromtimestamp(value, UTC)
+        self[value] = t
+        return t
+
+
+def _answer(
+    row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime, times: _Times
+) -> dict[str, Any]:
     """One order's answer at ``now``: RefStatus's fields but ``ref`` and ``kind``."""
     s = shop.settings
-    fts = datetime.fromtimestamp
-    deadline = fts(row[12], UTC) if row[12] is not None else None
+    deadline = times[row[12]]
     if deadline is not None:
         hours, at_risk, late = rts_now(deadline, bool(row[13]), bool(row[14]), now, s)
     else:
@@ -321,15 +337,14 @@ def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) ->
     best = None
     for p in parcels:
         if p[4] and not stuck and p[3] is not None:
-            stuck = stuck_now(True, fts(p[3], UTC), now, s)[0]
+            stuck = stuck_now(True, times[p[3]], now, s)[0]
         if p[5]:
-            arrived = fts(p[6], UTC) if p[6] is not None else None
-            rts_at = fts(p[2], UTC) if p[2] is not None else None
-            sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), rts_at, now, s)
+            arrived = times[p[6]]
+            sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), times[p[2]], now, s)
             key = (sc.rank, -(p[6] or 0) if sc.rank == 2 else p[1])
             if best is None or key < best[0]:
                 best = (key, sc, arrived)
-    delivered = fts(row[16], UTC) if row[16] is not None else None
+    delivered = times[row[16]]
     lines = row[17]
     return {
         "ref": None,  # set per reference (keeps the fields in declaration order)
@@ -339,11 +354,11 @@ def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) ->
         "order_number": row[2],
         "order_id": row[1],
         "shop": row[0],
-        "status": status_at(row[3], fts(row[4], UTC) if row[4] is not None else None, now),
+        "status": status_at(row[3], times[row[4]], now),
         "item_statuses": tuple(row[5].split(",")) if row[5] else (),
         "tracking_numbers": tuple(row[6].split(", ")) if row[6] else (),
         "package_ids": tuple(row[7].split(",")) if row[7] else (),
-        "last_checkpoint_time": fts(row[8], UTC) if row[8] is not None else None,
+        "last_checkpoint_time": times[row[8]],
         "last_checkpoint_title": row[9],
         "last_checkpoint_code": row[10],
         "last_checkpoint_location": row[11],
@@ -351,7 +366,7 @@ def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) ->
         "rts_hours_left": hours,
         "rts_at_risk": at_risk,
         "rts_late": late,
-        "ready_to_ship_at": fts(row[15], UTC) if row[15] is not None else None,
+        "ready_to_ship_at": times[row[15]],
         "sorting_centre": best[1].label if best else None,
         "sorting_centre_arrival": best[2] if best else None,
         "sorting_centre_late": best[1].late if best else False,
@@ -364,7 +379,7 @@ def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) ->
             unsettled_now(lines, delivered, now, s)[0] if delivered is not None else False
         ),
         "currency": row[21] or None,
-        "synced_at": parse_utc(row[22]),
+        "synced_at": times[row[22]],
         "shop_tz": shop.tz,
         "matches": (),
     }
@@ -452,6 +467,7 @@ def _lookup(
     if wanted and stale & set(wanted):
         in_memory = _prepare_facts(conn, wanted, settings)
     answers: dict[tuple[str, str], dict[str, Any]] = {}
+    times = _Times()
     for s, ids in wanted.items():
         info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
         orders, packages = _order_rows(conn, s, sorted(ids), info.settings, s in in_memory)
@@ -460,7 +476,7 @@ def _lookup(
             by_order.setdefault(p[0], []).append(p)
         when = _aware(now, info.tz)
         for row in orders:
-            answers[(s, row[1])] = _answer(row, by_order.get(row[1], ()), info, when)
+            answers[(s, row[1])] = _answer(row, by_order.get(row[1], ()), info, when, times)
     done = {key: _one(n, hits, answers) for key, n in distinct.items()}
     return [done[key] for key in keys]
 
@@ -477,7 +493,7 @@ def _one(
         found_hits = hits.get(cands[0], ())
         if found_hits:
             s, kind, oid = found_hits[0]
-            if all(h[0] == s and h[2] == oid for h in found_hits):
+            if len(found_hits) == 1 or all(h[0] == s and h[2] == oid for h in found_hits):
                 # the usual case: one text, one order (maybe as both its id and its number)
                 if len(found_hits) > 1:
                     kind = min((h[1] for h in found_hits), key=_KIND_ORDER.__getitem__)
