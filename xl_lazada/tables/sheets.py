@@ -639,24 +639,28 @@ def _checkpoints_frame(cache: Any, sel: _Selection) -> pd.DataFrame:
         cps, row = _take(cps, keep), row[keep]
     owner = p["_order"].astype(np.int64)[row]
     # One int64 key: order row, parcel position, event second (arrival order kept on ties).
-    t = np.nan_to_num(_f(cps, "t")).astype(np.int64)
+    seconds = _f(cps, "t")
+    t = np.nan_to_num(seconds).astype(np.int64)
     t -= t.min() if len(t) else 0
     position = np.minimum(np.nan_to_num(_f(p, "position")).astype(np.int64)[row], 63)
     order = np.argsort((owner << 38) | (position << 32) | np.minimum(t, 2**32 - 1), kind="stable")
-    cps, row, owner = _take(cps, order), row[order], owner[order]
+    row, owner = row[order], owner[order]
+    # Shop and package id are the parcel's (the join key): only the event's own text moves.
+    shop = p["shop"][row]
+    cps = {k: cps[k][order] for k in ("status_code", "title", "description", "location")}
     data = {
-        "Shop": cps["shop"],
+        "Shop": shop,
         "Order number": sel.orders["order_number"][owner],
         "Order id": p["order_id"][row],
-        "Package id": cps["package_id"],
+        "Package id": p["package_id"][row],
         "Tracking number": _blank(p["tracking_number"][row]),
-        "Time": _local(cps, "t", sel),
+        "Time": _local({"t": seconds[order], "shop": shop}, "t", sel),
         "Status code": cps["status_code"],
         "Title": cps["title"],
         "Description": cps["description"],
         "Location": cps["location"],
     }
-    return _frame(TABLES["checkpoints"], data, sel, _n(cps))
+    return _frame(TABLES["checkpoints"], data, sel, len(order))
 
 
 def _settlements_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
