@@ -54,6 +54,16 @@ def test_demo_syncs_the_sandbox_shows_what_matters_and_refreshes_cheaply(tmp_pat
         assert ws.tables[next(iter(ws.tables))].ref.endswith(str(4 + max(rows, 1)))
         assert ws["A2"].value.startswith("Refreshed ")
 
+    # ... with the Report sheet filled in (the last 30 days), its output, and a standalone file.
+    report_in, report_out = wb["Report"], wb["Report output"]
+    assert report_in["B3"].value is not None and report_in["B4"].value is not None
+    assert (report_in["B4"].value - report_in["B3"].value).days == 29
+    assert report_in["B8"].value.startswith("Built ")
+    assert "LazadaReport" in report_out.tables
+    standalone = tmp_path / "Demo report.xlsx"
+    assert f"A standalone report (print-ready) is next to it: {standalone.resolve()}" in out
+    assert "ReportParcels" in openpyxl.load_workbook(standalone)["Parcels"].tables
+
 
 def test_demo_checks_its_options_before_touching_anything(tmp_path: Path) -> None:
     cache_path = tmp_path / "demo.sqlite3"

@@ -359,3 +359,49 @@ def test_killed_refreshes_leave_the_old_or_the_new_workbook(shop, tmp_path: Path
     subprocess.run(command, check=True, capture_output=True, timeout=240)
     assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
     assert (tmp_path / "MyShop.xlsm.bak").exists()
+
+
+def _sheet_values(book: Path, name: str) -> list[tuple]:
+    return list(openpyxl.load_workbook(book)[name].iter_rows(values_only=True))
+
+
+def test_refresh_rebuilds_the_report_from_the_report_sheets_inputs(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xl_lazada.report.sheet import report_input_values_sheet
+    from xl_lazada.workbook.refresh import refresh_workbook
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    with Cache.open(cache_path) as cache:
+        orders = all_tables(cache)["orders"]
+        last = orders["Created"].max().date()
+        inputs = {"date_from": last - timedelta(days=29), "date_to": last, "refs": ["nonsense-1"]}
+        # what a seller types on the Report sheet, put there by our own writer
+        refresh_workbook(
+            book, cache, only=["orders"], extra_specs=[report_input_values_sheet(inputs)]
+        )
+    capsys.readouterr()
+
+    assert main(["refresh", str(book), "--no-sync", "--cache", str(cache_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Report: Built" in out and "1 number not found" in out
+    report = openpyxl.load_workbook(book)["Report"]
+    assert report["B8"].value.startswith("Built")
+    assert report["A12"].value == "nonsense-1"  # the seller's inputs stay as typed
+    output = _sheet_values(book, "Report output")
+    assert len(output) > 10 and any("nonsense-1" in map(str, row) for row in output)
+
+    # 31 days: refused in the message cell, exit 1, the previous report left as it was
+    with Cache.open(cache_path) as cache:
+        inputs["date_from"] = last - timedelta(days=30)
+        refresh_workbook(
+            book, cache, only=["orders"], extra_specs=[report_input_values_sheet(inputs)]
+        )
+    capsys.readouterr()
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(cache_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "report not built" in err and "30 days" in err
+    assert _sheet_values(book, "Report output") == output
+    assert "30 days" in openpyxl.load_workbook(book)["Report"]["B8"].value

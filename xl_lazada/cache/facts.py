@@ -135,12 +135,16 @@ def _by(conn: sqlite3.Connection, sql: str, shop: str, values: Sequence[str]) ->
     return conn.execute(sql, (_ids(values), shop)).fetchall()
 
 
+#: One order's facts with what they were made from: (order row, facts, finance rows, item names).
+FactsRow = tuple[tuple[Any, ...], OrderFacts, list[tuple[Any, ...]], list[str]]
+
+
 def compute_facts(
     conn: sqlite3.Connection,
     shop: str,
     order_ids: Collection[str],
     settings: RuleSettings | None = None,
-) -> dict[str, tuple[sqlite3.Row | tuple, OrderFacts, list[tuple[Any, ...]], list[str]]]:
+) -> dict[str, FactsRow]:
     """``{order_id: (order row, facts, finance rows, item names)}`` for cached orders."""
     if settings is None:
         settings, _ = stored_settings(conn, shop)
@@ -229,7 +233,7 @@ def compute_facts(
     ):
         finance.setdefault(r[0], []).append(r)
 
-    out = {}
+    out: dict[str, FactsRow] = {}
     for o in orders:
         oid, number = o[0], str(o[1] or o[0])
         created = parse_utc(o[2]) or datetime.now(UTC)

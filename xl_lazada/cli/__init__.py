@@ -41,6 +41,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "sync",
         "Fetch new and changed orders, tracking and settlements into the local cache.",
     ),
+    "report": (
+        "report_cmd",
+        "report",
+        "Write a formatted tracking report for a date range and/or tracking numbers.",
+    ),
     "status": (
         "status_cmd",
         "status",

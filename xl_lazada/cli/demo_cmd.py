@@ -165,19 +165,34 @@ def _check_workbook_path(book_path: Path | None) -> Path:
 
 def _workbook(book: Path, cache: Cache, sb: SandboxServer) -> None:
     """Build the workbook, refresh it from the demo cache, say where it is and what it holds."""
+    from ..report import build_report, report_message, report_sheetspec, write_xlsx
+    from ..report.sheet import last_days, report_input_sheet
     from ..workbook.build import build_workbook
     from ..workbook.contract import SHEET_NAMES
     from ..workbook.refresh import refresh_workbook
 
+    now = sb.clock.now()
+    report = build_report(cache, last_days(cache, now, shop=SHOP), now=now)
+    message = report_message(report)
+    extra = [report_input_sheet(report.inputs, message), report_sheetspec(report)]
     book.parent.mkdir(parents=True, exist_ok=True)
     build_workbook(book, force=True)
-    summary = refresh_workbook(book, cache, shop=SHOP, now=sb.clock.now(), as_of="sandbox demo")
+    summary = refresh_workbook(
+        book, cache, shop=SHOP, now=now, as_of="sandbox demo", extra_specs=extra
+    )
     click.echo(f"\nYour demo workbook is ready: {book.resolve()}")
     for name in SHEET_NAMES:
         rows = summary.rows.get(name)
         click.echo(f"  {name:<14} {f'{rows:,} rows' if rows is not None else ''}".rstrip())
     for note in summary.notes:
         click.echo(f"  ({note})")
+    click.echo(f"  Report: {report.period}. {message}")
+    standalone = book.with_name(f"{book.stem} report.xlsx")
+    if standalone.exists() and book != _default_workbook():
+        click.echo(f"  (not overwriting {standalone}; no standalone report written)")
+        return
+    write_xlsx(report, standalone)
+    click.echo(f"A standalone report (print-ready) is next to it: {standalone.resolve()}")
 
 
 def _sync(client: LazadaClient, cache: Cache, options: SyncOptions):

@@ -23,7 +23,7 @@ NOTHING_YET = "no data synced yet"
 @click.option("--shop", help="Shop profile (default: the Settings sheet's, else the default).")
 @click.option(
     "--only",
-    help="Comma-separated sheets to refresh: orders, tracking, checkpoints, settlements.",
+    help="Comma-separated parts to refresh: orders, tracking, checkpoints, settlements, report.",
 )
 @click.option("--no-sync", is_flag=True, help="Do not call Lazada; rewrite from the cache.")
 @click.option(
@@ -35,7 +35,11 @@ NOTHING_YET = "no data synced yet"
 def refresh(
     book: Path, shop: str | None, only: str | None, no_sync: bool, cache_path: str | None
 ) -> None:
-    """Sync with Lazada and rewrite BOOK's Orders, Tracking, Checkpoints and Settlements."""
+    """Sync with Lazada and rewrite BOOK's Orders, Tracking, Checkpoints and Settlements.
+
+    The report is rebuilt from the Report sheet's inputs when it has any; inputs it refuses
+    (a range over 30 days, an end before the start) are explained in the Report sheet's
+    message cell, the data sheets are still refreshed, and the exit code is 1."""
     from ..workbook.refresh import RefreshError, book_settings, open_book, parse_only
 
     try:
@@ -53,6 +57,8 @@ def refresh(
             raise click.ClickException(f"nothing written to {book.name}: {as_of}")
         summary = _write(book, cache, shop, parts, as_of)
     click.echo(summary.line())
+    if summary.report_refused:
+        raise click.ClickException(f"report not built: {summary.report}")
 
 
 def _write(book: Path, cache: Cache, shop: str | None, parts: list[str], as_of: str) -> Any:

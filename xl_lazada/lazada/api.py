@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .dates import format_iso
@@ -202,7 +203,7 @@ class TypedCalls:
             payload = self.call("/orders/get", params).payload
             raw_orders = _rows(payload, "orders")
             for raw in raw_orders:
-                order = _parse("an order", "/orders/get", lambda raw=raw: Order.from_wire(raw, tz))
+                order = _parse("an order", "/orders/get", partial(Order.from_wire, raw, tz))
                 ts = mark(order)
                 if ts < window_start or (ts == window_start and order.order_id in boundary):
                     continue  # already yielded in an earlier window (or before the filter)
@@ -245,7 +246,7 @@ class TypedCalls:
         payload = self.call("/order/items/get", {"order_id": str(order_id)}).payload
         tz = self.conn.tz
         return [
-            _parse("an order item", "/order/items/get", lambda r=r: OrderItem.from_wire(r, tz))
+            _parse("an order item", "/order/items/get", partial(OrderItem.from_wire, r, tz))
             for r in _rows(payload, "order_items", "items")
         ]
 
@@ -259,7 +260,7 @@ class TypedCalls:
             if not oid:
                 continue
             items = [
-                _parse("an order item", api, lambda r=r: OrderItem.from_wire(r, tz))
+                _parse("an order item", api, partial(OrderItem.from_wire, r, tz))
                 for r in _rows(entry.get("order_items"))
             ]
             out.setdefault(oid, []).extend(items)
@@ -378,7 +379,7 @@ class TypedCalls:
                 }
                 rows = _rows(self.call(api, params).payload, "data", "transactions", "list")
                 for row in rows:
-                    yield _parse("a transaction", api, lambda row=row: Transaction.from_wire(row))
+                    yield _parse("a transaction", api, partial(Transaction.from_wire, row))
                 if len(rows) < FINANCE_PAGE:
                     break
                 offset += len(rows)
@@ -390,6 +391,6 @@ class TypedCalls:
         payload = self.call(api, {"created_after": day.isoformat()}).payload
         tz = self.conn.tz
         return [
-            _parse("a statement", api, lambda r=r: Statement.from_wire(r, tz))
+            _parse("a statement", api, partial(Statement.from_wire, r, tz))
             for r in _rows(payload, "statements", "data", "list")
         ]

@@ -298,7 +298,7 @@ def create_app(state: SandboxState) -> Starlette:
     async def faults(request: Request) -> Response:
         if request.method == "POST":
             data = await _json_body(request)
-            knobs = {k: data.pop(k) for k in ("qps", "latency_ms") if k in data}
+            knobs: dict[str, Any] = {k: data.pop(k) for k in ("qps", "latency_ms") if k in data}
             qps = _number(knobs, "qps")
             latency = _number(knobs, "latency_ms")
             if latency is not None and latency < 0:

@@ -27,6 +27,9 @@ from .sheetspec import SheetSpec
 from .write import MissingSheetError, write_sheets
 
 PARTS = ("orders", "tracking", "checkpoints", "settlements")
+#: The report rebuilt from the Report sheet's inputs (skipped when they are empty).
+REPORT_PART = "report"
+ALL_PARTS = (*PARTS, REPORT_PART)
 
 
 class RefreshError(XlLazadaError):
@@ -40,16 +43,20 @@ class RefreshSummary:
     notes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     as_of: str = ""
+    report: str = ""  # the Report sheet's message after this refresh ("" = no report asked)
+    report_refused: bool = False  # the Report sheet's inputs were refused (message says why)
 
     def line(self) -> str:
         sheets = ", ".join(f"{name} {n:,}" for name, n in self.rows.items())
         text = f"{self.path.name}: {sheets} rows written in {self.elapsed_s:.1f} s"
         if self.as_of:
             text += f" — {self.as_of}"
+        if self.report:
+            text += f"\nReport: {self.report}"
         return text
 
 
-def parse_only(value: str | Iterable[str] | None, allowed: Iterable[str] = PARTS) -> list[str]:
+def parse_only(value: str | Iterable[str] | None, allowed: Iterable[str] = ALL_PARTS) -> list[str]:
     """``"orders,tracking"`` → ["orders", "tracking"]; unknown names raise RefreshError."""
     choices = list(allowed)
     if value is None:
@@ -131,7 +138,7 @@ def refresh_workbook(
     summary = RefreshSummary(path=book, as_of=as_of)
     refreshed = datetime.now().astimezone()
     specs: list[SheetSpec] = []
-    for part in parts:
+    for part in (p for p in parts if p in DATA_SHEETS):
         frame = frames[part]
         note = ""
         if part == "checkpoints":
@@ -148,6 +155,8 @@ def refresh_workbook(
         spec = data_sheetspec(part, frame, status_text=line)
         specs.append(spec)
         summary.rows[spec.name] = spec.tables[0].rows
+    if REPORT_PART in parts:
+        specs.extend(_report_specs(book, cache, summary, now=now, rules=rules))
     specs.extend(extra_specs)
 
     def write(stream: Any) -> None:
@@ -166,12 +175,42 @@ def refresh_workbook(
     return summary
 
 
+def _report_specs(
+    book: Path, cache: Any, summary: RefreshSummary, *, now: datetime | None, rules: RuleSettings
+) -> list[SheetSpec]:
+    """The report asked for on the Report sheet: its output sheet and the Report sheet with the
+    seller's inputs and the outcome in its message cell. Refused inputs change nothing but
+    that message (``summary.report_refused``); no inputs, no report."""
+    from ..report.inputs import ReportInputError
+    from ..report.sheet import has_report_inputs, report_from_sheet, report_input_values_sheet
+    from .contract import REPORT, REPORT_OUTPUT
+    from .reader import read_report_inputs
+
+    with _package(book) as pkg:
+        names = {s.name for s in pkg.sheets()}
+        if REPORT not in names or REPORT_OUTPUT not in names:
+            summary.notes.append(f"no {REPORT!r}/{REPORT_OUTPUT!r} sheets: report skipped")
+            return []
+        values = read_report_inputs(pkg)
+    if not has_report_inputs(values):
+        return []
+    try:
+        _, output, message = report_from_sheet(cache, values, now=now, settings=rules)
+    except ReportInputError as exc:
+        summary.report, summary.report_refused = str(exc), True
+        return [report_input_values_sheet(values, str(exc))]
+    summary.report = message
+    return [report_input_values_sheet(values, message), output]
+
+
 def _tables(
     cache: Any, parts: list[str], shop: str | None, now: datetime | None, rules: RuleSettings
 ) -> dict[str, Any]:
     from ..tables import all_tables
 
     need = set(parts) | ({"tracking"} if "checkpoints" in parts else set())
+    if need <= {REPORT_PART}:
+        return {}
     frames = all_tables(cache, shop=shop, now=now, settings=rules)
     return {k: v for k, v in frames.items() if k in need}
 
@@ -207,7 +246,9 @@ def _offset(label: Any) -> Any:
 
 
 __all__ = [
+    "ALL_PARTS",
     "PARTS",
+    "REPORT_PART",
     "RefreshError",
     "RefreshSummary",
     "book_settings",

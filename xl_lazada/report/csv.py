@@ -1,0 +1,54 @@
+"""The parcel table as CSV: what Seller Center's download gives, with this report's columns.
+
+UTF-8 with a byte-order mark (so Excel opens accents and Thai/Vietnamese text correctly) and
+one row per parcel. A text cell that starts with ``=``, ``+``, ``-``, ``@`` or a control
+character gets a leading apostrophe, so a spreadsheet opening the file never runs text Lazada
+sent as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from typing import Any
+
+import pandas as pd
+
+from .build import REPORT_COLUMNS, Report
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: str) -> str:
+    """Text that no spreadsheet will read as a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _cell(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return "" if pd.isna(value) else value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return safe_text(str(value))
+
+
+def write_csv(report: Report, path: str | os.PathLike[str]) -> None:
+    """Write every column of the parcel table (ids as text, times shop-local)."""
+    target = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(target))
+    fd, tmp = tempfile.mkstemp(suffix=".csv", dir=folder, prefix=".report-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([c.name for c in REPORT_COLUMNS])
+            frame = report.table[[c.name for c in REPORT_COLUMNS]].astype(object)
+            for row in frame.itertuples(index=False, name=None):
+                writer.writerow([_cell(v) for v in row])
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
