@@ -13,7 +13,8 @@ Prints, for the targets of the one-lookup design:
 
 Each is printed beside a **floor** measured in the same run: the same rows fetched with
 bare indexed SELECTs (refs and orders tables for lookups; the facts and checkpoints tables
-for the sheets) — what any reader of this cache pays before doing anything with the rows.
+for the sheets), as plain tuples — what any reader of this cache pays before doing anything
+with the rows.
 Caches are built once through a real sync against the sandbox and kept under the temp
 directory (see ``_shop_cache.py``); the output says how each was made.
 """
@@ -72,15 +73,23 @@ def _refs(cache: Cache, n: int, seed: int = 1) -> list[str]:
     return refs
 
 
+def _bare(conn):  # type: ignore[no-untyped-def]
+    """A cursor returning plain tuples (no ``sqlite3.Row``): the floor pays nothing extra."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur
+
+
 def _floor_refs(conn, refs: list[str]) -> int:  # type: ignore[no-untyped-def]
     """The bare minimum: refs → order ids through the reference index, then those orders'
     key columns by primary key."""
-    rows = conn.execute(
+    cur = _bare(conn)
+    rows = cur.execute(
         "SELECT r.order_id FROM json_each(?) j CROSS JOIN refs r WHERE r.ref = j.value",
         (json.dumps(refs),),
     ).fetchall()
     ids = json.dumps(sorted({r[0] for r in rows}))
-    got = conn.execute(
+    got = cur.execute(
         "SELECT o.order_id, o.order_number, o.statuses, o.created_at, o.updated_at"
         " FROM json_each(?) j CROSS JOIN orders o WHERE o.shop = 'bench' AND o.order_id = j.value",
         (ids,),
@@ -142,6 +151,7 @@ with Cache.open(path) as cache:
     del frames
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     conn = cache.connection
+    conn.row_factory = None  # plain tuples: the floor pays nothing extra
     t = time.perf_counter()
     conn.execute(f"SELECT {_ORDER_COLS} FROM order_facts f WHERE f.shop = 'bench'").fetchall()
     conn.execute(f"SELECT {_PACKAGE_COLS} FROM package_facts p WHERE p.shop = 'bench'").fetchall()

@@ -18,6 +18,7 @@ to the shop's clock. A naive ``now`` means the shop's local time (what Excel pas
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sqlite3
@@ -95,7 +96,7 @@ class _Components(Mapping[str, Decimal]):
 _EMPTY = _Components(None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RefStatus:
     """What one reference means now. ``found`` is false for blank, invalid, rounded,
     unknown references and an unknown shop, and ``message`` says why in a few words a
@@ -138,15 +139,22 @@ class RefStatus:
     matches: tuple[RefStatus, ...] = ()
 
 
-_FIELD_SETTERS = tuple(RefStatus.__dict__[f].__set__ for f in RefStatus.__dataclass_fields__)
+_new = object.__new__
+_set = object.__setattr__
 
 
-def _status(*values: Any) -> RefStatus:
-    """``RefStatus(*values)`` without the frozen ``__init__``'s per-field checks (a range of
-    10,000 formulas builds 10,000 of them); same object, same equality."""
-    obj = object.__new__(RefStatus)
-    for set_field, value in zip(_FIELD_SETTERS, values, strict=True):
-        set_field(obj, value)
+def _status(ref: Any, kind: str, fields: dict[str, Any], **changes: Any) -> RefStatus:
+    """``RefStatus(ref, kind, **fields)`` without the frozen ``__init__``'s 33 guarded
+    attribute writes: one copy of the order's field dict (from :func:`_answer`) becomes the
+    instance's ``__dict__``. A range of 10,000 formulas builds 10,000 of these; this is why
+    RefStatus keeps a ``__dict__`` rather than slots. Same object, same equality."""
+    obj = _new(RefStatus)
+    d = fields.copy()
+    d["ref"] = ref
+    d["kind"] = kind
+    if changes:
+        d.update(changes)
+    _set(obj, "__dict__", d)
     return obj
 
 
@@ -257,12 +265,21 @@ def _prepare_facts(
     return ensure_settings(conn, shops, settings)
 
 
+def _tuples(conn: sqlite3.Connection, sql: str, params: Any) -> list[tuple]:
+    """Rows as plain tuples (the connection's ``sqlite3.Row`` costs more per row and per
+    index than the answer does)."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur.execute(sql, params).fetchall()
+
+
 def _order_rows(
     conn: sqlite3.Connection, shop: str, ids: list[str], settings: RuleSettings, in_memory: bool
 ) -> tuple[list[tuple], list[tuple]]:
     if not in_memory:
-        orders = conn.execute(_ORDER_SQL, (json.dumps(ids), shop)).fetchall()
-        packages = conn.execute(_PACKAGE_SQL, (json.dumps(ids), shop)).fetchall()
+        ids_json = json.dumps(ids)
+        orders = _tuples(conn, _ORDER_SQL, (ids_json, shop))
+        packages = _tuples(conn, _PACKAGE_SQL, (ids_json, shop))
         return orders, packages
     from .cache import facts
 
@@ -291,11 +308,27 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) -> tuple[Any, ...]:
-    """One order's answer at ``now``: RefStatus's fields from ``order_number`` on."""
+class _Times(dict[Any, Any]):
+    """Stored times → aware UTC datetimes, each distinct value converted once per call
+    (Unix seconds, or the ISO text of ``synced_at``; ``None`` stays ``None``). Deadlines,
+    sync times and batch-written checkpoints repeat across a range's orders, and datetimes
+    are immutable, so answers can share them."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, value: Any) -> datetime | None:
+        t = parse_utc(value) if isinstance(value, str) else datetime.fromtimestamp(value, UTC)
+        self[value] = t
+        return t
+
+
+def _answer(
+    row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime, times: _Times
+) -> dict[str, Any]:
+    """One order's answer at ``now``: RefStatus's fields but ``ref`` and ``kind``."""
     s = shop.settings
-    fts = datetime.fromtimestamp
-    deadline = fts(row[12], UTC) if row[12] is not None else None
+    deadline = times[row[12]]
     if deadline is not None:
         hours, at_risk, late = rts_now(deadline, bool(row[13]), bool(row[14]), now, s)
     else:
@@ -304,47 +337,52 @@ def _answer(row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime) ->
     best = None
     for p in parcels:
         if p[4] and not stuck and p[3] is not None:
-            stuck = stuck_now(True, fts(p[3], UTC), now, s)[0]
+            stuck = stuck_now(True, times[p[3]], now, s)[0]
         if p[5]:
-            arrived = fts(p[6], UTC) if p[6] is not None else None
-            rts_at = fts(p[2], UTC) if p[2] is not None else None
-            sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), rts_at, now, s)
+            arrived = times[p[6]]
+            sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), times[p[2]], now, s)
             key = (sc.rank, -(p[6] or 0) if sc.rank == 2 else p[1])
             if best is None or key < best[0]:
                 best = (key, sc, arrived)
-    delivered = fts(row[16], UTC) if row[16] is not None else None
+    delivered = times[row[16]]
     lines = row[17]
-    return (
-        row[2],  # order_number
-        row[1],  # order_id
-        row[0],  # shop
-        status_at(row[3], fts(row[4], UTC) if row[4] is not None else None, now),
-        tuple(row[5].split(",")) if row[5] else (),
-        tuple(row[6].split(", ")) if row[6] else (),
-        tuple(row[7].split(",")) if row[7] else (),
-        fts(row[8], UTC) if row[8] is not None else None,
-        row[9],
-        row[10],
-        row[11],
-        deadline,
-        hours,
-        at_risk,
-        late,
-        fts(row[15], UTC) if row[15] is not None else None,
-        best[1].label if best else None,
-        best[2] if best else None,
-        best[1].late if best else False,
-        stuck,
-        delivered,
-        Decimal(row[19]) if lines else None,
-        row[18],
-        _Components(row[20]) if lines else _EMPTY,
-        unsettled_now(lines, delivered, now, s)[0] if delivered is not None else False,
-        row[21] or None,
-        parse_utc(row[22]),
-        shop.tz,
-        (),
-    )
+    return {
+        "ref": None,  # set per reference (keeps the fields in declaration order)
+        "kind": None,
+        "found": True,
+        "message": "",
+        "order_number": row[2],
+        "order_id": row[1],
+        "shop": row[0],
+        "status": status_at(row[3], times[row[4]], now),
+        "item_statuses": tuple(row[5].split(",")) if row[5] else (),
+        "tracking_numbers": tuple(row[6].split(", ")) if row[6] else (),
+        "package_ids": tuple(row[7].split(",")) if row[7] else (),
+        "last_checkpoint_time": times[row[8]],
+        "last_checkpoint_title": row[9],
+        "last_checkpoint_code": row[10],
+        "last_checkpoint_location": row[11],
+        "rts_deadline": deadline,
+        "rts_hours_left": hours,
+        "rts_at_risk": at_risk,
+        "rts_late": late,
+        "ready_to_ship_at": times[row[15]],
+        "sorting_centre": best[1].label if best else None,
+        "sorting_centre_arrival": best[2] if best else None,
+        "sorting_centre_late": best[1].late if best else False,
+        "stuck": stuck,
+        "delivered_at": delivered,
+        "settlement_net": Decimal(row[19]) if lines else None,
+        "settlement_state": row[18],
+        "settlement_components": _Components(row[20]) if lines else _EMPTY,
+        "unsettled": (
+            unsettled_now(lines, delivered, now, s)[0] if delivered is not None else False
+        ),
+        "currency": row[21] or None,
+        "synced_at": times[row[22]],
+        "shop_tz": shop.tz,
+        "matches": (),
+    }
 
 
 def lookup(
@@ -361,6 +399,25 @@ def lookup(
     :mod:`xl_lazada.refs`). ``shop`` limits the search to one synced shop; ``settings``
     (default: each shop's stored settings) also become the shop's stored settings."""
     values = list(refs)
+    # A range builds tens of thousands of short-lived objects, none in cycles: the cyclic
+    # collector would walk them again and again (a third of a 10,000-row range at times).
+    paused = len(values) > 64 and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _lookup(values, shop, cache, now, settings)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _lookup(
+    values: list[Any],
+    shop: str | None,
+    cache: Cache | str | os.PathLike[str] | None,
+    now: datetime | None,
+    settings: RuleSettings | None,
+) -> list[RefStatus]:
     conn, _ = _connection(cache)
     shops, stale = _shops(conn, settings)
     if shop is not None and shop not in shops:
@@ -373,15 +430,19 @@ def lookup(
             for n in map(normalize_ref, values)
         ]
     # Excel ranges repeat values: clean and answer each distinct value once.
-    distinct: dict[tuple[type, Any], NormalizedRef] = {}
-    keys: list[tuple[type, Any]] = []
+    # Text is its own key; any other value keeps its type (1, 1.0 and True differ).
+    distinct: dict[Any, NormalizedRef] = {}
+    keys: list[Any] = []
     for v in values:
-        try:
+        if type(v) is str:
+            key: Any = v
+        else:
             key = (type(v), v)
-            n = distinct.get(key)
-        except TypeError:  # unhashable: its own entry
-            key = (type(v), id(v))
-            n = None
+            try:
+                hash(key)
+            except TypeError:  # unhashable: its own entry
+                key = (type(v), id(v))
+        n = distinct.get(key)
         if n is None:
             n = distinct[key] = normalize_ref(v)
         keys.append(key)
@@ -396,7 +457,7 @@ def lookup(
         if shop is not None:
             sql += " AND +r.shop = ?"
             params.append(shop)
-        for text, s, kind, oid in conn.execute(sql, params).fetchall():
+        for text, s, kind, oid in _tuples(conn, sql, params):
             hits.setdefault(text, []).append((s, kind, oid))
     wanted: dict[str, set[str]] = {}
     for matched in hits.values():
@@ -405,7 +466,8 @@ def lookup(
     in_memory: set[str] = set()
     if wanted and stale & set(wanted):
         in_memory = _prepare_facts(conn, wanted, settings)
-    answers: dict[tuple[str, str], tuple[Any, ...]] = {}
+    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    times = _Times()
     for s, ids in wanted.items():
         info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
         orders, packages = _order_rows(conn, s, sorted(ids), info.settings, s in in_memory)
@@ -414,21 +476,15 @@ def lookup(
             by_order.setdefault(p[0], []).append(p)
         when = _aware(now, info.tz)
         for row in orders:
-            answers[(s, row[1])] = _answer(row, by_order.get(row[1], ()), info, when)
-    done: dict[tuple[type, Any], RefStatus] = {}
-    out = []
-    for key in keys:
-        a = done.get(key)
-        if a is None:
-            a = done[key] = _one(distinct[key], hits, answers)
-        out.append(a)
-    return out
+            answers[(s, row[1])] = _answer(row, by_order.get(row[1], ()), info, when, times)
+    done = {key: _one(n, hits, answers) for key, n in distinct.items()}
+    return [done[key] for key in keys]
 
 
 def _one(
     n: NormalizedRef,
     hits: dict[str, list[tuple[str, str, str]]],
-    answers: dict[tuple[str, str], tuple[Any, ...]],
+    answers: dict[tuple[str, str], dict[str, Any]],
 ) -> RefStatus:
     if n.kind != "text":
         return _unmatched(n, n.kind, n.message)
@@ -437,14 +493,14 @@ def _one(
         found_hits = hits.get(cands[0], ())
         if found_hits:
             s, kind, oid = found_hits[0]
-            if all(h[0] == s and h[2] == oid for h in found_hits):
+            if len(found_hits) == 1 or all(h[0] == s and h[2] == oid for h in found_hits):
                 # the usual case: one text, one order (maybe as both its id and its number)
                 if len(found_hits) > 1:
                     kind = min((h[1] for h in found_hits), key=_KIND_ORDER.__getitem__)
                 answer = answers.get((s, oid))
                 if answer is None:
                     return _unmatched(n, "not_found", NOT_FOUND)
-                return _status(n.value, kind, True, "", *answer)
+                return _status(n.value, kind, answer)
     found: dict[tuple[str, str], str] = {}
     for c in cands:
         for s, kind, oid in hits.get(c, ()):
@@ -454,17 +510,15 @@ def _one(
     matched = [(k, found[k]) for k in sorted(found) if k in answers]
     if not matched:
         return _unmatched(n, "not_found", NOT_FOUND)
-    each = tuple(_status(n.value, kind, True, "", *answers[k]) for k, kind in matched)
+    each = tuple(_status(n.value, kind, answers[k]) for k, kind in matched)
     if len(each) == 1:
         return each[0]
-    first = answers[matched[0][0]]
-    return RefStatus(
+    return _status(
         n.value,
-        matched[0][1],  # type: ignore[arg-type]
-        True,
-        f"matches {len(each)} orders",
-        *first[:-1],
-        each,
+        matched[0][1],
+        answers[matched[0][0]],
+        message=f"matches {len(each)} orders",
+        matches=each,
     )
 
 

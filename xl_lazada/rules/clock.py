@@ -9,6 +9,7 @@ columns for the sheet tables; a test checks both agree.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from .settings import DEFAULT_SETTINGS, RuleSettings
@@ -23,6 +24,12 @@ __all__ = [
     "stuck_now",
     "unsettled_now",
 ]
+
+
+@lru_cache(maxsize=64)
+def _days(days: float) -> timedelta:
+    """A settings' day count as a timedelta, made once (these run per order in a range)."""
+    return timedelta(days=days)
 
 
 def rts_now(
@@ -50,9 +57,7 @@ def stuck_now(
     if idle_since is None:
         return False, None
     idle = now - idle_since
-    return (
-        can_stick and idle >= timedelta(days=settings.stuck_days)
-    ), idle.total_seconds() / 86400.0
+    return (can_stick and idle >= _days(settings.stuck_days)), idle.total_seconds() / 86400.0
 
 
 class SortingNow(NamedTuple):
@@ -82,7 +87,7 @@ def sorting_now(
     if rts_at is None:
         return SortingNow(NOT_ARRIVED if handed_over else NOT_HANDED_OVER, None, False, 1)
     waited = now - rts_at
-    late = waited > timedelta(days=settings.sorting_center_days)
+    late = waited > _days(settings.sorting_center_days)
     return SortingNow(
         OVERDUE if late else NOT_ARRIVED, waited.total_seconds() / 86400.0, late, 0 if late else 1
     )
@@ -98,6 +103,4 @@ def unsettled_now(
     if delivered_at is None:
         return False, None
     waited = now - delivered_at
-    return (
-        not lines and waited > timedelta(days=settings.unsettled_days)
-    ), waited.total_seconds() / 86400.0
+    return (not lines and waited > _days(settings.unsettled_days)), waited.total_seconds() / 86400.0
