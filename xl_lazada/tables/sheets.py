@@ -231,7 +231,8 @@ def _select(
                 keep &= created <= hi
             of = _take(of, np.flatnonzero(keep))
         else:
-            where, params = "f.shop = ?", [name]
+            where = "f.shop = ?"
+            params: list[Any] = [name]
             if lo is not None:
                 where += " AND f.created_at >= ?"
                 params.append(lo)
@@ -578,11 +579,13 @@ def _tracking_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None)
         "Last checkpoint time": _local(p, "last_time", sel),
         "Location": p["last_location"],
         "Days since last checkpoint": _round(pk["idle"]),
-        "Sorting centre": np.where(applies, pk["label"], None),
+        "Sorting centre": np.where(applies, pk["label"], np.array(None, dtype=object)),
         "Sorting centre arrival": np.where(
             applies, _local(p, "sc_arrived_at", sel), np.datetime64("NaT", "ns")
         ),
-        "Sorting centre location": np.where(applies, p["sc_location"], None),
+        "Sorting centre location": np.where(
+            applies, p["sc_location"], np.array(None, dtype=object)
+        ),
         "Days to sorting centre": np.where(applies, _round(pk["days"]), np.nan),
         "Sorting centre late": sc_late,
         "Stuck": pk["stuck"],
