@@ -30,7 +30,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -257,39 +257,11 @@ def data_specs(
     """The data sheets' SheetSpecs from the cache — built exactly as the headless refresh
     builds them (tables, Checkpoints bound, status line), for the live writer."""
     from ..tables import all_tables
-    from ..workbook.sheets import bound_checkpoints, data_sheetspec, status_line
+    from ..workbook.refresh import sheetspecs_from_tables
 
-    wanted = list(parts)
     frames = all_tables(cache, shop=shop, now=now, settings=rules)
-    refreshed = datetime.now().astimezone()
-    specs = []
-    for part in wanted:
-        frame = frames[part]
-        note = ""
-        if part == "checkpoints":
-            frame, note = bound_checkpoints(
-                frame,
-                frames.get("tracking"),
-                days=settings.checkpoint_days,
-                max_rows=settings.checkpoint_max_rows,
-                now=_shop_now(frame, now),
-            )
-        line = status_line(len(frame), refreshed, note=note, as_of=as_of)
-        specs.append(data_sheetspec(part, frame, status_text=line))
+    specs, _ = sheetspecs_from_tables(frames, parts, settings=settings, now=now, as_of=as_of)
     return specs
-
-
-def _shop_now(frame: Any, now: datetime | None) -> datetime:
-    """'Now' on the Time column's clock (shop-local, naive)."""
-    from datetime import timedelta
-
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    label = frame.attrs.get("tz") if hasattr(frame, "attrs") else None
-    if isinstance(label, str) and label.startswith("UTC") and len(label) >= 9:
-        sign = -1 if label[3] == "-" else 1
-        offset = timedelta(hours=int(label[4:6]), minutes=int(label[7:9])) * sign
-        return (moment + offset).replace(tzinfo=None)
-    return moment.replace(tzinfo=None)
 
 
 def _refresh(book: Any, which: str) -> str:

@@ -10,7 +10,7 @@ so a refresh with a dead network still rewrites from the cache and says how old 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -136,25 +136,9 @@ def refresh_workbook(
     shop = shop or settings.shop
     frames = _tables(cache, parts, shop, now, rules)
     summary = RefreshSummary(path=book, as_of=as_of)
-    refreshed = datetime.now().astimezone()
-    specs: list[SheetSpec] = []
-    for part in (p for p in parts if p in DATA_SHEETS):
-        frame = frames[part]
-        note = ""
-        if part == "checkpoints":
-            frame, note = bound_checkpoints(
-                frame,
-                frames.get("tracking"),
-                days=settings.checkpoint_days,
-                max_rows=settings.checkpoint_max_rows,
-                now=_local_now(frame, now),
-            )
-            if note:
-                summary.notes.append(note)
-        line = status_line(len(frame), refreshed, note=note, as_of=as_of)
-        spec = data_sheetspec(part, frame, status_text=line)
-        specs.append(spec)
-        summary.rows[spec.name] = spec.tables[0].rows
+    specs, notes = sheetspecs_from_tables(frames, parts, settings=settings, now=now, as_of=as_of)
+    summary.notes.extend(notes)
+    summary.rows = {spec.name: spec.tables[0].rows for spec in specs}
     if REPORT_PART in parts:
         specs.extend(_report_specs(book, cache, summary, now=now, rules=rules))
     specs.extend(extra_specs)
@@ -173,6 +157,38 @@ def refresh_workbook(
     atomic_write(book, write)
     summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+def sheetspecs_from_tables(
+    frames: Mapping[str, Any],
+    parts: Iterable[str],
+    *,
+    settings: WorkbookSettings,
+    now: datetime | None,
+    as_of: str = "",
+) -> tuple[list[SheetSpec], list[str]]:
+    """The data sheets' SheetSpecs from the tables (the Checkpoints sheet bounded by the
+    Settings, a status line on each) and the notes the bound produced: one recipe for the
+    headless refresh and the ribbon's live writer, so both write the same sheets."""
+    refreshed = datetime.now().astimezone()
+    specs: list[SheetSpec] = []
+    notes: list[str] = []
+    for part in (p for p in parts if p in DATA_SHEETS):
+        frame = frames[part]
+        note = ""
+        if part == "checkpoints":
+            frame, note = bound_checkpoints(
+                frame,
+                frames.get("tracking"),
+                days=settings.checkpoint_days,
+                max_rows=settings.checkpoint_max_rows,
+                now=_local_now(frame, now),
+            )
+            if note:
+                notes.append(note)
+        line = status_line(len(frame), refreshed, note=note, as_of=as_of)
+        specs.append(data_sheetspec(part, frame, status_text=line))
+    return specs, notes
 
 
 def _report_specs(
@@ -247,6 +263,7 @@ def _offset(label: Any) -> Any:
 
 __all__ = [
     "ALL_PARTS",
+    "sheetspecs_from_tables",
     "PARTS",
     "REPORT_PART",
     "RefreshError",
