@@ -6,7 +6,6 @@ Orders sheet as the headless file writer renders from the same SheetSpec."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 from collections.abc import Iterator
@@ -22,8 +21,6 @@ from xl_lazada.excel import live_writer, macros, source
 from xl_lazada.tables import orders_table
 from xl_lazada.workbook import contract
 from xl_lazada.workbook.build import initial_sheetspecs
-
-HAS_REPORT = importlib.util.find_spec("xl_lazada.report") is not None
 
 
 def new_book() -> FakeBook:
@@ -247,21 +244,12 @@ def test_check_connection_names_shop_login_and_cache_age(sandbox: Any, connected
     assert book.app.status_bar is False
 
 
-@pytest.mark.skipif(HAS_REPORT, reason="the report builder is in this version")
-def test_report_buttons_say_when_the_builder_is_missing(connected: Path) -> None:
-    book = new_book()
-    assert macros.build_report(book) == macros.REPORT_UNAVAILABLE
-    assert book.sheets["Report"].values[(8, 2)] == macros.REPORT_UNAVAILABLE
-    assert macros.import_tracking_csv(book, path="x.csv") == macros.REPORT_UNAVAILABLE
-
-
 def _csv(tmp_path: Path, name: str, text: str, *, bom: bool = False) -> Path:
     path = tmp_path / name
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
     return path
 
 
-@pytest.mark.skipif(not HAS_REPORT, reason="the report builder is not in this version")
 def test_import_tracking_csv_variants(tmp_path: Path, connected: Path) -> None:
     cases = {
         "plain.csv": ("LXMY001\nLXMY002\nLXMY001\n", False),
@@ -289,7 +277,6 @@ def test_import_tracking_csv_variants(tmp_path: Path, connected: Path) -> None:
     assert "nope.csv" in missing and sheet.values[(8, 2)] == missing
 
 
-@pytest.mark.skipif(not HAS_REPORT, reason="the report builder is not in this version")
 def test_build_report_from_the_report_sheet(sandbox: Any, connected: Path) -> None:
     book = new_book()
     set_setting(book, "lookback_days", _days(sandbox))
@@ -303,12 +290,16 @@ def test_build_report_from_the_report_sheet(sandbox: Any, connected: Path) -> No
     )
     sheet.put(4, 2, datetime(today.year, today.month, today.day))
     line = macros.build_report(book)
-    assert line.startswith("Report built on the 'Report output' sheet"), line
+    # the same message the headless refresh writes (one path: report_from_sheet)
+    assert line.startswith("Built ") and line.endswith("see Report output"), line
+    assert sheet.values[(8, 2)] == line
     out = book.sheets["Report output"]
     assert len(out.values) > 10 and not out.formulas
+    before = dict(out.values)
     sheet.put(4, 2, datetime(2020, 1, 1))
     bad = macros.build_report(book)
     assert "before" in bad and sheet.values[(8, 2)] == bad
+    assert out.values == before  # a refused input changes nothing but the message
 
 
 def test_ribbon_and_command_line_refresh_write_the_same_data_sheets(
@@ -368,6 +359,5 @@ def test_a_renamed_report_sheet_is_named_in_the_message(connected: Path) -> None
     book.sheets["Report"].name = "My report"
     with pytest.raises(macros.MissingSheet, match="this workbook has no 'Report' sheet"):
         macros._sheet(book, "Report")
-    if HAS_REPORT:  # the button turns it into its status line
-        line = macros.build_report(book)
-        assert line.startswith("this workbook has no 'Report' sheet — rename it back")
+    line = macros.build_report(book)  # the button turns it into its status line
+    assert line.startswith("this workbook has no 'Report' sheet — rename it back")

@@ -46,10 +46,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "Lazada: "
 PROGRESS_EVERY_S = 0.25  # each status-bar update is a round trip to Excel
-REPORT_UNAVAILABLE = (
-    "The report builder isn't available in this version of xl-lazada — "
-    "update it (pip install -U xl-lazada)"
-)
 
 #: Which sheets each refresh button rewrites, and what it asks Lazada for.
 PARTS: dict[str, tuple[str, ...]] = {
@@ -398,21 +394,6 @@ def _dirty(
 
 
 # ---- report ----------------------------------------------------------------------------------
-def _has_report() -> bool:
-    """Whether this version ships the report builder (``xl_lazada.report``). A report module
-    that is present but fails to import is an error the seller sees, not "unavailable"."""
-    import importlib.util
-
-    return importlib.util.find_spec("xl_lazada.report") is not None
-
-
-def _report_module(name: str) -> Any:
-    """The report library, imported by name (it may not ship with this version)."""
-    import importlib
-
-    return importlib.import_module(name)
-
-
 def _report_refs(sheet: Any) -> list[Any]:
     used = sheet.used_range
     last = used.row + used.shape[0] - 1
@@ -428,33 +409,30 @@ def build_report(book: Any = None) -> str:
     """Read the Report sheet's inputs and write the report onto the ``Report output`` sheet."""
 
     def work(book: Any, bar: StatusBar) -> str:
-        if not _has_report():
-            # Not in this version: the button is wired, the builder ships separately.
-            _put(book, contract.REPORT, contract.REPORT_MESSAGE, REPORT_UNAVAILABLE)
-            return REPORT_UNAVAILABLE
         from ..cache import Cache
-
-        report_lib = _report_module("xl_lazada.report")
-        report_sheetspec = _report_module("xl_lazada.report.sheet").report_sheetspec
+        from ..report.inputs import ReportInputError
+        from ..report.sheet import report_from_sheet
 
         sheet = _sheet(book, contract.REPORT)
         cell = lambda ref: sheet.range(parse_cell(ref)).value  # noqa: E731
         bar.show("reading the Report sheet…")
-        inputs = report_lib.parse_report_inputs(
-            cell(contract.REPORT_DATE_FROM),
-            cell(contract.REPORT_DATE_TO),
-            cell(contract.REPORT_STATUS),
-            cell(contract.REPORT_SHOP),
-            _report_refs(sheet),
-        )
+        values = {
+            "date_from": cell(contract.REPORT_DATE_FROM),
+            "date_to": cell(contract.REPORT_DATE_TO),
+            "status": cell(contract.REPORT_STATUS),
+            "shop": cell(contract.REPORT_SHOP),
+            "refs": _report_refs(sheet),
+        }
         rules, _ = read_settings(book)
         bar.show("building the report…")
         with Cache.open(_cache_path(), must_exist=True) as cache:
-            report = report_lib.build_report(cache, inputs, settings=rules)
-        spec = report_sheetspec(report)
+            try:
+                _, spec, line = report_from_sheet(cache, values, settings=rules)
+            except ReportInputError as exc:  # refused: only the message cell changes
+                _put(book, contract.REPORT, contract.REPORT_MESSAGE, str(exc))
+                return str(exc)
         bar.quiet()
         live_writer.render(book, spec)
-        line = f"Report built on the '{spec.name}' sheet ({datetime.now():%Y-%m-%d %H:%M})"
         _put(book, contract.REPORT, contract.REPORT_MESSAGE, line)
         return line
 
@@ -497,10 +475,7 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
     are written as text so no digit is lost."""
 
     def work(book: Any, bar: StatusBar) -> str:
-        if not _has_report():
-            _put(book, contract.REPORT, contract.REPORT_MESSAGE, REPORT_UNAVAILABLE)
-            return REPORT_UNAVAILABLE
-        read_tracking_csv = _report_module("xl_lazada.report").read_tracking_csv
+        from ..report import read_tracking_csv
 
         chosen = os.fspath(path) if path is not None else _choose_csv(book)
         if not chosen:
