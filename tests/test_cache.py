@@ -13,11 +13,9 @@ from xl_lazada.cache import Cache, CacheError, default_path
 from xl_lazada.cache import db as cache_db
 from xl_lazada.cache.schema import CURRENT_VERSION, MIGRATIONS, V1
 from xl_lazada.lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
-from xl_lazada.sync.policy import FINAL_STATUSES
 
 MYT = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
-FINAL = FINAL_STATUSES
 
 
 def order(oid: str, created: str, updated: str | None = None, statuses=("pending",), **kw) -> Order:
@@ -325,12 +323,8 @@ def test_trace_dedupes_checkpoints_and_finalises_packages(cache):
     )
     tr = trace("1", "FP1", "TN1", ("1200", t0), ("100102", t0 + timedelta(days=2)))
     with cache.transaction():
-        assert (
-            cache.write_trace("my", tr, observed_at=NOW, record_new=True, final_statuses=FINAL) == 2
-        )
-        assert (
-            cache.write_trace("my", tr, observed_at=NOW, record_new=True, final_statuses=FINAL) == 0
-        )
+        assert cache.write_trace("my", tr, observed_at=NOW, record_new=True) == 2
+        assert cache.write_trace("my", tr, observed_at=NOW, record_new=True) == 0
     assert [c["status_code"] for c in cache.checkpoints(["FP1"])] == ["1200", "100102"]
     (p,) = cache.packages()
     assert p["ready_to_ship_at"] == "2026-11-04T01:00:00+00:00"
@@ -350,10 +344,7 @@ def test_trace_dedupes_checkpoints_and_finalises_packages(cache):
     assert cache.packages()[0]["final"] == 0  # not traced since it was delivered
     tr2 = trace("1", "FP1", "TN1", ("1400", t0 + timedelta(days=6)))
     with cache.transaction():
-        assert (
-            cache.write_trace("my", tr2, observed_at=NOW, record_new=True, final_statuses=FINAL)
-            == 1
-        )
+        assert cache.write_trace("my", tr2, observed_at=NOW, record_new=True) == 1
     assert cache.packages()[0]["final"] == 1
     assert cache.packages()[0]["last_status_code"] == "1400"
     stale = NOW + timedelta(days=1)
@@ -388,9 +379,7 @@ def test_due_trace_orders(cache):
     assert cache.due_trace_orders("my", stale_before=NOW, **kw) == ["2", "3"]
     with cache.transaction():
         for oid, pkg in (("2", "FP2"), ("3", "FP3")):
-            cache.write_trace(
-                "my", trace(oid, pkg, "TN"), observed_at=NOW, record_new=False, final_statuses=FINAL
-            )
+            cache.write_trace("my", trace(oid, pkg, "TN"), observed_at=NOW, record_new=False)
     fresh = NOW - timedelta(seconds=1)
     assert cache.due_trace_orders("my", stale_before=fresh, **kw) == []  # traced since
     later = NOW + timedelta(hours=3)
@@ -474,7 +463,6 @@ def test_facts_follow_every_write_in_the_same_transaction(cache):
             trace("1", "FP1", "TN1", ("READY_TO_SHIP", rts)),
             observed_at=NOW,
             record_new=False,
-            final_statuses=FINAL_STATUSES,
         )
     assert fact("rts_at") == int(rts.timestamp()) and fact("rts_open") == 0
     (pkg,) = cache.packages()
@@ -490,7 +478,6 @@ def test_facts_follow_every_write_in_the_same_transaction(cache):
             trace("1", "FP1", "TN1", ("READY_TO_SHIP", rts)),
             observed_at=NOW,
             record_new=False,
-            final_statuses=FINAL_STATUSES,
         )
     assert cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0] == gen
     assert fact("rts_at") == int(rts.timestamp())

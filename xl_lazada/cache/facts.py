@@ -597,11 +597,9 @@ def set_settings(conn: sqlite3.Connection, shop: str, settings: RuleSettings) ->
 
 def rebuild_shop(conn: sqlite3.Connection, shop: str, settings: RuleSettings | None = None) -> int:
     """Recompute every fact of ``shop`` (with ``settings``, stored for later syncs)."""
-    if settings is not None:
-        set_settings(conn, shop, settings)
-    else:
+    if settings is None:
         settings, _ = stored_settings(conn, shop)
-        set_settings(conn, shop, settings)
+    set_settings(conn, shop, settings)
     ids = [r[0] for r in conn.execute("SELECT order_id FROM orders WHERE shop = ?", (shop,))]
     conn.execute("DELETE FROM order_facts WHERE shop = ?", (shop,))
     conn.execute("DELETE FROM package_facts WHERE shop = ?", (shop,))

@@ -776,13 +776,12 @@ class Cache:
         *,
         observed_at: datetime,
         record_new: bool,
-        final_statuses: Collection[str],
     ) -> int:
         """Store an order's trace: new checkpoints (deduplicated), latest event, final flag.
 
         Returns the number of checkpoints not seen before. Every cached package of the order
         counts as traced now; it turns final when the rules say so (``parcel_final``: every unit
-        final — ``final_statuses`` is accepted for callers that still pass it).
+        final).
         """
         conn = self.connection
         now = iso_utc(observed_at)

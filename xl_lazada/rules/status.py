@@ -109,10 +109,6 @@ def item_group(status: str) -> str:
     return ITEM_GROUP.get(s) or (s.replace("_", " ").capitalize() if s else UNKNOWN)
 
 
-def is_final(status: str) -> bool:
-    return normalize(status) in FINAL
-
-
 def parcel_final(item_statuses: Iterable[str]) -> bool:
     """Nothing more is expected for a parcel: it has units and every one is final."""
     statuses = [normalize(s) for s in item_statuses]

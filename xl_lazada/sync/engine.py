@@ -693,7 +693,6 @@ def _trace_orders(
                         result,
                         observed_at=observed,
                         record_new=record_new,
-                        final_statuses=FINAL_STATUSES,
                     )
                     ok.append(oid)
                 else:
@@ -839,7 +838,6 @@ class _EarlyTraces:
                             result,
                             observed_at=observed,
                             record_new=record_new,
-                            final_statuses=FINAL_STATUSES,
                         )
                         ok.append(oid)
                     else:
