@@ -8,7 +8,6 @@ lines, then add the per-parcel table below or on its own sheet.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
 from .build import AttentionGroup, Metric, Report
@@ -179,21 +178,3 @@ def _group(group: AttentionGroup, table_where: str) -> list[Line]:
 def _metric(m: Metric) -> Line:
     label = f"{m.label} ({m.currency})" if m.currency else m.label
     return Line((Cell(label), Cell(m.value, m.kind, m.currency), Cell(m.detail)), "label")
-
-
-def fmt_cell(cell: Cell) -> str:
-    """A cell as plain text (for the CSV summary and checks)."""
-    v = cell.value
-    if v is None:
-        return ""
-    if cell.kind == "percent":
-        return f"{v:.1%}"
-    if cell.kind == "days":
-        return f"{v:.1f}"
-    if cell.kind == "money":
-        return f"{v:,.2f}"
-    if cell.kind == "count":
-        return f"{int(v):,}"
-    if isinstance(v, datetime):
-        return v.strftime("%Y-%m-%d %H:%M")
-    return str(v)

@@ -81,10 +81,6 @@ class SheetColumn:
     width: float
     description: str
 
-    @property
-    def is_text(self) -> bool:
-        return self.dtype == STRING
-
 
 @dataclass(frozen=True, slots=True)
 class DataSheet:
@@ -281,7 +277,6 @@ def _setting_keys() -> tuple[SettingKey, ...]:
 
 SETTING_KEYS: tuple[SettingKey, ...] = _setting_keys()
 _RULE_KEYS = {f.name for f in fields(RuleSettings)}
-_BOOK_KEYS = {f.name for f in fields(WorkbookSettings)}
 
 
 class SettingsError(InputError):

@@ -235,30 +235,13 @@ def _local_now(frame: Any, now: datetime | None) -> datetime:
     """'Now' on the same (shop-local, naive) clock as the Time column."""
     from datetime import UTC
 
+    from ..tables.shops import parse_tz
+
     moment = now or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     tz = frame.attrs.get("tz") if hasattr(frame, "attrs") else None
-    offset = _offset(tz)
-    return (
-        (moment + offset).replace(tzinfo=None)
-        if offset is not None
-        else moment.replace(tzinfo=None)
-    )
-
-
-def _offset(label: Any) -> Any:
-    """``"UTC+08:00"`` → timedelta(hours=8)."""
-    from datetime import timedelta
-
-    if not isinstance(label, str) or not label.startswith("UTC") or len(label) < 9:
-        return None
-    sign = -1 if label[3] == "-" else 1
-    try:
-        hours, minutes = int(label[4:6]), int(label[7:9])
-    except ValueError:
-        return None
-    return sign * timedelta(hours=hours, minutes=minutes)
+    return moment.astimezone(parse_tz(tz)).replace(tzinfo=None)
 
 
 __all__ = [

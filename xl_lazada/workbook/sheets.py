@@ -48,7 +48,6 @@ from .sheetspec import (
     cell_ref,
     column_letter,
     parse_cell,
-    range_ref,
 )
 
 # Value → colour rules per column (exact cell values; TRUE flags).
@@ -248,10 +247,6 @@ def xlwings_conf_sheetspec(conf: tuple[tuple[str, str], ...]) -> SheetSpec:
     return spec
 
 
-def table_range(table: Table) -> str:
-    return range_ref(table.header_row, table.first_col, table.last_row, table.last_col)
-
-
 __all__ = [
     "bound_checkpoints",
     "cell_ref",
@@ -260,6 +255,5 @@ __all__ = [
     "report_output_placeholder",
     "settings_sheetspec",
     "status_line",
-    "table_range",
     "xlwings_conf_sheetspec",
 ]

@@ -312,13 +312,11 @@ def _column_cells(
 
 # --- the seller's content on our sheets ------------------------------------------------------
 
-_CELL_RE = re.compile(r'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?(?:/>|>.*?</(?:\w+:)?c>)', re.S)
 _DIMENSION_RE = re.compile(r'<(?:\w+:)?dimension\b[^>]*?\bref="([^"]+)"')
 _ROOT_RE = re.compile(r"<(\w+:)?worksheet\b([^>]*)>")
 _XMLNS_RE = re.compile(r'\s(xmlns(?::\w+)?="[^"]*"|mc:Ignorable="[^"]*")')
 _CODENAME_RE = re.compile(r'<(?:\w+:)?sheetPr\b[^>]*?\bcodeName="([^"]*)"')
 _TABSEL_RE = re.compile(r'<(?:\w+:)?sheetView\b[^>]*?\btabSelected="(1|true)"')
-_SHEETDATA_RE = re.compile(r"<(?:\w+:)?sheetData\b")
 _COL_RE = re.compile(r"<(?:\w+:)?col\b[^>]*/>")
 _COL_MIN_RE = re.compile(r'\bmin="(\d+)"')
 _COL_MAX_RE = re.compile(r'\bmax="(\d+)"')
