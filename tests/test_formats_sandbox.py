@@ -286,9 +286,7 @@ def test_doctor_and_status_show_codes_the_table_does_not_know(sb, synced, tmp_pa
             oid, (PackageTrace(pkg["package_id"], pkg["tracking_number"] or "", (odd,)),)
         )
         with cache.transaction():
-            cache.write_trace(
-                "docs", trace, observed_at=sb.clock.now(), record_new=False, final_statuses=()
-            )
+            cache.write_trace("docs", trace, observed_at=sb.clock.now(), record_new=False)
     result = runner.invoke(cli, ["doctor", "--cache", str(path), "--json"], catch_exceptions=False)
     report = json.loads(result.output)
     assert report["checkpoints"]["unmatched_events"] == 1
