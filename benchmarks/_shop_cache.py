@@ -83,9 +83,10 @@ def sync_into(path: str, orders: int, seed: int = 7, *, keep_facts: bool = True)
             Cache.open(path) as cache,
             LazadaClient(conn, default_qps=1_000_000, max_workers=4) as client,
         ):
-            summary = sync_shop(
-                client, cache, "bench", options=SyncOptions(lookback_days=srv["days"] + 5)
-            )
+            # No daily call budget: a benchmark shop is traced whole (a 10,000-call test-app
+            # budget would leave most parcels of a 100,000-order shop without checkpoints).
+            options = SyncOptions(lookback_days=srv["days"] + 5, daily_calls=0)
+            summary = sync_shop(client, cache, "bench", options=options)
             version = cache.schema_version
         return {
             "orders": orders,

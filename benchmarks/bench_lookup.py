@@ -140,7 +140,9 @@ import json, resource, sys, time
 from datetime import datetime
 from xl_lazada.cache import Cache
 from xl_lazada.tables import all_tables
-from xl_lazada.tables.sheets import _ORDER_COLS, _PACKAGE_COLS
+from xl_lazada.tables.read import ORDER_COLUMNS, PACKAGE_COLUMNS
+_ORDER_COLS = ", ".join(f"f.{c}" for c in ("shop", *ORDER_COLUMNS))
+_PACKAGE_COLS = ", ".join(f"p.{c}" for c in ("shop", *PACKAGE_COLUMNS))
 path, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
 with Cache.open(path) as cache:
     all_tables(cache, shop="bench", now=now)  # warm the file cache like a second refresh

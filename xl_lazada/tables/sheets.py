@@ -17,20 +17,16 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..cache import facts as cache_facts
-from ..refs import normalize_ref
 from ..rules.clock_frame import rts_frame, sorting_frame, status_frame, stuck_frame, unsettled_frame
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
 from .columns import BOOL, DATETIME, FLOAT, INT, STRING, TABLES, Column
-
-When = date | datetime | None
+from .read import Cols, Selection, When, fetch, index_in, n_rows, select, take
 
 _KIND_COLUMNS = (
     "item_price",
@@ -51,284 +47,27 @@ _KIND_HEADERS = (
     "Other",
 )
 
-
-@dataclass(frozen=True, slots=True)
-class _ShopRow:
-    name: str
-    offset_s: int
-    label: str
-    settings: RuleSettings
-
-
-def _label(minutes: int) -> str:
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-
-
-def _shops(conn: sqlite3.Connection, settings: RuleSettings | None) -> dict[str, _ShopRow]:
-    out = {}
-    for name, minutes in conn.execute("SELECT shop, utc_offset_minutes FROM shops").fetchall():
-        own = settings if settings is not None else cache_facts.stored_settings(conn, name)[0]
-        out[name] = _ShopRow(name, int(minutes) * 60, _label(int(minutes)), own)
-    return out
-
-
-def _bounds(value: When, shop: _ShopRow, *, end: bool) -> float | None:
-    """A creation bound as Unix seconds: a ``date`` is the whole shop-local day, a naive
-    datetime shop-local time, an aware one an instant."""
-    if value is None:
-        return None
-    tz = UTC
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            return value.timestamp()
-        return value.replace(tzinfo=UTC).timestamp() - shop.offset_s
-    start = datetime.combine(value + timedelta(days=1) if end else value, time(0), tz)
-    return start.timestamp() - shop.offset_s - (1e-6 if end else 0.0)
-
-
-Cols = dict[str, np.ndarray]
-
-
-def _query(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> Cols:
-    """A SELECT as one object array per column (no per-row Python beyond the fetch).
-
-    Plain tuples, not the connection's ``sqlite3.Row``: NumPy copies tuples in C but walks
-    a Row through the sequence protocol (a fifth of a 100,000-order refresh)."""
-    cur = conn.cursor()
-    cur.row_factory = None
-    cur.execute(sql, tuple(params))
-    names = [d[0] for d in cur.description]
-    return _cols_of(cur.fetchall(), names)
-
-
-def _take(cols: Cols, index: np.ndarray) -> Cols:
-    return {k: v[index] for k, v in cols.items()}
+#: One table's columns as arrays of their declared dtypes, by header.
+Typed = dict[str, Any]
 
 
 def _take_some(cols: Cols, index: np.ndarray) -> Cols:
-    """``_take`` of sorted, distinct rows (``_picked``), without the copy when they are all
+    """``take`` of sorted, distinct rows (``_picked``), without the copy when they are all
     the rows (no refs given)."""
-    if len(index) == _n(cols) and (not len(index) or index[-1] == len(index) - 1):
+    if len(index) == n_rows(cols) and (not len(index) or index[-1] == len(index) - 1):
         return cols
-    return _take(cols, index)
-
-
-def _concat(parts: list[Cols]) -> Cols:
-    if not parts:
-        return {}
-    if len(parts) == 1:
-        return parts[0]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-
-def _n(cols: Cols) -> int:
-    return len(next(iter(cols.values()))) if cols else 0
-
-
-@dataclass(slots=True)
-class _Selection:
-    orders: Cols
-    packages: Cols  # with "_order" (row of its order in ``orders``), sorted by order then position
-    shops: dict[str, _ShopRow]
-    wanted: set[str] | None  # cleaned refs (to pick parcels within orders), None = all
-    now: float
-
-
-_ORDER_COLS = (
-    "f.shop, f.order_id, f.order_number, f.created_at, f.status, f.delayed_after,"
-    " f.item_counts, f.items, f.products, f.total, f.currency, f.promised_at, f.rts_deadline,"
-    " f.rts_open, f.rts_late, f.rts_at, f.tracking_numbers, f.packages, f.last_time,"
-    " f.last_title, f.delivered_at, f.settlement_lines, f.settlement_state, f.net, f.paid,"
-    " f.item_price, f.commission, f.payment_fee, f.shipping, f.reversals, f.penalties,"
-    " f.other, f.statements, f.last_transaction, f.updated_at, f.buyer_name,"
-    " f.payment_method, f.remarks"
-)
-_PACKAGE_COLS = (
-    "p.shop, p.order_id, p.position, p.package_id, p.tracking_number, p.carrier,"
-    " p.item_counts, p.rts_at, p.last_time, p.last_title, p.last_code, p.last_location,"
-    " p.checkpoints, p.idle_since, p.can_stick, p.sorting_applies, p.sc_arrived_at,"
-    " p.sc_location, p.sc_days, p.sc_late, p.sc_handed_over, p.final"
-)
-
-
-def _resolve(
-    conn: sqlite3.Connection, refs: Iterable[Any], shop: str | None
-) -> tuple[dict[str, set[str]], set[str]]:
-    """``({shop: order ids}, cleaned texts)`` of the references (through the ref index)."""
-    texts = sorted({c for r in refs for c in normalize_ref(r).candidates})
-    found: dict[str, set[str]] = {}
-    if not texts:
-        return found, set()
-    sql = "SELECT r.shop, r.order_id FROM json_each(?) j CROSS JOIN refs r WHERE r.ref = j.value"
-    params: list[Any] = [json.dumps(texts)]
-    if shop is not None:
-        sql += " AND +r.shop = ?"
-        params.append(shop)
-    for s, oid in conn.execute(sql, params):
-        found.setdefault(s, set()).add(oid)
-    return found, set(texts)
-
-
-def _cols_of(rows: list[tuple[Any, ...]], names: Iterable[str]) -> Cols:
-    """Rows → one object array per column (one C-level copy, not a Python loop)."""
-    names = list(names)
-    if not rows:
-        return {n: np.empty(0, dtype=object) for n in names}
-    table = np.empty((len(rows), len(names)), dtype=object)
-    table[:] = rows
-    return {n: table[:, i] for i, n in enumerate(names)}
-
-
-def _in_memory(
-    conn: sqlite3.Connection, shop: str, ids: list[str], settings: RuleSettings
-) -> tuple[Cols, Cols]:
-    """Facts computed now rather than read (a read-only cache asked for other settings)."""
-    order_rows, package_rows, _ = cache_facts.fact_rows(conn, shop, ids, settings)
-    of = _cols_of(order_rows, cache_facts.ORDER_FACT_COLUMNS)
-    pf = _cols_of(package_rows, cache_facts.PACKAGE_FACT_COLUMNS)
-    return of, pf
-
-
-def _select(
-    cache: Any,
-    shop: str | None,
-    date_from: When,
-    date_to: When,
-    refs: Iterable[Any] | None,
-    now: datetime | None,
-    settings: RuleSettings | None,
-) -> _Selection:
-    conn: sqlite3.Connection = cache.connection
-    shops = _shops(conn, settings)
-    names = [shop] if shop is not None else sorted(shops)
-    names = [n for n in names if n in shops]
-    wanted: set[str] | None = None
-    by_ref: dict[str, set[str]] | None = None
-    if refs is not None:
-        by_ref, wanted = _resolve(conn, refs, shop)
-        names = [n for n in names if n in by_ref]
-    in_memory = cache_facts.ensure_settings(conn, names, settings)
-    order_parts, package_parts = [], []
-    for name in names:
-        info = shops[name]
-        lo, hi = _bounds(date_from, info, end=False), _bounds(date_to, info, end=True)
-        if name in in_memory:
-            ids = (
-                sorted(by_ref[name])
-                if by_ref is not None
-                else [
-                    r[0]
-                    for r in conn.execute("SELECT order_id FROM orders WHERE shop = ?", (name,))
-                ]
-            )
-            of, pf = _in_memory(conn, name, ids, info.settings)
-            created = _f(of, "created_at")
-            keep = np.ones(len(created), dtype=bool)
-            if lo is not None:
-                keep &= created >= lo
-            if hi is not None:
-                keep &= created <= hi
-            of = _take(of, np.flatnonzero(keep))
-        else:
-            where = "f.shop = ?"
-            params: list[Any] = [name]
-            if lo is not None:
-                where += " AND f.created_at >= ?"
-                params.append(lo)
-            if hi is not None:
-                where += " AND f.created_at <= ?"
-                params.append(hi)
-            if by_ref is not None:
-                ids_json = json.dumps(sorted(by_ref[name]))
-                source = "json_each(?) j CROSS JOIN order_facts f"
-                where += " AND f.order_id = j.value"
-                params.insert(0, ids_json)
-                psql = (
-                    f"SELECT {_PACKAGE_COLS} FROM json_each(?) j CROSS JOIN package_facts p"
-                    " WHERE p.shop = ? AND p.order_id = j.value"
-                )
-                pparams: list[Any] = [ids_json, name]
-            else:
-                source = "order_facts f"
-                # In the orders' display order already (sorted by SQLite, not in Python).
-                psql = (
-                    f"SELECT {_PACKAGE_COLS} FROM package_facts p JOIN order_facts f"
-                    " ON f.shop = p.shop AND f.order_id = p.order_id WHERE p.shop = ?"
-                    " ORDER BY f.created_at DESC, f.order_id DESC, p.position"
-                )
-                pparams = [name]
-            of = _query(
-                conn,
-                f"SELECT {_ORDER_COLS} FROM {source} WHERE {where}"
-                " ORDER BY f.created_at DESC, f.order_id DESC",
-                params,
-            )
-            pf = _query(conn, psql, pparams)
-        order_parts.append(of)
-        package_parts.append(pf)
-    orders = _concat(order_parts)
-    packages = _concat(package_parts)
-    n = _n(orders)
-    if n:
-        # Newest first (creation time, then order id), as the sheets have always shown them;
-        # SQLite already sorted each shop's rows, so only several shops need a sort here.
-        if len(order_parts) > 1 or in_memory:
-            order = np.lexsort((orders["order_id"].astype(str), _f(orders, "created_at")))[::-1]
-            orders = _take(orders, order)
-        if _n(packages):
-            row = _rows_of(orders, "order_id", packages, "order_id")
-            keep = np.flatnonzero(row >= 0)
-            if len(keep) < len(row):
-                packages, row = _take(packages, keep), row[keep]
-            packages["_order"] = row
-            position = np.nan_to_num(_f(packages, "position")).astype(np.int64)
-            key = row * 4096 + np.minimum(position, 4095)
-            if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
-                packages = _take(packages, np.argsort(key, kind="stable"))
-        else:
-            packages["_order"] = np.empty(0, dtype=np.int64)
-    else:
-        packages = {}
-    if now is None:
-        when = datetime.now(UTC).timestamp()
-    elif now.tzinfo is not None:
-        when = now.timestamp()
-    else:  # a naive ``now`` is shop-local: the (first) selected shop's clock
-        first = shops[names[0]] if names else None
-        when = now.replace(tzinfo=UTC).timestamp() - (first.offset_s if first else 0)
-    return _Selection(orders, packages, shops, wanted, when)
-
-
-def _rows_of(target: Cols, key: str, source: Cols, source_key: str) -> np.ndarray:
-    """For each row of ``source``, the row of ``target`` with the same shop and ``key``
-    (-1 if none): ids are unique within a shop, so one hash lookup per shop."""
-    out = np.full(_n(source), -1, dtype=np.int64)
-    t_shops, s_shops = target["shop"], source["shop"]
-    names = dict.fromkeys(s_shops.tolist())
-    for name in names:
-        t_rows = (
-            np.flatnonzero(t_shops == name) if len(names) > 1 or len(set(t_shops)) > 1 else None
-        )
-        s_rows = np.flatnonzero(s_shops == name) if len(names) > 1 else None
-        t_keys = target[key] if t_rows is None else target[key][t_rows]
-        s_keys = source[source_key] if s_rows is None else source[source_key][s_rows]
-        found = pd.Index(t_keys).get_indexer(s_keys)
-        if t_rows is not None:
-            found = np.where(found >= 0, t_rows[np.maximum(found, 0)], -1)
-        if s_rows is None:
-            out[:] = found
-        else:
-            out[s_rows] = found
-    return out
+    return take(cols, index)
 
 
 # ---- columns -----------------------------------------------------------------------
 def _f(cols: Cols, name: str) -> np.ndarray:
-    """A column as float64 (missing → nan)."""
+    """A column as float64 (missing → nan); numeric columns already are (not a copy:
+    callers never write into it)."""
     values = cols.get(name)
     if values is None:
-        return np.full(_n(cols), np.nan)
+        return np.full(n_rows(cols), np.nan)
+    if values.dtype == np.float64:
+        return values
     if values.dtype == object:
         return np.array(values, dtype=float)
     return values.astype(float)
@@ -341,16 +80,15 @@ def _b(cols: Cols, name: str) -> np.ndarray:
 _NAT = np.iinfo(np.int64).min
 
 
-def _local(cols: Cols, name: str, sel: _Selection) -> np.ndarray:
+def _local(secs: np.ndarray, shops: np.ndarray, sel: Selection) -> np.ndarray:
     """Unix seconds → shop-local naive datetime64[ns] (each row in its own shop's clock)."""
-    secs = _f(cols, name)
-    shops = cols["shop"]
-    if len(sel.shops) == 1 or len(set(shops)) <= 1:
-        first = sel.shops.get(shops[0]) if len(shops) else None
+    if len(sel.names) <= 1:
+        first = sel.shops.get(sel.names[0]) if sel.names else None
         offsets: np.ndarray | float = float(first.offset_s) if first else 0.0
     else:
-        lookup = {k: float(v.offset_s) for k, v in sel.shops.items()}
-        offsets = np.array([lookup.get(s, 0.0) for s in shops])
+        offsets = np.zeros(len(secs))
+        for name in sel.names:
+            offsets[shops == name] = float(sel.shops[name].offset_s)
     local = secs + offsets
     missing = np.isnan(local)
     ns = np.where(missing, 0, local).astype(np.int64) * 1_000_000_000
@@ -358,11 +96,10 @@ def _local(cols: Cols, name: str, sel: _Selection) -> np.ndarray:
     return ns.view("datetime64[ns]")
 
 
-def _settings_of(cols: Cols, sel: _Selection) -> list[tuple[np.ndarray | None, RuleSettings]]:
+def _settings_of(shops: np.ndarray, sel: Selection) -> list[tuple[np.ndarray | None, RuleSettings]]:
     """Row masks per distinct settings (usually one, then the mask is None)."""
-    shops = cols["shop"]
     groups: dict[RuleSettings, list[str]] = {}
-    for name in dict.fromkeys(shops.tolist()):
+    for name in sel.names:
         info = sel.shops.get(name)
         groups.setdefault(info.settings if info else DEFAULT_SETTINGS, []).append(name)
     if len(groups) <= 1:
@@ -371,10 +108,10 @@ def _settings_of(cols: Cols, sel: _Selection) -> list[tuple[np.ndarray | None, R
 
 
 def _per_settings(
-    cols: Cols, sel: _Selection, fn: Any, *arrays: np.ndarray
+    shops: np.ndarray, sel: Selection, fn: Any, *arrays: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """Run a clock_frame function with each shop's settings, rows recombined."""
-    parts = _settings_of(cols, sel)
+    parts = _settings_of(shops, sel)
     if parts[0][0] is None:
         return fn(*arrays, sel.now, parts[0][1])
     outs: list[np.ndarray] = []
@@ -388,35 +125,19 @@ def _per_settings(
     return tuple(outs)
 
 
-def _frame(
-    columns: tuple[Column, ...], data: dict[str, Any], sel: _Selection, n: int
-) -> pd.DataFrame:
-    out: dict[str, Any] = {}
-    for col in columns:
-        out[col.name] = _typed(data.get(col.name), col.dtype, n)
-    df = pd.DataFrame(out, columns=[c.name for c in columns], copy=False)
-    shops = sorted(set(data["Shop"].tolist())) if n else []
-    df.attrs["timezones"] = {s: sel.shops[s].label for s in shops if s in sel.shops}
-    zones = sorted(set(df.attrs["timezones"].values()))
-    df.attrs["tz"] = zones[0] if len(zones) == 1 else None
-    return df
-
-
 def _typed(value: Any, dtype: str, n: int) -> Any:
-    """One column as the declared dtype (from an array built above)."""
+    """One column as the declared dtype (from an array built above; an extension array of
+    that dtype, e.g. taken from another table's column, is used as it is)."""
     if value is None:
         value = np.full(n, None, dtype=object)
+    if isinstance(value, pd.api.extensions.ExtensionArray) and str(value.dtype) == dtype:
+        return value
     if dtype == DATETIME:
         return pd.array(np.asarray(value).astype("datetime64[ns]"))
     if dtype == FLOAT:
-        return (
-            np.asarray(value, dtype=float)
-            if np.asarray(value).dtype != object
-            else np.array(value, dtype=float)
-        )
+        return np.array(value, dtype=float)  # a copy: no two frames share a float column
     if dtype == STRING:
-        arr = np.asarray(value, dtype=object)
-        return pd.array(arr, dtype=STRING)
+        return pd.array(np.asarray(value, dtype=object), dtype=STRING)
     if dtype == INT:
         return pd.array(np.array(value, dtype=float), dtype=INT)
     if dtype == BOOL:
@@ -427,6 +148,35 @@ def _typed(value: Any, dtype: str, n: int) -> Any:
     raise ValueError(dtype)
 
 
+def _typed_all(columns: tuple[Column, ...], data: dict[str, Any], n: int) -> Typed:
+    return {col.name: _typed(data.get(col.name), col.dtype, n) for col in columns}
+
+
+def _shops_in(shops: np.ndarray, sel: Selection) -> list[str]:
+    """The shops that have rows in a table (sorted)."""
+    if not len(shops):
+        return []
+    if len(sel.names) == 1:
+        return list(sel.names)
+    return sorted(name for name in sel.names if bool(np.any(shops == name)))
+
+
+def _frame(
+    columns: tuple[Column, ...], typed: Typed, sel: Selection, shops: np.ndarray
+) -> pd.DataFrame:
+    df = pd.DataFrame(typed, columns=[c.name for c in columns], copy=False)
+    names = _shops_in(shops, sel)
+    df.attrs["timezones"] = {s: sel.shops[s].label for s in names if s in sel.shops}
+    zones = sorted(set(df.attrs["timezones"].values()))
+    df.attrs["tz"] = zones[0] if len(zones) == 1 else None
+    return df
+
+
+def _empty(name: str, sel: Selection) -> pd.DataFrame:
+    columns = TABLES[name]
+    return _frame(columns, _typed_all(columns, {}, 0), sel, np.empty(0, dtype=object))
+
+
 def _blank(values: np.ndarray) -> np.ndarray:
     """Empty text → missing (the sheets show blank, not "")."""
     out = values.copy()
@@ -434,21 +184,22 @@ def _blank(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _order_clock(sel: _Selection) -> dict[str, np.ndarray]:
+def _order_clock(sel: Selection) -> dict[str, np.ndarray]:
     """Clock-dependent order columns (status, deadline, stuck, sorting centre, unsettled)."""
     o, p = sel.orders, sel.packages
-    n = _n(o)
+    n = n_rows(o)
+    shops = o["shop"]
     status = status_frame(o["status"], _f(o, "delayed_after"), sel.now)
     hours, at_risk, late = _per_settings(
-        o, sel, rts_frame, _f(o, "rts_deadline"), _b(o, "rts_open"), _b(o, "rts_late")
+        shops, sel, rts_frame, _f(o, "rts_deadline"), _b(o, "rts_open"), _b(o, "rts_late")
     )
     lines = np.nan_to_num(_f(o, "settlement_lines")).astype(np.int64)
-    overdue, since = _per_settings(o, sel, unsettled_frame, lines, _f(o, "delivered_at"))
+    overdue, since = _per_settings(shops, sel, unsettled_frame, lines, _f(o, "delivered_at"))
     stuck_any = np.zeros(n, dtype=bool)
     sorting = np.full(n, None, dtype=object)
-    if _n(p):
+    if n_rows(p):
         pk = _package_clock(sel)
-        owner = p["_order"].astype(np.int64)
+        owner = p["_order"]
         np.logical_or.at(stuck_any, owner, pk["stuck"])
         applies = _b(p, "sorting_applies")
         if applies.any():
@@ -472,11 +223,12 @@ def _order_clock(sel: _Selection) -> dict[str, np.ndarray]:
     }
 
 
-def _package_clock(sel: _Selection) -> dict[str, np.ndarray]:
+def _package_clock(sel: Selection) -> dict[str, np.ndarray]:
     p = sel.packages
-    stuck, idle = _per_settings(p, sel, stuck_frame, _b(p, "can_stick"), _f(p, "idle_since"))
+    shops = p["shop"]
+    stuck, idle = _per_settings(shops, sel, stuck_frame, _b(p, "can_stick"), _f(p, "idle_since"))
     label, days, late, rank = _per_settings(
-        p,
+        shops,
         sel,
         sorting_frame,
         _f(p, "sc_arrived_at"),
@@ -492,18 +244,21 @@ def _round(values: np.ndarray) -> np.ndarray:
     return np.round(values.astype(float), 2)
 
 
-def _orders_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+def _order_columns(sel: Selection, clock: dict[str, np.ndarray]) -> Typed:
     o = sel.orders
-    n = _n(o)
-    if not n:
-        return _frame(TABLES["orders"], {}, sel, 0)
-    c = clock or _order_clock(sel)
+    n = n_rows(o)
+    c = clock
+    shops = o["shop"]
+
+    def local(name: str) -> np.ndarray:
+        return _local(_f(o, name), shops, sel)
+
     data = {
-        "Shop": o["shop"],
+        "Shop": shops,
         "Order number": o["order_number"],
         "Order id": o["order_id"],
-        "Created": _local(o, "created_at", sel),
-        "Updated": _local(o, "updated_at", sel),
+        "Created": local("created_at"),
+        "Updated": local("updated_at"),
         "Status": c["status"],
         "Item statuses": o["item_counts"],
         "Items": o["items"],
@@ -512,33 +267,40 @@ def _orders_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None) -
         "Currency": o["currency"],
         "Buyer": o["buyer_name"],
         "Payment method": o["payment_method"],
-        "Promised shipping": _local(o, "promised_at", sel),
-        "RTS deadline": _local(o, "rts_deadline", sel),
+        "Promised shipping": local("promised_at"),
+        "RTS deadline": local("rts_deadline"),
         "Hours left": _round(c["hours"]),
         "At risk": c["at_risk"],
         "RTS late": c["late"],
-        "Ready to ship at": _local(o, "rts_at", sel),
+        "Ready to ship at": local("rts_at"),
         "Tracking numbers": o["tracking_numbers"],
         "Packages": o["packages"],
         "Last checkpoint": o["last_title"],
-        "Last checkpoint time": _local(o, "last_time", sel),
+        "Last checkpoint time": local("last_time"),
         "Sorting centre": c["sorting"],
         "Stuck": c["stuck"],
-        "Delivered": _local(o, "delivered_at", sel),
+        "Delivered": local("delivered_at"),
         "Settlement net": _f(o, "net"),
         "Settlement state": o["settlement_state"],
         "Unsettled": c["overdue"],
         "Remarks": o["remarks"],
     }
-    return _frame(TABLES["orders"], data, sel, n)
+    return _typed_all(TABLES["orders"], data, n)
 
 
-def _picked(sel: _Selection) -> np.ndarray:
+def _orders_frame(sel: Selection, clock: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    if not n_rows(sel.orders):
+        return _empty("orders", sel)
+    typed = _order_columns(sel, clock or _order_clock(sel))
+    return _frame(TABLES["orders"], typed, sel, sel.orders["shop"])
+
+
+def _picked(sel: Selection) -> np.ndarray:
     """Rows of ``sel.packages`` a tracking/checkpoints table shows: all of the selected
     orders' parcels, or with refs only the named parcels of orders named by tracking
     number or package id."""
     p = sel.packages
-    n = _n(p)
+    n = n_rows(p)
     if sel.wanted is None or not n:
         return np.arange(n)
     o = sel.orders
@@ -548,40 +310,38 @@ def _picked(sel: _Selection) -> np.ndarray:
         return np.fromiter((v in wanted for v in values), dtype=bool, count=len(values))
 
     whole = named(o["order_id"]) | named(o["order_number"])
-    keep = whole[p["_order"].astype(np.int64)]
+    keep = whole[p["_order"]]
     keep |= named(p["package_id"]) | named(p["tracking_number"])
     return np.flatnonzero(keep)
 
 
-def _tracking_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
-    if not _n(sel.packages):
-        return _frame(TABLES["tracking"], {}, sel, 0)
-    order_status = (clock or _order_clock(sel))["status"]
+def _tracking_columns(
+    sel: Selection, clock: dict[str, np.ndarray], orders: Typed | None = None
+) -> tuple[Typed, np.ndarray]:
+    """The tracking table's columns; with the orders table's, its order-level text is
+    taken from them (no second pass over the same strings)."""
     pick = _picked(sel)
     pk = _take_some(_package_clock(sel), pick)
     p = _take_some(sel.packages, pick)
-    owner = p["_order"].astype(np.int64)
+    owner = p["_order"]
+    shops = p["shop"]
     applies = _b(p, "sorting_applies")
     sc_late = pk["late"].astype(object)
     sc_late[~applies] = None
-    data = {
-        "Shop": p["shop"],
-        "Order number": sel.orders["order_number"][owner],
-        "Order id": p["order_id"],
+    data: dict[str, Any] = {
         "Package id": p["package_id"],
         "Tracking number": _blank(p["tracking_number"]),
         "Carrier": _blank(p["carrier"]),
         "Item statuses": p["item_counts"],
-        "Order status": order_status[owner],
-        "Ready to ship at": _local(p, "rts_at", sel),
+        "Ready to ship at": _local(_f(p, "rts_at"), shops, sel),
         "Last checkpoint": p["last_title"],
         "Last status code": p["last_code"],
-        "Last checkpoint time": _local(p, "last_time", sel),
+        "Last checkpoint time": _local(_f(p, "last_time"), shops, sel),
         "Location": p["last_location"],
         "Days since last checkpoint": _round(pk["idle"]),
         "Sorting centre": np.where(applies, pk["label"], np.array(None, dtype=object)),
         "Sorting centre arrival": np.where(
-            applies, _local(p, "sc_arrived_at", sel), np.datetime64("NaT", "ns")
+            applies, _local(_f(p, "sc_arrived_at"), shops, sel), np.datetime64("NaT", "ns")
         ),
         "Sorting centre location": np.where(
             applies, p["sc_location"], np.array(None, dtype=object)
@@ -592,7 +352,25 @@ def _tracking_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None)
         "Checkpoints": p["checkpoints"],
         "Final": _b(p, "final"),
     }
-    return _frame(TABLES["tracking"], data, sel, len(pick))
+    if orders is not None:
+        for header in ("Shop", "Order number", "Order id"):
+            data[header] = orders[header].take(owner)
+        data["Order status"] = orders["Status"].take(owner)
+    else:
+        data["Shop"] = shops
+        data["Order number"] = sel.orders["order_number"][owner]
+        data["Order id"] = p["order_id"]
+        data["Order status"] = clock["status"][owner]
+    return _typed_all(TABLES["tracking"], data, len(pick)), shops
+
+
+def _tracking_frame(
+    sel: Selection, clock: dict[str, np.ndarray] | None = None, orders: Typed | None = None
+) -> pd.DataFrame:
+    if not n_rows(sel.packages):
+        return _empty("tracking", sel)
+    typed, shops = _tracking_columns(sel, clock or _order_clock(sel), orders)
+    return _frame(TABLES["tracking"], typed, sel, shops)
 
 
 #: Event time text → Unix seconds in SQLite: ``unixepoch`` (3.38+) is the same number as
@@ -602,82 +380,125 @@ _EPOCH_SQL = (
     if sqlite3.sqlite_version_info >= (3, 38)
     else "CAST(strftime('%s', c.event_time) AS INTEGER)"
 )
+#: The event's own columns, after its parcel and time (the order of the fetched table).
+_EVENT_TEXT = ("Status code", "Title", "Description", "Location")
+_CHECKPOINT_SQL = (
+    f"c.package_id, {_EPOCH_SQL} AS t, c.status_code, NULLIF(c.title, '') AS title,"
+    " NULLIF(c.description, '') AS description, NULLIF(c.location, '') AS location"
+)
+#: A parcel's columns that every one of its events repeats.
+_PARCEL_TEXT = ("Shop", "Order number", "Order id", "Package id", "Tracking number")
 
 
-def _checkpoints_frame(cache: Any, sel: _Selection) -> pd.DataFrame:
-    pick = _picked(sel)
-    if not len(pick):
-        return _frame(TABLES["checkpoints"], {}, sel, 0)
-    conn: sqlite3.Connection = cache.connection
-    p = _take_some(sel.packages, pick)
-    parts = []
-    for name in dict.fromkeys(p["shop"].tolist()):
-        ids = sorted(set(p["package_id"][p["shop"] == name].tolist()))
-        total = conn.execute(
-            "SELECT COUNT(*) FROM package_facts WHERE shop = ?", (name,)
-        ).fetchone()[0]
-        cols = (
-            f"c.package_id, {_EPOCH_SQL} AS t,"
-            " c.status_code, NULLIF(c.title, '') AS title,"
-            " NULLIF(c.description, '') AS description, NULLIF(c.location, '') AS location"
-        )
-        if len(ids) >= int(total):
+def _events(conn: sqlite3.Connection, sel: Selection, p: Cols) -> tuple[np.ndarray, np.ndarray]:
+    """The picked parcels' events as one object table (package id, seconds, then the
+    ``_EVENT_TEXT`` columns; in storage order) and each event's row in ``p``."""
+    tables, rows = [], []
+    shops = p["shop"]
+    for name in sel.names:
+        mine = np.flatnonzero(shops == name) if len(sel.names) > 1 else None
+        ids = p["package_id"] if mine is None else p["package_id"][mine]
+        if not len(ids):
+            continue
+        whole = sel.whole
+        if not whole:
+            total = conn.execute(
+                "SELECT COUNT(*) FROM package_facts WHERE shop = ?", (name,)
+            ).fetchone()[0]
+            whole = len(set(ids.tolist())) >= int(total)
+        if whole:
             # The whole shop: one pass over the table in storage order beats an index walk.
-            sql = f"SELECT {cols} FROM checkpoints c NOT INDEXED WHERE c.shop = ? ORDER BY c.id"
-            part = _query(conn, sql, (name,))
+            sql = f"SELECT {_CHECKPOINT_SQL} FROM checkpoints c NOT INDEXED WHERE c.shop = ?"
+            found, _ = fetch(conn, sql, (name,))
         else:
             sql = (
-                f"SELECT {cols} FROM json_each(?) j CROSS JOIN checkpoints c"
+                f"SELECT {_CHECKPOINT_SQL} FROM json_each(?) j CROSS JOIN checkpoints c"
                 " WHERE c.shop = ? AND c.package_id = j.value ORDER BY c.id"
             )
-            part = _query(conn, sql, (json.dumps(ids), name))
-        part["shop"] = np.full(_n(part), name, dtype=object)
-        parts.append(part)
-    cps = _concat(parts)
-    if not _n(cps):
-        return _frame(TABLES["checkpoints"], {}, sel, 0)
-    row = _rows_of(p, "package_id", cps, "package_id")
+            found, _ = fetch(conn, sql, (json.dumps(sorted(set(ids.tolist()))), name))
+        if not found:
+            continue
+        table = np.empty((len(found), 6), dtype=object)
+        table[:] = found
+        del found
+        row = index_in(ids, table[:, 0])
+        if mine is not None:
+            row = np.where(row >= 0, mine[np.maximum(row, 0)], -1)
+        tables.append(table)
+        rows.append(row)
+    if not tables:
+        return np.empty((0, 6), dtype=object), np.empty(0, dtype=np.int64)
+    if len(tables) == 1:
+        return tables[0], rows[0]
+    return np.concatenate(tables), np.concatenate(rows)
+
+
+def _checkpoint_columns(
+    cache: Any, sel: Selection, tracking: Typed | None = None
+) -> tuple[Typed, np.ndarray] | None:
+    """The checkpoints table's columns and each row's shop (None: no events). A parcel's
+    own text comes from the tracking table's columns when given (taken per event, not
+    built again from strings)."""
+    pick = _picked(sel)
+    if not len(pick):
+        return None
+    p = _take_some(sel.packages, pick)
+    table, row = _events(cache.connection, sel, p)
     keep = np.flatnonzero(row >= 0)
+    if not len(keep):
+        return None
     if len(keep) < len(row):
-        cps, row = _take(cps, keep), row[keep]
-    owner = p["_order"].astype(np.int64)[row]
+        table, row = table[keep], row[keep]
+    owner = p["_order"][row]
     # One int64 key: order row, parcel position, event second (arrival order kept on ties).
-    seconds = _f(cps, "t")
+    seconds = table[:, 1].astype(float)
     t = np.nan_to_num(seconds).astype(np.int64)
     t -= t.min() if len(t) else 0
     position = np.minimum(np.nan_to_num(_f(p, "position")).astype(np.int64)[row], 63)
     order = np.argsort((owner << 38) | (position << 32) | np.minimum(t, 2**32 - 1), kind="stable")
-    row, owner = row[order], owner[order]
-    # Shop and package id are the parcel's (the join key): only the event's own text moves.
-    shop = p["shop"][row]
-    cps = {k: cps[k][order] for k in ("status_code", "title", "description", "location")}
-    data = {
-        "Shop": shop,
-        "Order number": sel.orders["order_number"][owner],
-        "Order id": p["order_id"][row],
-        "Package id": p["package_id"][row],
-        "Tracking number": _blank(p["tracking_number"][row]),
-        "Time": _local({"t": seconds[order], "shop": shop}, "t", sel),
-        "Status code": cps["status_code"],
-        "Title": cps["title"],
-        "Description": cps["description"],
-        "Location": cps["location"],
-    }
-    return _frame(TABLES["checkpoints"], data, sel, len(order))
+    row = row[order]
+    # The event's own text moves as whole rows (one pass); the parcel's comes from its row.
+    text = table[order, 2:]
+    del table
+    shops = p["shop"][row]
+    if tracking is None:
+        parcel = {
+            "Shop": p["shop"],
+            "Order number": sel.orders["order_number"][p["_order"]],
+            "Order id": p["order_id"],
+            "Package id": p["package_id"],
+            "Tracking number": _blank(p["tracking_number"]),
+        }
+        tracking = {h: _typed(v, STRING, len(pick)) for h, v in parcel.items()}
+    data: dict[str, Any] = {h: tracking[h].take(row) for h in _PARCEL_TEXT}
+    data["Time"] = _local(seconds[order], shops, sel)
+    for i, header in enumerate(_EVENT_TEXT):
+        data[header] = text[:, i]
+    return _typed_all(TABLES["checkpoints"], data, len(order)), shops
 
 
-def _settlements_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+def _checkpoints_frame(cache: Any, sel: Selection, tracking: Typed | None = None) -> pd.DataFrame:
+    built = _checkpoint_columns(cache, sel, tracking)
+    if built is None:
+        return _empty("checkpoints", sel)
+    typed, shops = built
+    return _frame(TABLES["checkpoints"], typed, sel, shops)
+
+
+def _settlement_columns(
+    sel: Selection, clock: dict[str, np.ndarray], orders: Typed | None = None
+) -> Typed:
+    """The settlements table's columns; with the orders table's, the text both show is
+    the same arrays (no second pass over the same strings)."""
     o = sel.orders
-    n = _n(o)
-    if not n:
-        return _frame(TABLES["settlements"], {}, sel, 0)
-    c = clock or _order_clock(sel)
-    last = o["last_transaction"]
+    n = n_rows(o)
+    c = clock
+    shops = o["shop"]
     data: dict[str, Any] = {
-        "Shop": o["shop"],
+        "Shop": shops,
         "Order number": o["order_number"],
         "Order id": o["order_id"],
-        "Created": _local(o, "created_at", sel),
+        "Created": _local(_f(o, "created_at"), shops, sel),
         "Status": c["status"],
         "Currency": o["currency"],
         "Net": _f(o, "net"),
@@ -685,16 +506,32 @@ def _settlements_frame(sel: _Selection, clock: dict[str, np.ndarray] | None = No
         "State": o["settlement_state"],
         "Lines": o["settlement_lines"],
         "Statements": o["statements"],
-        "Last transaction": np.array(
-            [v if v else "NaT" for v in last], dtype="datetime64[D]"
-        ).astype("datetime64[ns]"),
-        "Delivered": _local(o, "delivered_at", sel),
+        "Last transaction": _day(o["last_transaction"]),
+        "Delivered": _local(_f(o, "delivered_at"), shops, sel),
         "Days since delivery": _round(c["since"]),
         "Unsettled": c["overdue"],
     }
+    if orders is not None:
+        for header in ("Shop", "Order number", "Order id", "Status", "Currency"):
+            data[header] = orders[header]
+        data["State"] = orders["Settlement state"]
     for col, header in zip(_KIND_COLUMNS, _KIND_HEADERS, strict=True):
         data[header] = _f(o, col)
-    return _frame(TABLES["settlements"], data, sel, n)
+    return _typed_all(TABLES["settlements"], data, n)
+
+
+def _day(values: np.ndarray) -> np.ndarray:
+    """ISO date text (blank: none) → datetime64[ns] at midnight."""
+    return values.astype("datetime64[D]").astype("datetime64[ns]")
+
+
+def _settlements_frame(
+    sel: Selection, clock: dict[str, np.ndarray] | None = None, orders: Typed | None = None
+) -> pd.DataFrame:
+    if not n_rows(sel.orders):
+        return _empty("settlements", sel)
+    typed = _settlement_columns(sel, clock or _order_clock(sel), orders)
+    return _frame(TABLES["settlements"], typed, sel, sel.orders["shop"])
 
 
 # ---- public ------------------------------------------------------------------------
@@ -724,7 +561,7 @@ def orders_table(
 ) -> pd.DataFrame:
     """One row per order: status, deadline, parcels, last checkpoint, settlement."""
     with _bulk():
-        return _orders_frame(_select(cache, shop, date_from, date_to, refs, now, settings))
+        return _orders_frame(select(cache, shop, date_from, date_to, refs, now, settings))
 
 
 def tracking_table(
@@ -743,7 +580,7 @@ def tracking_table(
     or id selects all of the order's parcels.
     """
     with _bulk():
-        return _tracking_frame(_select(cache, shop, date_from, date_to, refs, now, settings))
+        return _tracking_frame(select(cache, shop, date_from, date_to, refs, now, settings))
 
 
 def checkpoints_table(
@@ -759,7 +596,7 @@ def checkpoints_table(
     """One row per tracking event, oldest first within each parcel (refs as in tracking)."""
     with _bulk():
         return _checkpoints_frame(
-            cache, _select(cache, shop, date_from, date_to, refs, now, settings)
+            cache, select(cache, shop, date_from, date_to, refs, now, settings)
         )
 
 
@@ -775,7 +612,7 @@ def settlements_table(
 ) -> pd.DataFrame:
     """One row per order: fee sums by kind, net, paid part, state, delivered-not-settled."""
     with _bulk():
-        return _settlements_frame(_select(cache, shop, date_from, date_to, refs, now, settings))
+        return _settlements_frame(select(cache, shop, date_from, date_to, refs, now, settings))
 
 
 def all_tables(
@@ -791,11 +628,19 @@ def all_tables(
     """Every sheet's frame (keys as in ``TABLES``) from one read of the facts: what a full
     refresh uses."""
     with _bulk():
-        sel = _select(cache, shop, date_from, date_to, refs, now, settings)
-        clock = _order_clock(sel) if _n(sel.orders) else None
-        return {
-            "orders": _orders_frame(sel, clock),
-            "tracking": _tracking_frame(sel, clock),
-            "checkpoints": _checkpoints_frame(cache, sel),
-            "settlements": _settlements_frame(sel, clock),
-        }
+        sel = select(cache, shop, date_from, date_to, refs, now, settings)
+        if not n_rows(sel.orders):
+            return {name: _empty(name, sel) for name in TABLES}
+        clock = _order_clock(sel)
+        orders = _order_columns(sel, clock)
+        frames = {"orders": _frame(TABLES["orders"], orders, sel, sel.orders["shop"])}
+        if n_rows(sel.packages):
+            tracking, shops = _tracking_columns(sel, clock, orders)
+            frames["tracking"] = _frame(TABLES["tracking"], tracking, sel, shops)
+            frames["checkpoints"] = _checkpoints_frame(cache, sel, tracking)
+        else:
+            frames["tracking"] = _empty("tracking", sel)
+            frames["checkpoints"] = _empty("checkpoints", sel)
+        settlements = _settlement_columns(sel, clock, orders)
+        frames["settlements"] = _frame(TABLES["settlements"], settlements, sel, sel.orders["shop"])
+        return {name: frames[name] for name in TABLES}

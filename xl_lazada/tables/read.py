@@ -1,0 +1,335 @@
+"""The sheet tables' one read of the cache: the selected orders' and parcels' stored facts as
+column arrays, newest order first, each parcel linked to its order's row.
+
+Rows come back from SQLite as plain tuples in storage order (no ``ORDER BY``, no join: a
+sort or a join in SQL copies every fact row once more) and become one array per column;
+numbers become ``float64`` (missing → ``nan``) once here, so the clock rules and the frames
+never convert a column twice. Sorting and linking are NumPy and one hash lookup per row.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..cache import facts as cache_facts
+from ..refs import normalize_ref
+from ..rules.settings import RuleSettings
+
+When = date | datetime | None
+Cols = dict[str, np.ndarray]
+
+#: The ``order_facts`` columns the sheets show or judge (``shop`` is known per query).
+ORDER_COLUMNS = (
+    "order_id", "order_number", "created_at", "status", "delayed_after", "item_counts",
+    "items", "products", "total", "currency", "promised_at", "rts_deadline", "rts_open",
+    "rts_late", "rts_at", "tracking_numbers", "packages", "last_time", "last_title",
+    "delivered_at", "settlement_lines", "settlement_state", "net", "paid", "item_price",
+    "commission", "payment_fee", "shipping", "reversals", "penalties", "other", "statements",
+    "last_transaction", "updated_at", "buyer_name", "payment_method", "remarks",
+)  # fmt: skip
+#: The ``package_facts`` columns the sheets show or judge.
+PACKAGE_COLUMNS = (
+    "order_id", "position", "package_id", "tracking_number", "carrier", "item_counts",
+    "rts_at", "last_time", "last_title", "last_code", "last_location", "checkpoints",
+    "idle_since", "can_stick", "sorting_applies", "sc_arrived_at", "sc_location", "sc_days",
+    "sc_late", "sc_handed_over", "final",
+)  # fmt: skip
+#: Columns read as numbers (times are Unix seconds, flags 0/1).
+NUMERIC = frozenset(
+    {
+        "created_at", "delayed_after", "items", "total", "promised_at", "rts_deadline",
+        "rts_open", "rts_late", "rts_at", "packages", "last_time", "delivered_at",
+        "settlement_lines", "net", "paid", "item_price", "commission", "payment_fee",
+        "shipping", "reversals", "penalties", "other", "updated_at", "position",
+        "checkpoints", "idle_since", "can_stick", "sorting_applies", "sc_arrived_at",
+        "sc_days", "sc_late", "sc_handed_over", "final", "t",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ShopRow:
+    name: str
+    offset_s: int
+    label: str
+    settings: RuleSettings
+
+
+@dataclass(slots=True)
+class Selection:
+    orders: Cols  # newest first (creation time, then order id, both descending)
+    packages: Cols  # with "_order" (row of its order in ``orders``), by order then position
+    shops: dict[str, ShopRow]
+    names: list[str]  # the shops that have rows here, in the order they were read
+    wanted: set[str] | None  # cleaned refs (to pick parcels within orders), None = all
+    now: float
+    whole: bool  # every parcel of every selected shop (no date range, no refs)
+
+
+def n_rows(cols: Cols) -> int:
+    return len(next(iter(cols.values()))) if cols else 0
+
+
+def take(cols: Cols, index: np.ndarray) -> Cols:
+    return {k: v[index] for k, v in cols.items()}
+
+
+def label(minutes: int) -> str:
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def shop_rows(conn: sqlite3.Connection, settings: RuleSettings | None) -> dict[str, ShopRow]:
+    out = {}
+    for name, minutes in conn.execute("SELECT shop, utc_offset_minutes FROM shops").fetchall():
+        own = settings if settings is not None else cache_facts.stored_settings(conn, name)[0]
+        out[name] = ShopRow(name, int(minutes) * 60, label(int(minutes)), own)
+    return out
+
+
+def bound(value: When, shop: ShopRow, *, end: bool) -> float | None:
+    """A creation bound as Unix seconds: a ``date`` is the whole shop-local day, a naive
+    datetime shop-local time, an aware one an instant."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.timestamp()
+        return value.replace(tzinfo=UTC).timestamp() - shop.offset_s
+    start = datetime.combine(value + timedelta(days=1) if end else value, time(0), UTC)
+    return start.timestamp() - shop.offset_s - (1e-6 if end else 0.0)
+
+
+def columns_of(rows: list[tuple[Any, ...]], names: Iterable[str]) -> Cols:
+    """Rows → one array per column: one C-level copy into an object table, then each
+    numeric column (``NUMERIC``) as ``float64`` once."""
+    names = list(names)
+    if not rows:
+        return {n: np.empty(0, dtype=float if n in NUMERIC else object) for n in names}
+    table = np.empty((len(rows), len(names)), dtype=object)
+    table[:] = rows
+    return {
+        n: table[:, i].astype(float) if n in NUMERIC else table[:, i] for i, n in enumerate(names)
+    }
+
+
+def fetch(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> tuple[list, list[str]]:
+    """A SELECT's rows as plain tuples, and its column names.
+
+    Plain tuples, not the connection's ``sqlite3.Row``: NumPy copies tuples in C but walks
+    a Row through the sequence protocol (a fifth of a 100,000-order refresh)."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    cur.execute(sql, tuple(params))
+    return cur.fetchall(), [d[0] for d in cur.description]
+
+
+def query(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> Cols:
+    """A SELECT as column arrays (see :func:`columns_of`)."""
+    rows, names = fetch(conn, sql, params)
+    return columns_of(rows, names)
+
+
+def index_in(target: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """For each of ``keys``, its row in ``target`` (unique values), -1 if absent: one hash
+    table of ``target``, one lookup per key."""
+    if not len(target) or not len(keys):
+        return np.full(len(keys), -1, dtype=np.int64)
+    return pd.Index(target, dtype=object).get_indexer(keys).astype(np.int64, copy=False)
+
+
+def resolve(
+    conn: sqlite3.Connection, refs: Iterable[Any], shop: str | None
+) -> tuple[dict[str, set[str]], set[str]]:
+    """``({shop: order ids}, cleaned texts)`` of the references, through the cache's
+    reference index (``json_each(?) CROSS JOIN refs``: one indexed probe per text)."""
+    texts = sorted({c for r in refs for c in normalize_ref(r).candidates})
+    found: dict[str, set[str]] = {}
+    if not texts:
+        return found, set()
+    sql = "SELECT r.shop, r.order_id FROM json_each(?) j CROSS JOIN refs r WHERE r.ref = j.value"
+    params: list[Any] = [json.dumps(texts)]
+    if shop is not None:
+        sql += " AND +r.shop = ?"
+        params.append(shop)
+    for s, oid in conn.execute(sql, params):
+        found.setdefault(s, set()).add(oid)
+    return found, set(texts)
+
+
+def _in_memory(
+    conn: sqlite3.Connection, shop: str, ids: list[str], settings: RuleSettings
+) -> tuple[Cols, Cols]:
+    """Facts computed now rather than read (a read-only cache asked for other settings)."""
+    order_rows, package_rows, _ = cache_facts.fact_rows(conn, shop, ids, settings)
+    of = columns_of(order_rows, cache_facts.ORDER_FACT_COLUMNS)
+    pf = columns_of(package_rows, cache_facts.PACKAGE_FACT_COLUMNS)
+    return ({k: of[k] for k in ORDER_COLUMNS}, {k: pf[k] for k in PACKAGE_COLUMNS})
+
+
+def _stored(
+    conn: sqlite3.Connection,
+    name: str,
+    lo: float | None,
+    hi: float | None,
+    ids: list[str] | None,
+    sole: bool,
+) -> tuple[Cols, Cols]:
+    """One shop's stored facts: by order ids (an indexed probe each), by creation range
+    (the creation index, then each order's parcels by key), or the whole shop (one pass
+    in storage order when it is the cache's only shop)."""
+    ocols = ", ".join(f"f.{c}" for c in ORDER_COLUMNS)
+    pcols = ", ".join(f"p.{c}" for c in PACKAGE_COLUMNS)
+    where = "f.shop = ?"
+    params: list[Any] = [name]
+    if lo is not None:
+        where += " AND f.created_at >= ?"
+        params.append(lo)
+    if hi is not None:
+        where += " AND f.created_at <= ?"
+        params.append(hi)
+    if ids is not None:
+        ids_json = json.dumps(ids)
+        of = query(
+            conn,
+            f"SELECT {ocols} FROM json_each(?) j CROSS JOIN order_facts f"
+            f" WHERE {where} AND f.order_id = j.value",
+            [ids_json, *params],
+        )
+        pf = query(
+            conn,
+            f"SELECT {pcols} FROM json_each(?) j CROSS JOIN package_facts p"
+            " WHERE p.shop = ? AND p.order_id = j.value",
+            [ids_json, name],
+        )
+    elif lo is not None or hi is not None:
+        of = query(conn, f"SELECT {ocols} FROM order_facts f WHERE {where}", params)
+        pf = query(
+            conn,
+            f"SELECT {pcols} FROM order_facts f CROSS JOIN package_facts p"
+            f" ON p.shop = f.shop AND p.order_id = f.order_id WHERE {where}",
+            params,
+        )
+    else:
+        scan = " NOT INDEXED" if sole else ""
+        of = query(conn, f"SELECT {ocols} FROM order_facts f{scan} WHERE {where}", params)
+        pf = query(conn, f"SELECT {pcols} FROM package_facts p{scan} WHERE p.shop = ?", [name])
+    return of, pf
+
+
+def newest_first(orders: Cols) -> np.ndarray:
+    """Row order of the sheets: creation time, then order id, both descending (a missing
+    creation time last)."""
+    created = orders["created_at"]
+    key = np.where(np.isnan(created), -np.inf, created)
+    return np.lexsort((orders["order_id"].astype(str), key))[::-1]
+
+
+def select(
+    cache: Any,
+    shop: str | None,
+    date_from: When,
+    date_to: When,
+    refs: Iterable[Any] | None,
+    now: datetime | None,
+    settings: RuleSettings | None,
+) -> Selection:
+    """The orders and parcels a table shows (see :mod:`xl_lazada.tables.sheets`)."""
+    conn: sqlite3.Connection = cache.connection
+    shops = shop_rows(conn, settings)
+    names = [shop] if shop is not None else sorted(shops)
+    names = [n for n in names if n in shops]
+    wanted: set[str] | None = None
+    by_ref: dict[str, set[str]] | None = None
+    if refs is not None:
+        by_ref, wanted = resolve(conn, refs, shop)
+        names = [n for n in names if n in by_ref]
+    in_memory = cache_facts.ensure_settings(conn, names, settings)
+    order_parts: list[Cols] = []
+    package_parts: list[Cols] = []
+    present: list[str] = []
+    start = 0
+    for name in names:
+        info = shops[name]
+        lo, hi = bound(date_from, info, end=False), bound(date_to, info, end=True)
+        ids = sorted(by_ref[name]) if by_ref is not None else None
+        if name in in_memory:
+            if ids is None:
+                ids = [
+                    r[0]
+                    for r in conn.execute("SELECT order_id FROM orders WHERE shop = ?", (name,))
+                ]
+            of, pf = _in_memory(conn, name, ids, info.settings)
+            created = of["created_at"]
+            keep = np.ones(len(created), dtype=bool)
+            if lo is not None:
+                keep &= created >= lo
+            if hi is not None:
+                keep &= created <= hi
+            of = take(of, np.flatnonzero(keep))
+        else:
+            of, pf = _stored(conn, name, lo, hi, ids, sole=len(shops) == 1)
+        n = n_rows(of)
+        if not n:
+            continue
+        owner = index_in(of["order_id"], pf["order_id"])
+        linked = np.flatnonzero(owner >= 0)
+        if len(linked) < len(owner):
+            pf, owner = take(pf, linked), owner[linked]
+        of["shop"] = np.full(n, name, dtype=object)
+        pf["shop"] = np.full(len(owner), name, dtype=object)
+        pf["_order"] = owner + start
+        start += n
+        order_parts.append(of)
+        package_parts.append(pf)
+        present.append(name)
+    orders, packages = _concat(order_parts), _concat(package_parts)
+    if start:
+        order = newest_first(orders)
+        orders = take(orders, order)
+        row = np.empty(start, dtype=np.int64)
+        row[order] = np.arange(start)
+        if n_rows(packages):
+            owner = row[packages["_order"]]
+            position = np.minimum(np.nan_to_num(packages["position"]).astype(np.int64), 4095)
+            key = owner * 4096 + position
+            if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+                order = np.argsort(key, kind="stable")
+                packages, owner = take(packages, order), owner[order]
+            packages["_order"] = owner
+    return Selection(
+        orders,
+        packages if start else {},
+        shops,
+        present,
+        wanted,
+        _instant(now, shops, names),
+        whole=refs is None and date_from is None and date_to is None,
+    )
+
+
+def _instant(now: datetime | None, shops: dict[str, ShopRow], names: list[str]) -> float:
+    """``now`` as Unix seconds; a naive ``now`` is shop-local: the (first) selected shop's
+    clock."""
+    if now is None:
+        return datetime.now(UTC).timestamp()
+    if now.tzinfo is not None:
+        return now.timestamp()
+    first = shops[names[0]] if names else None
+    return now.replace(tzinfo=UTC).timestamp() - (first.offset_s if first else 0)
+
+
+def _concat(parts: list[Cols]) -> Cols:
+    if not parts:
+        return {}
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
