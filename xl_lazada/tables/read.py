@@ -108,19 +108,6 @@ def bound(value: When, shop: ShopRow, *, end: bool) -> float | None:
     return start.timestamp() - shop.offset_s - (1e-6 if end else 0.0)
 
 
-def columns_of(rows: list[tuple[Any, ...]], names: Iterable[str]) -> Cols:
-    """Rows → one array per column: one C-level copy into an object table, then each
-    numeric column (``NUMERIC``) as ``float64`` once."""
-    names = list(names)
-    if not rows:
-        return {n: np.empty(0, dtype=float if n in NUMERIC else object) for n in names}
-    table = np.empty((len(rows), len(names)), dtype=object)
-    table[:] = rows
-    return {
-        n: table[:, i].astype(float) if n in NUMERIC else table[:, i] for i, n in enumerate(names)
-    }
-
-
 def fetch(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> tuple[list, list[str]]:
     """A SELECT's rows as plain tuples, and its column names.
 
@@ -132,18 +119,25 @@ def fetch(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> tup
     return cur.fetchall(), [d[0] for d in cur.description]
 
 
-def query(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> Cols:
-    """A SELECT as column arrays (see :func:`columns_of`)."""
-    rows, names = fetch(conn, sql, params)
-    return columns_of(rows, names)
-
-
 def index_in(target: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """For each of ``keys``, its row in ``target`` (unique values), -1 if absent: one hash
     table of ``target``, one lookup per key."""
     if not len(target) or not len(keys):
         return np.full(len(keys), -1, dtype=np.int64)
     return pd.Index(target, dtype=object).get_indexer(keys).astype(np.int64, copy=False)
+
+
+def index_in_runs(target: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """:func:`index_in` for keys that come in runs of equal values (a parcel's events are
+    stored together): one hash lookup per run, the runs' rows repeated."""
+    n = len(keys)
+    if n < 2:
+        return index_in(target, keys)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=change[1:])
+    heads = np.flatnonzero(change)
+    return np.repeat(index_in(target, keys[heads]), np.diff(heads, append=n))
 
 
 def resolve(
@@ -165,14 +159,48 @@ def resolve(
     return found, set(texts)
 
 
+_O = {name: i for i, name in enumerate(ORDER_COLUMNS)}
+_P = {name: i for i, name in enumerate(PACKAGE_COLUMNS)}
+
+
+def table_of(rows: list[tuple[Any, ...]], width: int) -> np.ndarray:
+    """Rows → one 2-D object array (one C-level copy of the pointers)."""
+    table = np.empty((len(rows), width), dtype=object)
+    if rows:
+        table[:] = rows
+    return table
+
+
+def split(table: np.ndarray, names: Iterable[str]) -> Cols:
+    """A 2-D object table → one array per column, each numeric column (``NUMERIC``) as
+    ``float64`` (missing → nan) once."""
+    return {
+        n: table[:, i].astype(float) if n in NUMERIC else table[:, i] for i, n in enumerate(names)
+    }
+
+
+def reorder(table: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``table[order]``; rows already in place stay where they are (the creation index
+    hands orders over nearly sorted: only ties in the same second move)."""
+    moved = np.flatnonzero(order != np.arange(len(order)))
+    if not len(moved):
+        return table
+    if len(moved) <= len(order) // 4:
+        table[moved] = table[order[moved]]
+        return table
+    return table[order]
+
+
 def _in_memory(
     conn: sqlite3.Connection, shop: str, ids: list[str], settings: RuleSettings
-) -> tuple[Cols, Cols]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Facts computed now rather than read (a read-only cache asked for other settings)."""
     order_rows, package_rows, _ = cache_facts.fact_rows(conn, shop, ids, settings)
-    of = columns_of(order_rows, cache_facts.ORDER_FACT_COLUMNS)
-    pf = columns_of(package_rows, cache_facts.PACKAGE_FACT_COLUMNS)
-    return ({k: of[k] for k in ORDER_COLUMNS}, {k: pf[k] for k in PACKAGE_COLUMNS})
+    of = table_of(order_rows, len(cache_facts.ORDER_FACT_COLUMNS))
+    pf = table_of(package_rows, len(cache_facts.PACKAGE_FACT_COLUMNS))
+    oi = [cache_facts.ORDER_FACT_COLUMNS.index(c) for c in ORDER_COLUMNS]
+    pi = [cache_facts.PACKAGE_FACT_COLUMNS.index(c) for c in PACKAGE_COLUMNS]
+    return of[:, oi], pf[:, pi]
 
 
 def _stored(
@@ -182,10 +210,11 @@ def _stored(
     hi: float | None,
     ids: list[str] | None,
     sole: bool,
-) -> tuple[Cols, Cols]:
-    """One shop's stored facts: by order ids (an indexed probe each), by creation range
-    (the creation index, then each order's parcels by key), or the whole shop (one pass
-    in storage order when it is the cache's only shop)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """One shop's stored facts as ``ORDER_COLUMNS`` / ``PACKAGE_COLUMNS`` tables: by order
+    ids (an indexed probe each), or by creation range / the whole shop: orders newest first
+    along the creation index, parcels in storage order (one pass over the table when the
+    shop is the cache's only one) or, for a range, by each order's key."""
     ocols = ", ".join(f"f.{c}" for c in ORDER_COLUMNS)
     pcols = ", ".join(f"p.{c}" for c in PACKAGE_COLUMNS)
     where = "f.shop = ?"
@@ -198,39 +227,39 @@ def _stored(
         params.append(hi)
     if ids is not None:
         ids_json = json.dumps(ids)
-        of = query(
-            conn,
+        osql = (
             f"SELECT {ocols} FROM json_each(?) j CROSS JOIN order_facts f"
-            f" WHERE {where} AND f.order_id = j.value",
-            [ids_json, *params],
+            f" WHERE {where} AND f.order_id = j.value"
         )
-        pf = query(
-            conn,
+        oparams = [ids_json, *params]
+        psql = (
             f"SELECT {pcols} FROM json_each(?) j CROSS JOIN package_facts p"
-            " WHERE p.shop = ? AND p.order_id = j.value",
-            [ids_json, name],
+            " WHERE p.shop = ? AND p.order_id = j.value"
         )
-    elif lo is not None or hi is not None:
-        of = query(conn, f"SELECT {ocols} FROM order_facts f WHERE {where}", params)
-        pf = query(
-            conn,
-            f"SELECT {pcols} FROM order_facts f CROSS JOIN package_facts p"
-            f" ON p.shop = f.shop AND p.order_id = f.order_id WHERE {where}",
-            params,
-        )
+        pparams: list[Any] = [ids_json, name]
     else:
-        scan = " NOT INDEXED" if sole else ""
-        of = query(conn, f"SELECT {ocols} FROM order_facts f{scan} WHERE {where}", params)
-        pf = query(conn, f"SELECT {pcols} FROM package_facts p{scan} WHERE p.shop = ?", [name])
+        osql = f"SELECT {ocols} FROM order_facts f WHERE {where} ORDER BY f.created_at DESC"
+        oparams = params
+        if lo is not None or hi is not None:
+            psql = (
+                f"SELECT {pcols} FROM order_facts f CROSS JOIN package_facts p"
+                f" ON p.shop = f.shop AND p.order_id = f.order_id WHERE {where}"
+            )
+            pparams = params
+        else:
+            scan = " NOT INDEXED" if sole else ""
+            psql = f"SELECT {pcols} FROM package_facts p{scan} WHERE p.shop = ?"
+            pparams = [name]
+    of = table_of(fetch(conn, osql, oparams)[0], len(ORDER_COLUMNS))
+    pf = table_of(fetch(conn, psql, pparams)[0], len(PACKAGE_COLUMNS))
     return of, pf
 
 
-def newest_first(orders: Cols) -> np.ndarray:
+def newest_first(created: np.ndarray, order_ids: np.ndarray) -> np.ndarray:
     """Row order of the sheets: creation time, then order id, both descending (a missing
     creation time last)."""
-    created = orders["created_at"]
     key = np.where(np.isnan(created), -np.inf, created)
-    return np.lexsort((orders["order_id"].astype(str), key))[::-1]
+    return np.lexsort((order_ids.astype(str), key))[::-1]
 
 
 def select(
@@ -253,8 +282,9 @@ def select(
         by_ref, wanted = resolve(conn, refs, shop)
         names = [n for n in names if n in by_ref]
     in_memory = cache_facts.ensure_settings(conn, names, settings)
-    order_parts: list[Cols] = []
-    package_parts: list[Cols] = []
+    order_parts: list[np.ndarray] = []
+    package_parts: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
     present: list[str] = []
     start = 0
     for name in names:
@@ -268,52 +298,62 @@ def select(
                     for r in conn.execute("SELECT order_id FROM orders WHERE shop = ?", (name,))
                 ]
             of, pf = _in_memory(conn, name, ids, info.settings)
-            created = of["created_at"]
+            created = of[:, _O["created_at"]].astype(float)
             keep = np.ones(len(created), dtype=bool)
             if lo is not None:
                 keep &= created >= lo
             if hi is not None:
                 keep &= created <= hi
-            of = take(of, np.flatnonzero(keep))
+            of = of[keep]
         else:
             of, pf = _stored(conn, name, lo, hi, ids, sole=len(shops) == 1)
-        n = n_rows(of)
-        if not n:
+        if not len(of):
             continue
-        owner = index_in(of["order_id"], pf["order_id"])
+        owner = index_in(of[:, _O["order_id"]], pf[:, _P["order_id"]])
         linked = np.flatnonzero(owner >= 0)
         if len(linked) < len(owner):
-            pf, owner = take(pf, linked), owner[linked]
-        of["shop"] = np.full(n, name, dtype=object)
-        pf["shop"] = np.full(len(owner), name, dtype=object)
-        pf["_order"] = owner + start
-        start += n
+            pf, owner = pf[linked], owner[linked]
         order_parts.append(of)
         package_parts.append(pf)
+        owners.append(owner + start)
         present.append(name)
-    orders, packages = _concat(order_parts), _concat(package_parts)
-    if start:
-        order = newest_first(orders)
-        orders = take(orders, order)
-        row = np.empty(start, dtype=np.int64)
-        row[order] = np.arange(start)
-        if n_rows(packages):
-            owner = row[packages["_order"]]
-            position = np.minimum(np.nan_to_num(packages["position"]).astype(np.int64), 4095)
-            key = owner * 4096 + position
-            if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
-                order = np.argsort(key, kind="stable")
-                packages, owner = take(packages, order), owner[order]
-            packages["_order"] = owner
-    return Selection(
-        orders,
-        packages if start else {},
-        shops,
-        present,
-        wanted,
-        _instant(now, shops, names),
-        whole=refs is None and date_from is None and date_to is None,
-    )
+        start += len(of)
+    now_s = _instant(now, shops, names)
+    whole = refs is None and date_from is None and date_to is None
+    if not start:
+        return Selection({}, {}, shops, present, wanted, now_s, whole)
+    of, pf = _stack(order_parts), _stack(package_parts)
+    shop_of = _labels(present, [len(t) for t in order_parts])
+    shop_pf = _labels(present, [len(t) for t in package_parts])
+    created = of[:, _O["created_at"]].astype(float)
+    order = newest_first(created, of[:, _O["order_id"]])
+    of = reorder(of, order)
+    row = np.empty(start, dtype=np.int64)
+    row[order] = np.arange(start)
+    owner = row[np.concatenate(owners)] if len(owners) > 1 else row[owners[0]]
+    if len(owner):
+        position = pf[:, _P["position"]].astype(float)
+        key = owner * 4096 + np.minimum(np.nan_to_num(position).astype(np.int64), 4095)
+        if len(key) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+            by_key = np.argsort(key, kind="stable")
+            pf, owner, shop_pf = reorder(pf, by_key), owner[by_key], shop_pf[by_key]
+    orders = split(of, ORDER_COLUMNS)
+    orders["shop"] = shop_of if len(present) == 1 else shop_of[order]
+    packages = split(pf, PACKAGE_COLUMNS)
+    packages["shop"] = shop_pf
+    packages["_order"] = owner
+    return Selection(orders, packages, shops, present, wanted, now_s, whole)
+
+
+def _stack(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _labels(names: list[str], counts: list[int]) -> np.ndarray:
+    """Each row's shop name (an object array; one shop: one fill)."""
+    if len(names) == 1:
+        return np.full(counts[0], names[0], dtype=object)
+    return np.repeat(np.array(names, dtype=object), counts)
 
 
 def _instant(now: datetime | None, shops: dict[str, ShopRow], names: list[str]) -> float:
@@ -325,11 +365,3 @@ def _instant(now: datetime | None, shops: dict[str, ShopRow], names: list[str]) 
         return now.timestamp()
     first = shops[names[0]] if names else None
     return now.replace(tzinfo=UTC).timestamp() - (first.offset_s if first else 0)
-
-
-def _concat(parts: list[Cols]) -> Cols:
-    if not parts:
-        return {}
-    if len(parts) == 1:
-        return parts[0]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -26,7 +26,7 @@ import pandas as pd
 from ..rules.clock_frame import rts_frame, sorting_frame, status_frame, stuck_frame, unsettled_frame
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
 from .columns import BOOL, DATETIME, FLOAT, INT, STRING, TABLES, Column
-from .read import Cols, Selection, When, fetch, index_in, n_rows, select, take
+from .read import Cols, Selection, When, fetch, index_in_runs, n_rows, select, take
 
 _KIND_COLUMNS = (
     "item_price",
@@ -133,7 +133,7 @@ def _typed(value: Any, dtype: str, n: int) -> Any:
     if isinstance(value, pd.api.extensions.ExtensionArray) and str(value.dtype) == dtype:
         return value
     if dtype == DATETIME:
-        return pd.array(np.asarray(value).astype("datetime64[ns]"))
+        return pd.array(np.asarray(value).astype("datetime64[ns]"), copy=False)
     if dtype == FLOAT:
         return np.array(value, dtype=float)  # a copy: no two frames share a float column
     if dtype == STRING:
@@ -184,8 +184,15 @@ def _blank(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _order_clock(sel: Selection) -> dict[str, np.ndarray]:
-    """Clock-dependent order columns (status, deadline, stuck, sorting centre, unsettled)."""
+def _clocks(sel: Selection) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The orders' and the parcels' clock-dependent columns, each judged once."""
+    parcels = _package_clock(sel) if n_rows(sel.packages) else {}
+    return _order_clock(sel, parcels), parcels
+
+
+def _order_clock(sel: Selection, parcels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Clock-dependent order columns (status, deadline, stuck, sorting centre, unsettled),
+    from the parcels' (``_package_clock``)."""
     o, p = sel.orders, sel.packages
     n = n_rows(o)
     shops = o["shop"]
@@ -198,7 +205,7 @@ def _order_clock(sel: Selection) -> dict[str, np.ndarray]:
     stuck_any = np.zeros(n, dtype=bool)
     sorting = np.full(n, None, dtype=object)
     if n_rows(p):
-        pk = _package_clock(sel)
+        pk = parcels
         owner = p["_order"]
         np.logical_or.at(stuck_any, owner, pk["stuck"])
         applies = _b(p, "sorting_applies")
@@ -288,10 +295,10 @@ def _order_columns(sel: Selection, clock: dict[str, np.ndarray]) -> Typed:
     return _typed_all(TABLES["orders"], data, n)
 
 
-def _orders_frame(sel: Selection, clock: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+def _orders_frame(sel: Selection) -> pd.DataFrame:
     if not n_rows(sel.orders):
         return _empty("orders", sel)
-    typed = _order_columns(sel, clock or _order_clock(sel))
+    typed = _order_columns(sel, _clocks(sel)[0])
     return _frame(TABLES["orders"], typed, sel, sel.orders["shop"])
 
 
@@ -316,12 +323,15 @@ def _picked(sel: Selection) -> np.ndarray:
 
 
 def _tracking_columns(
-    sel: Selection, clock: dict[str, np.ndarray], orders: Typed | None = None
+    sel: Selection,
+    clock: dict[str, np.ndarray],
+    parcels: dict[str, np.ndarray],
+    orders: Typed | None = None,
 ) -> tuple[Typed, np.ndarray]:
     """The tracking table's columns; with the orders table's, its order-level text is
     taken from them (no second pass over the same strings)."""
     pick = _picked(sel)
-    pk = _take_some(_package_clock(sel), pick)
+    pk = _take_some(parcels, pick)
     p = _take_some(sel.packages, pick)
     owner = p["_order"]
     shops = p["shop"]
@@ -365,11 +375,12 @@ def _tracking_columns(
 
 
 def _tracking_frame(
-    sel: Selection, clock: dict[str, np.ndarray] | None = None, orders: Typed | None = None
+    sel: Selection,
 ) -> pd.DataFrame:
     if not n_rows(sel.packages):
         return _empty("tracking", sel)
-    typed, shops = _tracking_columns(sel, clock or _order_clock(sel), orders)
+    order_clock, parcels = _clocks(sel)
+    typed, shops = _tracking_columns(sel, order_clock, parcels)
     return _frame(TABLES["tracking"], typed, sel, shops)
 
 
@@ -421,7 +432,7 @@ def _events(conn: sqlite3.Connection, sel: Selection, p: Cols) -> tuple[np.ndarr
         table = np.empty((len(found), 6), dtype=object)
         table[:] = found
         del found
-        row = index_in(ids, table[:, 0])
+        row = index_in_runs(ids, table[:, 0])
         if mine is not None:
             row = np.where(row >= 0, mine[np.maximum(row, 0)], -1)
         tables.append(table)
@@ -460,7 +471,8 @@ def _checkpoint_columns(
     # The event's own text moves as whole rows (one pass); the parcel's comes from its row.
     text = table[order, 2:]
     del table
-    shops = p["shop"][row]
+    # Each event's shop (one shop: the same name everywhere, no gather).
+    shops = p["shop"][row] if len(sel.names) > 1 else np.full(len(row), sel.names[0], dtype=object)
     if tracking is None:
         parcel = {
             "Shop": p["shop"],
@@ -473,7 +485,8 @@ def _checkpoint_columns(
     data: dict[str, Any] = {h: tracking[h].take(row) for h in _PARCEL_TEXT}
     data["Time"] = _local(seconds[order], shops, sel)
     for i, header in enumerate(_EVENT_TEXT):
-        data[header] = text[:, i]
+        # not copied: the moved rows are this table's own
+        data[header] = pd.array(text[:, i], dtype=STRING, copy=False)
     return _typed_all(TABLES["checkpoints"], data, len(order)), shops
 
 
@@ -511,10 +524,10 @@ def _settlement_columns(
         "Days since delivery": _round(c["since"]),
         "Unsettled": c["overdue"],
     }
-    if orders is not None:
+    if orders is not None:  # the same text as the orders table's, in its own arrays
         for header in ("Shop", "Order number", "Order id", "Status", "Currency"):
-            data[header] = orders[header]
-        data["State"] = orders["Settlement state"]
+            data[header] = orders[header].copy()
+        data["State"] = orders["Settlement state"].copy()
     for col, header in zip(_KIND_COLUMNS, _KIND_HEADERS, strict=True):
         data[header] = _f(o, col)
     return _typed_all(TABLES["settlements"], data, n)
@@ -526,11 +539,11 @@ def _day(values: np.ndarray) -> np.ndarray:
 
 
 def _settlements_frame(
-    sel: Selection, clock: dict[str, np.ndarray] | None = None, orders: Typed | None = None
+    sel: Selection,
 ) -> pd.DataFrame:
     if not n_rows(sel.orders):
         return _empty("settlements", sel)
-    typed = _settlement_columns(sel, clock or _order_clock(sel), orders)
+    typed = _settlement_columns(sel, _clocks(sel)[0])
     return _frame(TABLES["settlements"], typed, sel, sel.orders["shop"])
 
 
@@ -631,11 +644,11 @@ def all_tables(
         sel = select(cache, shop, date_from, date_to, refs, now, settings)
         if not n_rows(sel.orders):
             return {name: _empty(name, sel) for name in TABLES}
-        clock = _order_clock(sel)
+        clock, parcels = _clocks(sel)
         orders = _order_columns(sel, clock)
         frames = {"orders": _frame(TABLES["orders"], orders, sel, sel.orders["shop"])}
         if n_rows(sel.packages):
-            tracking, shops = _tracking_columns(sel, clock, orders)
+            tracking, shops = _tracking_columns(sel, clock, parcels, orders)
             frames["tracking"] = _frame(TABLES["tracking"], tracking, sel, shops)
             frames["checkpoints"] = _checkpoints_frame(cache, sel, tracking)
         else:
