@@ -26,7 +26,7 @@ import pandas as pd
 from ..rules.clock_frame import rts_frame, sorting_frame, status_frame, stuck_frame, unsettled_frame
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
 from .columns import BOOL, DATETIME, FLOAT, INT, STRING, TABLES, Column
-from .read import Cols, Selection, When, fetch, index_in_runs, n_rows, select, take
+from .read import Cols, Selection, When, fetch, index_in_runs, n_rows, select, table_of, take
 
 _KIND_COLUMNS = (
     "item_price",
@@ -429,8 +429,7 @@ def _events(conn: sqlite3.Connection, sel: Selection, p: Cols) -> tuple[np.ndarr
             found, _ = fetch(conn, sql, (json.dumps(sorted(set(ids.tolist()))), name))
         if not found:
             continue
-        table = np.empty((len(found), 6), dtype=object)
-        table[:] = found
+        table = table_of(found, 6)
         del found
         row = index_in_runs(ids, table[:, 0])
         if mine is not None:
