@@ -80,9 +80,10 @@ def _b(cols: Cols, name: str) -> np.ndarray:
 _NAT = np.iinfo(np.int64).min
 
 
-def _local(secs: np.ndarray, shops: np.ndarray, sel: Selection) -> np.ndarray:
-    """Unix seconds → shop-local naive datetime64[ns] (each row in its own shop's clock)."""
-    if len(sel.names) <= 1:
+def _local(secs: np.ndarray, shops: np.ndarray | None, sel: Selection) -> np.ndarray:
+    """Unix seconds → shop-local naive datetime64[ns] (each row in its own shop's clock;
+    ``shops`` None: the selection has one shop)."""
+    if shops is None or len(sel.names) <= 1:
         first = sel.shops.get(sel.names[0]) if sel.names else None
         offsets: np.ndarray | float = float(first.offset_s) if first else 0.0
     else:
@@ -152,20 +153,20 @@ def _typed_all(columns: tuple[Column, ...], data: dict[str, Any], n: int) -> Typ
     return {col.name: _typed(data.get(col.name), col.dtype, n) for col in columns}
 
 
-def _shops_in(shops: np.ndarray, sel: Selection) -> list[str]:
-    """The shops that have rows in a table (sorted)."""
-    if not len(shops):
+def _shops_in(shops: np.ndarray | None, sel: Selection, n: int) -> list[str]:
+    """The shops that have rows in a table (sorted; ``shops`` None: the selection's one)."""
+    if not n:
         return []
-    if len(sel.names) == 1:
+    if shops is None or len(sel.names) == 1:
         return list(sel.names)
     return sorted(name for name in sel.names if bool(np.any(shops == name)))
 
 
 def _frame(
-    columns: tuple[Column, ...], typed: Typed, sel: Selection, shops: np.ndarray
+    columns: tuple[Column, ...], typed: Typed, sel: Selection, shops: np.ndarray | None
 ) -> pd.DataFrame:
     df = pd.DataFrame(typed, columns=[c.name for c in columns], copy=False)
-    names = _shops_in(shops, sel)
+    names = _shops_in(shops, sel, len(df))
     df.attrs["timezones"] = {s: sel.shops[s].label for s in names if s in sel.shops}
     zones = sorted(set(df.attrs["timezones"].values()))
     df.attrs["tz"] = zones[0] if len(zones) == 1 else None
@@ -445,7 +446,7 @@ def _events(conn: sqlite3.Connection, sel: Selection, p: Cols) -> tuple[np.ndarr
 
 def _checkpoint_columns(
     cache: Any, sel: Selection, tracking: Typed | None = None
-) -> tuple[Typed, np.ndarray] | None:
+) -> tuple[Typed, np.ndarray | None] | None:
     """The checkpoints table's columns and each row's shop (None: no events). A parcel's
     own text comes from the tracking table's columns when given (taken per event, not
     built again from strings)."""
@@ -471,7 +472,7 @@ def _checkpoint_columns(
     text = table[order, 2:]
     del table
     # Each event's shop (one shop: the same name everywhere, no gather).
-    shops = p["shop"][row] if len(sel.names) > 1 else np.full(len(row), sel.names[0], dtype=object)
+    shops = p["shop"][row] if len(sel.names) > 1 else None  # one shop: no per-event copy
     if tracking is None:
         parcel = {
             "Shop": p["shop"],
