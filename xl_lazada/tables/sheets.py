@@ -534,8 +534,11 @@ def _settlement_columns(
 
 
 def _day(values: np.ndarray) -> np.ndarray:
-    """ISO date text (blank: none) → datetime64[ns] at midnight."""
-    return values.astype("datetime64[D]").astype("datetime64[ns]")
+    """ISO date text (blank: none) → datetime64[ns] at midnight; each distinct date is
+    parsed once (a shop's lines fall on a few dozen days)."""
+    codes, distinct = pd.factorize(values)
+    days = np.asarray(distinct, dtype=object).astype("datetime64[D]")
+    return np.append(days, np.datetime64("NaT", "D"))[codes].astype("datetime64[ns]")
 
 
 def _settlements_frame(
