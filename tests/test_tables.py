@@ -298,6 +298,32 @@ def test_two_shops_side_by_side_each_in_its_own_time_zone(tmp_path: Path) -> Non
             truth["my-shop"]["orders"][-1]["order_id"],
         ]
         picked = orders_table(cache, refs=refs, now=now)
+        # References and a creation range together, across the two shops: the one named
+        # order of a shop created before the range leaves that shop out entirely, though its
+        # parcels were read with it (this used to raise an IndexError).
+        shipped = {
+            name: sorted(
+                (o for o in snap["orders"] if snap["traces"].get(o["order_id"])),
+                key=lambda o: o["created_at"],
+            )
+            for name, snap in truth.items()
+        }
+        early, late = shipped["my-shop"][0], shipped["th-shop"][-1]
+        day = local_naive(early["created_at"]).date() + timedelta(days=1)
+        assert local_naive(late["created_at"]).date() >= day
+        named = [early["order_number"], late["order_number"]]
+        ranged = {
+            name: build(cache, refs=named, date_from=day, now=now)
+            for name, build in TABLE_FUNCS.items()
+        }
+    assert list(ranged["orders"]["Order number"]) == [late["order_number"]]
+    assert list(ranged["settlements"]["Order number"]) == [late["order_number"]]
+    assert set(ranged["tracking"]["Order id"]) == {late["order_id"]}
+    assert set(ranged["tracking"]["Package id"]) == {
+        p["ofc_package_id"] for p in truth["th-shop"]["traces"][late["order_id"]]
+    }
+    assert set(ranged["checkpoints"]["Order id"]) <= {late["order_id"]}
+    assert all(df.attrs["tz"] == "UTC+07:00" for df in ranged.values() if len(df))
     assert len(both) == sum(len(t["orders"]) for t in truth.values())
     assert both.attrs["tz"] is None
     assert both.attrs["timezones"] == {"my-shop": "UTC+08:00", "th-shop": "UTC+07:00"}
