@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..cache import facts as cache_facts
+from ..cache.refindex import ref_hits
 from ..refs import normalize_ref
 from ..rules.settings import RuleSettings
 
@@ -145,17 +146,10 @@ def resolve(
     conn: sqlite3.Connection, refs: Iterable[Any], shop: str | None
 ) -> tuple[dict[str, set[str]], set[str]]:
     """``({shop: order ids}, cleaned texts)`` of the references, through the cache's
-    reference index (``json_each(?) CROSS JOIN refs``: one indexed probe per text)."""
+    reference index (:func:`~xl_lazada.cache.refindex.ref_hits`)."""
     texts = sorted({c for r in refs for c in normalize_ref(r).candidates})
     found: dict[str, set[str]] = {}
-    if not texts:
-        return found, set()
-    sql = "SELECT r.shop, r.order_id FROM json_each(?) j CROSS JOIN refs r WHERE r.ref = j.value"
-    params: list[Any] = [json.dumps(texts)]
-    if shop is not None:
-        sql += " AND +r.shop = ?"
-        params.append(shop)
-    for s, oid in conn.execute(sql, params):
+    for _, s, _, oid in ref_hits(conn, texts, shop):
         found.setdefault(s, set()).add(oid)
     return found, set(texts)
 

@@ -23,7 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..rules.clock_frame import rts_frame, sorting_frame, status_frame, stuck_frame, unsettled_frame
+from ..rules.clock_frame import (
+    rts_frame,
+    sorting_frame,
+    speakers,
+    status_frame,
+    stuck_frame,
+    unsettled_frame,
+)
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
 from .columns import BOOL, DATETIME, FLOAT, INT, STRING, TABLES, Column
 from .read import Cols, Selection, When, fetch, index_in_runs, n_rows, select, table_of, take
@@ -209,16 +216,12 @@ def _order_clock(sel: Selection, parcels: dict[str, np.ndarray]) -> dict[str, np
         pk = parcels
         owner = p["_order"]
         np.logical_or.at(stuck_any, owner, pk["stuck"])
-        applies = _b(p, "sorting_applies")
-        if applies.any():
-            arrived = np.nan_to_num(_f(p, "sc_arrived_at"), nan=0.0)
-            # the parcel that speaks for the order: flagged, else on its way, else latest arrival
-            tie = np.where(pk["rank"] == 2, -arrived, _f(p, "position"))
-            idx = np.flatnonzero(applies)
-            order = np.lexsort((tie[idx], pk["rank"][idx], owner[idx]))
-            chosen = idx[order]
-            rows, first = np.unique(owner[chosen], return_index=True)
-            sorting[rows] = pk["label"][chosen[first]]
+        idx = np.flatnonzero(_b(p, "sorting_applies"))
+        if len(idx):
+            rows, chosen = speakers(
+                owner[idx], pk["rank"][idx], _f(p, "sc_arrived_at")[idx], _f(p, "position")[idx]
+            )
+            sorting[rows] = pk["label"][idx[chosen]]
     return {
         "status": status,
         "hours": hours,
