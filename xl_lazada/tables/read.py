@@ -1,10 +1,11 @@
 """The sheet tables' one read of the cache: the selected orders' and parcels' stored facts as
 column arrays, newest order first, each parcel linked to its order's row.
 
-Rows come back from SQLite as plain tuples in storage order (no ``ORDER BY``, no join: a
-sort or a join in SQL copies every fact row once more) and become one array per column;
-numbers become ``float64`` (missing → ``nan``) once here, so the clock rules and the frames
-never convert a column twice. Sorting and linking are NumPy and one hash lookup per row.
+Rows come back from SQLite as plain tuples and are streamed once into a NumPy record array
+(numbers as ``float64``, missing → ``nan``, so the clock rules and the frames never convert
+a column again). Orders come along the creation index, already newest first; parcels in
+storage order (a sort or a join in SQL would copy every fact row once more). Linking a
+parcel to its order is one hash lookup; sorting is NumPy on whole rows.
 """
 
 from __future__ import annotations

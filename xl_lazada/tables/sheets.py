@@ -8,6 +8,8 @@ selection gives an empty frame with the same columns and dtypes.
 
 The rules ran when the data was synced (``order_facts`` / ``package_facts``); here only the
 clock-dependent flags are applied, on whole columns (:mod:`xl_lazada.rules.clock_frame`).
+The facts are read once (:mod:`.read`); :func:`all_tables` builds each column once and
+hands text the tables share from one to the next (taken by row, not rebuilt from strings).
 """
 
 from __future__ import annotations
