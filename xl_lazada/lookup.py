@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .cache.codec import parse_utc
 from .refs import NormalizedRef, normalize_ref
-from .rules.clock import rts_now, sorting_now, status_at, stuck_now, unsettled_now
+from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
 
 if TYPE_CHECKING:
@@ -155,6 +155,16 @@ def _status(ref: Any, kind: str, fields: dict[str, Any], **changes: Any) -> RefS
     if changes:
         d.update(changes)
     _set(obj, "__dict__", d)
+    return obj
+
+
+def _own(ref: Any, kind: str, fields: dict[str, Any]) -> RefStatus:
+    """:func:`_status` for an order's first reference: the field dict itself becomes the
+    instance's ``__dict__`` (no copy; later references of the order copy it)."""
+    obj = _new(RefStatus)
+    fields["ref"] = ref
+    fields["kind"] = kind
+    _set(obj, "__dict__", fields)
     return obj
 
 
@@ -341,7 +351,7 @@ def _answer(
         if p[5]:
             arrived = times[p[6]]
             sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), times[p[2]], now, s)
-            key = (sc.rank, -(p[6] or 0) if sc.rank == 2 else p[1])
+            key = parcel_rank(sc.rank, p[6], p[1])
             if best is None or key < best[0]:
                 best = (key, sc, arrived)
     delivered = times[row[16]]
@@ -447,7 +457,10 @@ def _lookup(
             n = distinct[key] = normalize_ref(v)
         keys.append(key)
     texts = sorted({c for n in distinct.values() for c in n.candidates})
-    hits: dict[str, list[tuple[str, str, str]]] = {}
+    # text -> its one order (shop, kind, order id), or every row when it names several
+    one: dict[str, tuple[str, str, str]] = {}
+    several: dict[str, list[tuple[str, str, str]]] = {}
+    wanted: dict[str, set[str]] = {}
     if texts:
         sql = (
             "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r"
@@ -457,12 +470,24 @@ def _lookup(
         if shop is not None:
             sql += " AND +r.shop = ?"
             params.append(shop)
+        rank = _KIND_ORDER.__getitem__
         for text, s, kind, oid in _tuples(conn, sql, params):
-            hits.setdefault(text, []).append((s, kind, oid))
-    wanted: dict[str, set[str]] = {}
-    for matched in hits.values():
-        for s, _, oid in matched:
-            wanted.setdefault(s, set()).add(oid)
+            ids = wanted.get(s)
+            if ids is None:
+                ids = wanted[s] = set()
+            ids.add(oid)
+            prev = one.get(text)
+            if prev is None:
+                if text in several:
+                    several[text].append((s, kind, oid))
+                else:
+                    one[text] = (s, kind, oid)
+            elif prev[0] == s and prev[2] == oid:  # one order, as both its id and its number
+                if rank(kind) < rank(prev[1]):
+                    one[text] = (s, kind, oid)
+            else:
+                several[text] = [prev, (s, kind, oid)]
+                del one[text]
     in_memory: set[str] = set()
     if wanted and stale & set(wanted):
         in_memory = _prepare_facts(conn, wanted, settings)
@@ -477,33 +502,40 @@ def _lookup(
         when = _aware(now, info.tz)
         for row in orders:
             answers[(s, row[1])] = _answer(row, by_order.get(row[1], ()), info, when, times)
-    done = {key: _one(n, hits, answers) for key, n in distinct.items()}
+    # Each order's field dict is copied only for its second and later references (a range
+    # usually names each order once).
+    used: set[int] = set()
+    done: dict[Any, RefStatus] = {}
+    for key, n in distinct.items():
+        hit = one.get(n.text) if n.kind == "text" and n.text.upper() == n.text else None
+        if hit is None:
+            done[key] = _several(n, one, several, answers)
+            continue
+        answer = answers.get((hit[0], hit[2]))
+        if answer is None:  # its facts vanished between the two reads (a sync rebuilt them)
+            done[key] = _unmatched(n, "not_found", NOT_FOUND)
+        elif id(answer) in used:
+            done[key] = _status(n.value, hit[1], answer)
+        else:
+            used.add(id(answer))
+            done[key] = _own(n.value, hit[1], answer)
     return [done[key] for key in keys]
 
 
-def _one(
+def _several(
     n: NormalizedRef,
-    hits: dict[str, list[tuple[str, str, str]]],
+    one: dict[str, tuple[str, str, str]],
+    several: dict[str, list[tuple[str, str, str]]],
     answers: dict[tuple[str, str], dict[str, Any]],
 ) -> RefStatus:
+    """The uncommon answers: not a usable reference, not found, a lower-case tracking
+    number (looked up as typed and in upper case), or a text naming several orders."""
     if n.kind != "text":
         return _unmatched(n, n.kind, n.message)
-    cands = n.candidates
-    if len(cands) == 1:
-        found_hits = hits.get(cands[0], ())
-        if found_hits:
-            s, kind, oid = found_hits[0]
-            if len(found_hits) == 1 or all(h[0] == s and h[2] == oid for h in found_hits):
-                # the usual case: one text, one order (maybe as both its id and its number)
-                if len(found_hits) > 1:
-                    kind = min((h[1] for h in found_hits), key=_KIND_ORDER.__getitem__)
-                answer = answers.get((s, oid))
-                if answer is None:
-                    return _unmatched(n, "not_found", NOT_FOUND)
-                return _status(n.value, kind, answer)
     found: dict[tuple[str, str], str] = {}
-    for c in cands:
-        for s, kind, oid in hits.get(c, ()):
+    for c in n.candidates:
+        rows = several.get(c) or ([one[c]] if c in one else [])
+        for s, kind, oid in rows:
             prev = found.get((s, oid))
             if prev is None or _KIND_ORDER[kind] < _KIND_ORDER[prev]:
                 found[(s, oid)] = kind

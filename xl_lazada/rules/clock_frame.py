@@ -99,3 +99,9 @@ def unsettled_frame(
         & (np.nan_to_num(waited, nan=-np.inf) > settings.unsettled_days * _DAY)
     )
     return overdue, waited / _DAY
+
+
+def parcel_rank(rank: npt.NDArray[np.int64], arrived_at: Floats, position: Floats) -> Floats:
+    """The tie-break of :func:`.clock.parcel_rank` per parcel (sort by ``rank``, then by
+    this): the latest arrival among arrived parcels, else the first parcel."""
+    return np.where(rank == 2, -np.nan_to_num(arrived_at, nan=0.0), position)
