@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from .cache.codec import parse_utc
+from .cache.refindex import ref_rows
 from .refs import NormalizedRef, normalize_ref
 from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
@@ -462,16 +463,8 @@ def _lookup(
     several: dict[str, list[tuple[str, str, str]]] = {}
     wanted: dict[str, set[str]] = {}
     if texts:
-        sql = (
-            "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r"
-            " WHERE r.ref = j.value"
-        )
-        params: list[Any] = [json.dumps(texts)]
-        if shop is not None:
-            sql += " AND +r.shop = ?"
-            params.append(shop)
         rank = _KIND_ORDER.__getitem__
-        for text, s, kind, oid in _tuples(conn, sql, params):
+        for text, s, kind, oid in ref_rows(conn, texts, shop):
             ids = wanted.get(s)
             if ids is None:
                 ids = wanted[s] = set()
@@ -571,17 +564,9 @@ def checkpoints(
     if not n.candidates:
         return []
     conn, _ = _connection(cache)
-    sql = (
-        "SELECT r.shop, r.kind, r.order_id, j.value FROM json_each(?) j CROSS JOIN refs r"
-        " WHERE r.ref = j.value"
-    )
-    params: list[Any] = [json.dumps(list(n.candidates))]
-    if shop is not None:
-        sql += " AND +r.shop = ?"
-        params.append(shop)
     rows: list[CheckpointRow] = []
     seen: set[tuple[str, str]] = set()
-    for s, kind, oid, text in conn.execute(sql, params).fetchall():
+    for text, s, kind, oid in ref_rows(conn, n.candidates, shop):
         pkgs = conn.execute(
             "SELECT p.package_id, p.tracking_number, f.order_number FROM package_facts p"
             " JOIN order_facts f ON f.shop = p.shop AND f.order_id = p.order_id"
