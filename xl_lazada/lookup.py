@@ -269,11 +269,14 @@ def _shops(
 
 
 def _prepare_facts(
-    conn: sqlite3.Connection, shops: Iterable[str], settings: RuleSettings | None
+    conn: sqlite3.Connection,
+    shops: Iterable[str],
+    settings: RuleSettings | None,
+    stale: set[str],
 ) -> set[str]:
     from .cache.facts import ensure_settings
 
-    return ensure_settings(conn, shops, settings)
+    return ensure_settings(conn, shops, settings, known_stale=stale)
 
 
 def _tuples(conn: sqlite3.Connection, sql: str, params: Any) -> list[tuple]:
@@ -483,7 +486,7 @@ def _lookup(
                 del one[text]
     in_memory: set[str] = set()
     if wanted and stale & set(wanted):
-        in_memory = _prepare_facts(conn, wanted, settings)
+        in_memory = _prepare_facts(conn, wanted, settings, stale)
     answers: dict[tuple[str, str], dict[str, Any]] = {}
     times = _Times()
     for s, ids in wanted.items():
