@@ -29,6 +29,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 from .cache.codec import parse_utc
@@ -322,23 +324,32 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-class _Times(dict[Any, Any]):
-    """Stored times → aware UTC datetimes, each distinct value converted once per call
-    (Unix seconds, or the ISO text of ``synced_at``; ``None`` stays ``None``). Deadlines,
-    sync times and batch-written checkpoints repeat across a range's orders, and datetimes
-    are immutable, so answers can share them."""
+_ORDER_STAMPS = itemgetter(4, 8, 12, 15, 16)  # delayed_after, last_time, rts_deadline, ...
+_PARCEL_STAMPS = itemgetter(2, 3, 6)  # rts_at, idle_since, sc_arrived_at
 
-    def __init__(self) -> None:
-        super().__init__({None: None})
 
-    def __missing__(self, value: Any) -> datetime | None:
-        t = parse_utc(value) if isinstance(value, str) else datetime.fromtimestamp(value, UTC)
-        self[value] = t
-        return t
+def _times(orders: list[tuple], packages: list[tuple]) -> dict[Any, datetime | None]:
+    """Every stored time of these rows → an aware UTC datetime, each distinct value once
+    and in one C-level pass (Unix seconds; ``synced_at`` is ISO text; ``None`` stays
+    ``None``). Datetimes are immutable, so answers share them."""
+    stamps = set(chain.from_iterable(map(_ORDER_STAMPS, orders)))
+    stamps.update(chain.from_iterable(map(_PARCEL_STAMPS, packages)))
+    stamps.discard(None)
+    out: dict[Any, datetime | None] = dict(
+        zip(stamps, map(datetime.fromtimestamp, stamps, repeat(UTC)), strict=True)
+    )
+    for text in {r[22] for r in orders}:
+        out[text] = parse_utc(text)
+    out[None] = None
+    return out
 
 
 def _answer(
-    row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime, times: _Times
+    row: tuple,
+    parcels: Iterable[tuple],
+    shop: _Shop,
+    now: datetime,
+    times: dict[Any, datetime | None],
 ) -> dict[str, Any]:
     """One order's answer at ``now``: RefStatus's fields but ``ref`` and ``kind``."""
     s = shop.settings
@@ -488,7 +499,6 @@ def _lookup(
     if wanted and stale & set(wanted):
         in_memory = _prepare_facts(conn, wanted, settings, stale)
     answers: dict[tuple[str, str], dict[str, Any]] = {}
-    times = _Times()
     for s, ids in wanted.items():
         info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
         orders, packages = _order_rows(conn, s, sorted(ids), info.settings, s in in_memory)
@@ -496,6 +506,7 @@ def _lookup(
         for p in packages:
             by_order.setdefault(p[0], []).append(p)
         when = _aware(now, info.tz)
+        times = _times(orders, packages)
         for row in orders:
             answers[(s, row[1])] = _answer(row, by_order.get(row[1], ()), info, when, times)
     # Each order's field dict is copied only for its second and later references (a range
