@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -406,3 +406,58 @@ def test_refresh_rebuilds_the_report_from_the_report_sheets_inputs(
     assert code == 1 and "report not built" in err and "30 days" in err
     assert _sheet_values(book, "Report output") == output
     assert "30 days" in openpyxl.load_workbook(book)["Report"]["B8"].value
+
+
+def test_refresh_and_the_ribbon_accept_and_refuse_the_same_report_dates(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Report sheet's dates as the file holds them (serial numbers) and as Excel hands
+    them to the ribbon: one reader decides, so `xl-lazada refresh` and the Build report
+    button give the same answer for the same cells."""
+    from fake_excel import FakeBook
+
+    from xl_lazada.excel import live_writer, macros
+    from xl_lazada.report.sheet import report_input_values_sheet
+    from xl_lazada.workbook.build import initial_sheetspecs
+    from xl_lazada.workbook.refresh import refresh_workbook
+    from xl_lazada.workbook.sheetxml import excel_serial
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    env.setenv("XL_LAZADA_CACHE", str(cache_path))
+    with Cache.open(cache_path) as cache:
+        last = all_tables(cache)["orders"]["Created"].max().date()
+    first = last - timedelta(days=29)
+    cases = {
+        "serials of the last 30 days": (excel_serial(first), excel_serial(last), True),
+        "text dates": (first.isoformat(), last.isoformat(), True),
+        "serials 5 and 10 (January 1900)": (5, 10, False),
+        "serial 60 (Excel's 29 Feb 1900)": (60, 61, False),
+        "a day that does not exist": ("2026-02-30", "2026-03-02", False),
+        "5 Jan 1900 as Excel shows serial 5": (datetime(1900, 1, 5), datetime(1900, 1, 9), False),
+    }
+    for name, (date_from, date_to, accepted) in cases.items():
+        values = {"date_from": date_from, "date_to": date_to, "refs": []}
+        with Cache.open(cache_path) as cache:  # what a seller typed, in the file
+            refresh_workbook(
+                book, cache, only=["orders"], extra_specs=[report_input_values_sheet(values)]
+            )
+        capsys.readouterr()
+        code = main(["refresh", str(book), "--no-sync", "--only", "report"])
+        capsys.readouterr()
+        headless = openpyxl.load_workbook(book)["Report"]["B8"].value
+
+        ribbon = FakeBook()
+        for spec in initial_sheetspecs():
+            live_writer.render(ribbon, spec)
+        ribbon.sheets["Report"].put(3, 2, date_from)
+        ribbon.sheets["Report"].put(4, 2, date_to)
+        line = macros.build_report(ribbon)
+
+        assert (code == 0) is accepted, (name, headless)
+        assert line.startswith("Built ") is accepted, (name, line)
+        if accepted:
+            assert headless.startswith("Built "), (name, headless)
+        elif not isinstance(date_from, datetime):  # the same value both ways: the same reason
+            assert headless == line, name
