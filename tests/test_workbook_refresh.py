@@ -461,3 +461,43 @@ def test_refresh_and_the_ribbon_accept_and_refuse_the_same_report_dates(
             assert headless.startswith("Built "), (name, headless)
         elif not isinstance(date_from, datetime):  # the same value both ways: the same reason
             assert headless == line, name
+
+
+def test_refresh_and_the_ribbon_say_the_same_data_as_of_on_the_shops_clock(
+    env, shop, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a failed sync both say how old the data is the same way: the last sync whose
+    stages all worked (not the failed one), in the shop's local time with its offset."""
+    from fake_excel import FakeBook
+
+    from xl_lazada.cache.codec import parse_utc
+    from xl_lazada.excel import live_writer, macros
+    from xl_lazada.workbook.build import initial_sheetspecs
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    with Cache.open(cache_path) as cache:
+        (finished,) = cache.connection.execute("SELECT finished_at FROM sync_runs").fetchone()
+    tz = shop.shop.venture.tz
+    local = parse_utc(finished).astimezone(tz)
+    hours = int(local.utcoffset().total_seconds() // 3600)
+    expected = f"data as of {local:%Y-%m-%d %H:%M} UTC+{hours:02d}:00"
+
+    env.setenv("XL_LAZADA_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    env.setenv("XL_LAZADA_CACHE", str(cache_path))
+    assert main(["refresh", str(book), "--only", "orders"]) == 0  # a failed sync, recorded
+    capsys.readouterr()
+    headless = openpyxl.load_workbook(book)["Orders"]["A2"].value
+    assert "sync failed" in headless and expected in headless, (expected, headless)
+    assert re.match(rf"Refreshed \S+ \S+ UTC\+{hours:02d}:00 — ", headless), headless
+
+    ribbon = FakeBook()
+    for spec in initial_sheetspecs():
+        live_writer.render(ribbon, spec)
+    line = macros.refresh_orders(ribbon)
+    status = ribbon.sheets["Orders"].values[(2, 1)]
+    assert "sync failed" in status and expected in status, (expected, status)
+    assert expected in line
+    check = macros.check_connection(ribbon)
+    assert f"cache synced {expected.removeprefix('data as of ')}" in check, check

@@ -99,33 +99,14 @@ def _sync(cache: Cache, shop: str | None, settings: Any) -> str:
 
 
 def _as_of(cache: Cache, shop: str | None, *, prefix: str) -> str:
-    """``"<prefix>; data as of 2026-12-01 17:00 UTC"`` (the last sync whose stages all
-    worked), or ``"<prefix>; no data synced yet"``."""
-    names = [shop] if shop else [s.name for s in cache.shops()]
-    times = [t for t in (_last_good_sync(cache, n) for n in names if n) if t]
-    if not times:
+    """``"<prefix>; data as of 2026-12-01 17:00 UTC+08:00"`` (the last sync whose stages all
+    worked, on the shop's clock), or ``"<prefix>; no data synced yet"``."""
+    from ..workbook.as_of import NEVER, data_as_of
+
+    when = data_as_of(cache, shop)
+    if when == NEVER:
         return f"{prefix}; {NOTHING_YET}"
-    return f"{prefix}; data as of {max(times)[:16].replace('T', ' ')} UTC"
-
-
-def _last_good_sync(cache: Cache, shop: str) -> str | None:
-    import json
-
-    from .sync_cmd import STAGES
-
-    rows = cache.connection.execute(
-        "SELECT finished_at, summary FROM sync_runs WHERE shop = ? AND finished_at IS NOT NULL"
-        " ORDER BY id DESC",
-        (shop,),
-    )
-    for finished_at, summary in rows:
-        try:
-            failed = json.loads(summary or "{}").get("failed", [])
-        except ValueError:
-            continue
-        if not any(f and f[0] in STAGES for f in failed):
-            return str(finished_at)
-    return None
+    return f"{prefix}; data as of {when}"
 
 
 def _one_line(exc: BaseException) -> str:

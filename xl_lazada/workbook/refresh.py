@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +169,9 @@ def sheetspecs_from_tables(
 ) -> tuple[list[SheetSpec], list[str]]:
     """The data sheets' SheetSpecs from the tables (the Checkpoints sheet bounded by the
     Settings, a status line on each) and the notes the bound produced: one recipe for the
-    headless refresh and the ribbon's live writer, so both write the same sheets."""
-    refreshed = datetime.now().astimezone()
+    headless refresh and the ribbon's live writer, so both write the same sheets. The
+    status line's time is on the shop's clock, as the sheet's times and "data as of" are."""
+    refreshed = datetime.now(UTC)
     specs: list[SheetSpec] = []
     notes: list[str] = []
     for part in (p for p in parts if p in DATA_SHEETS):
@@ -186,7 +187,7 @@ def sheetspecs_from_tables(
             )
             if note:
                 notes.append(note)
-        line = status_line(len(frame), refreshed, note=note, as_of=as_of)
+        line = status_line(len(frame), _shop_clock(frame, refreshed), note=note, as_of=as_of)
         specs.append(data_sheetspec(part, frame, status_text=line))
     return specs, notes
 
@@ -233,8 +234,6 @@ def _tables(
 
 def _local_now(frame: Any, now: datetime | None) -> datetime:
     """'Now' on the same (shop-local, naive) clock as the Time column."""
-    from datetime import UTC
-
     from ..tables.shops import parse_tz
 
     moment = now or datetime.now(UTC)
@@ -242,6 +241,15 @@ def _local_now(frame: Any, now: datetime | None) -> datetime:
         moment = moment.replace(tzinfo=UTC)
     tz = frame.attrs.get("tz") if hasattr(frame, "attrs") else None
     return moment.astimezone(parse_tz(tz)).replace(tzinfo=None)
+
+
+def _shop_clock(frame: Any, moment: datetime) -> datetime:
+    """``moment`` on the frame's shop clock (aware); shops of several zones (or none known):
+    this computer's."""
+    from ..tables.shops import parse_tz
+
+    tz = frame.attrs.get("tz") if hasattr(frame, "attrs") else None
+    return moment.astimezone(parse_tz(tz) if tz else None)
 
 
 __all__ = [
