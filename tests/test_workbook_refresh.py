@@ -288,6 +288,65 @@ def test_refuses_what_it_cannot_handle(env, tmp_path, capsys) -> None:
     assert "is not an Excel workbook" in _refusal(tmp_path, capsys, other)
 
 
+def test_a_refresh_reads_the_workbook_once_and_checks_it_once(
+    env, shop, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings, sheet names, the Report sheet and the parts copied over all come from one
+    read of the file, checked once before anything (the sync included) is done."""
+    from xl_lazada.workbook import package, refresh
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    reads: list[str] = []
+    checks: list[Path] = []
+    real_open, real_check = refresh._package, refresh.check_writable
+    monkeypatch.setattr(refresh, "_package", lambda p: reads.append(p.name) or real_open(p))
+    monkeypatch.setattr(refresh, "check_writable", lambda p: checks.append(p) or real_check(p))
+    monkeypatch.setattr(package.Package, "__init__", _counted(package.Package.__init__, reads))
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    assert reads == ["MyShop.xlsm", "package"] and checks == [book]
+
+
+def _counted(init, log: list[str]):  # type: ignore[no-untyped-def]
+    def counted(self, *a, **kw):  # type: ignore[no-untyped-def]
+        log.append("package")
+        init(self, *a, **kw)
+
+    return counted
+
+
+def test_a_workbook_excel_locks_during_the_sync_is_one_line_and_left_as_it_was(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows a workbook Excel opened after the check cannot be replaced: the refresh
+    says so in one line, the workbook is the old one and no temporary file is left."""
+    import os
+
+    from xl_lazada.workbook import save
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    capsys.readouterr()
+    before = book.read_bytes()
+    real_replace = os.replace
+
+    def locked(src, dst):  # type: ignore[no-untyped-def]
+        if Path(dst) == book:
+            raise PermissionError(13, "The process cannot access the file")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(save.os, "replace", locked)
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(cache_path)])
+    err = capsys.readouterr().err.strip()
+    assert (
+        code == 1
+        and err == "Error: MyShop.xlsm is open in another program (Excel?); close it and try again"
+    )
+    assert book.read_bytes() == before
+    assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
+
+
 def test_bad_settings_value_is_one_line_naming_the_key(env, tmp_path, capsys) -> None:
     book = _new_book(tmp_path)
     parts = part_bytes(book)

@@ -1,19 +1,22 @@
 """``xl-lazada refresh BOOK.xlsm``: sync, then rewrite the workbook's data sheets, no Excel.
 
-Arguments are checked and the workbook opened before anything else (a bad ``--only`` or a
-locked workbook touches nothing). A failed sync does not stop the refresh: the sheets are
-rewritten from the cache and their status lines say how old the data is; the exit code is
-non-zero only if nothing could be written.
+Arguments are checked, and the workbook checked and read (once), before anything else (a
+bad ``--only`` or a locked workbook touches nothing). A failed sync does not stop the
+refresh: the sheets are rewritten from the cache and their status lines say how old the
+data is; the exit code is non-zero only if nothing could be written.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..cache import Cache
+
+if TYPE_CHECKING:
+    from ..workbook.refresh import OpenBook, RefreshSummary
 
 NOTHING_YET = "no data synced yet"
 
@@ -40,28 +43,29 @@ def refresh(
     The report is rebuilt from the Report sheet's inputs when it has any; inputs it refuses
     (a range over 30 days, an end before the start) are explained in the Report sheet's
     message cell, the data sheets are still refreshed, and the exit code is 1."""
-    from ..workbook.refresh import RefreshError, book_settings, open_book, parse_only
+    from ..workbook.refresh import RefreshError, open_book, parse_only
 
     try:
         parts = parse_only(only)
-        open_book(book, parts)
-        _, settings = book_settings(book)
+        opened = open_book(book, parts)  # checked and read once, before the sync
     except RefreshError as exc:
         raise click.ClickException(str(exc)) from None
-    shop = shop or settings.shop
-    with Cache.open(cache_path) as cache:
-        as_of = "" if no_sync else _sync(cache, shop, settings)
+    with opened, Cache.open(cache_path) as cache:
+        shop = shop or opened.settings.shop
+        as_of = "" if no_sync else _sync(cache, shop, opened.settings)
         if no_sync:
             as_of = _as_of(cache, shop, prefix="not synced")
         if as_of.endswith(NOTHING_YET):
             raise click.ClickException(f"nothing written to {book.name}: {as_of}")
-        summary = _write(book, cache, shop, parts, as_of)
+        summary = _write(opened, cache, shop, parts, as_of)
     click.echo(summary.line())
     if summary.report_refused:
         raise click.ClickException(f"report not built: {summary.report}")
 
 
-def _write(book: Path, cache: Cache, shop: str | None, parts: list[str], as_of: str) -> Any:
+def _write(
+    book: OpenBook, cache: Cache, shop: str | None, parts: list[str], as_of: str
+) -> RefreshSummary:
     from ..workbook.refresh import RefreshError, refresh_workbook
 
     try:
