@@ -605,6 +605,42 @@ def test_two_shops_in_one_cache(synced: Synced, tmp_path: Path) -> None:
     assert "Shop" not in [c.name for c in one.visible_columns()]
 
 
+def test_cli_out_and_pdf_write_the_workbook_once(
+    synced: Synced, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --out and --pdf the PDF is made from the workbook just written to --out."""
+    from xl_lazada.cli import main
+    from xl_lazada.report import pdf, xlsx
+
+    if pdf.find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+    written: list[Path] = []
+    converted: list[Path] = []
+    real_write, real_convert = xlsx.write_xlsx, pdf.xlsx_to_pdf
+
+    def write(report: Report, path: Any) -> None:
+        written.append(Path(path))
+        real_write(report, path)
+
+    def convert(book: Any, target: Any) -> None:
+        converted.append(Path(book))
+        real_convert(book, target)
+
+    for module in (xlsx, pdf):
+        monkeypatch.setattr(module, "write_xlsx", write)
+    monkeypatch.setattr(pdf, "xlsx_to_pdf", convert)
+    lo, hi = _period(synced, 3)
+    out, made = tmp_path / "r.xlsx", tmp_path / "r.pdf"
+    args = ["report", "--cache", str(synced.path), "--from", lo.isoformat(), "--to", hi.isoformat()]
+    assert main(args + ["--out", str(out), "--pdf", str(made)]) == 0
+    assert written == [out] and converted == [out]
+    assert made.read_bytes().startswith(b"%PDF") and out.exists()
+    written.clear()
+    converted.clear()
+    assert main(args + ["--pdf", str(made)]) == 0  # no --out: a temporary workbook
+    assert len(written) == 1 and written[0] != out and converted == written
+
+
 def test_cli_pdf_without_libreoffice_and_bad_outputs(
     synced: Synced,
     tmp_path: Path,
