@@ -78,6 +78,7 @@ def _sync(cache: Cache, shop: str | None, settings: Any) -> str:
     """Sync the shop; on failure say so on stderr and return the 'data as of' note."""
     from dataclasses import replace
 
+    from ..lazada.errors import one_line
     from ..sync import SyncOptions, sync_shop
     from .progress import progress_bar
     from .sync_cmd import _open_client, failed_stages, summary_line
@@ -91,7 +92,7 @@ def _sync(cache: Cache, shop: str | None, settings: Any) -> str:
             with progress_bar() as on_progress:
                 summary = sync_shop(client, cache, name, options=options, progress=on_progress)
     except Exception as exc:  # noqa: BLE001 - any failure: refresh from the cache instead
-        reason = _one_line(exc)
+        reason = one_line(exc, 200) or type(exc).__name__
         click.echo(f"sync failed: {reason}; refreshing from the cache", err=True)
         return _as_of(cache, name, prefix=f"sync failed ({reason[:80]})")
     click.echo(summary_line(name or "", summary), err=True)
@@ -111,8 +112,3 @@ def _as_of(cache: Cache, shop: str | None, *, prefix: str) -> str:
     if when == NEVER:
         return f"{prefix}; {NOTHING_YET}"
     return f"{prefix}; data as of {when}"
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
