@@ -12,8 +12,6 @@ import os
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from synced_shop import SyncedShop as Synced
 
 from xl_lazada.cache import Cache
 from xl_lazada.cli import cli
@@ -43,30 +42,7 @@ from xl_lazada.tables import all_tables
 from xl_lazada.tables.shops import parse_tz
 
 SHOP = "rep"
-
-
-@dataclass
-class Synced:
-    cache: Cache
-    path: Path
-    now: datetime
-    today: date  # shop-local
-
-
-@pytest.fixture(scope="module")
-def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
-    path = Path(tmp_path_factory.mktemp("report")) / "cache.sqlite3"
-    with SandboxServer(orders=1200, seed=11, clock_speed=0.0, qps=100000) as sb:
-        days = int(sb.shop.params["days"]) + 5
-        with LazadaClient(sb.connection(sb.issue_token()), default_qps=100000) as client:
-            summary = sync_shop(
-                client, Cache.open(path), SHOP, options=SyncOptions(lookback_days=days)
-            )
-        assert not summary.failed
-        now = sb.clock.now()
-    with Cache.open(path) as cache:
-        tz = cache.shops()[0].tz
-        yield Synced(cache, path, now, now.astimezone(tz).date())
+SYNCED_ORDERS = 1200  # the shop the `synced` fixture (conftest.py) syncs
 
 
 def _tables(s: Synced, **kw: Any) -> dict[str, pd.DataFrame]:
