@@ -347,6 +347,42 @@ def test_a_workbook_excel_locks_during_the_sync_is_one_line_and_left_as_it_was(
     assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
 
 
+@pytest.mark.parametrize("what", ["saved", "opened"])
+def test_a_workbook_saved_or_opened_during_the_refresh_is_left_as_it_was(
+    env,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    what: str,
+) -> None:
+    """Between reading the book and replacing it (a sync can take minutes) the seller may
+    save it from Excel, or open it on a Mac (an owner file, no lock): the refresh writes
+    nothing, says so in one line, and their saved changes are kept."""
+    from xl_lazada.workbook import refresh
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    capsys.readouterr()
+    real_tables = refresh._tables
+
+    def meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if what == "saved":
+            book.write_bytes(book.read_bytes() + b"\0")  # the seller's save
+        else:
+            (tmp_path / ("~$" + book.name)).write_bytes(b"owner")
+        return real_tables(*args, **kwargs)
+
+    monkeypatch.setattr(refresh, "_tables", meanwhile)
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(cache_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0 and "nothing was written" in err
+    assert ("saved by another program" if what == "saved" else "opened in Excel") in err
+    if what == "saved":
+        assert book.read_bytes().endswith(b"\0")  # the seller's version, not ours
+    assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
+
+
 def test_bad_settings_value_is_one_line_naming_the_key(env, tmp_path, capsys) -> None:
     book = _new_book(tmp_path)
     parts = part_bytes(book)

@@ -23,7 +23,7 @@ from ..rules.settings import RuleSettings
 from .contract import DATA_SHEETS, WorkbookSettings
 from .package import Package
 from .reader import read_settings
-from .save import atomic_write, check_writable
+from .save import atomic_write, check_unchanged, check_writable, file_stamp
 from .sheets import bound_checkpoints, data_sheetspec, status_line
 from .sheetspec import SheetSpec
 from .write import MissingSheetError, write_sheets
@@ -84,6 +84,7 @@ class OpenBook:
     sheet_names: frozenset[str]
     rules: RuleSettings
     settings: WorkbookSettings
+    stamp: tuple[int, int]  # the file's mtime and size when it was read (see _save)
 
     def require(self, parts: Iterable[str]) -> None:
         """Refuse (one line) when a data sheet that ``parts`` rewrite is missing."""
@@ -107,6 +108,7 @@ def open_book(path: str | Path, parts: Iterable[str] = PARTS) -> OpenBook:
         raise RefreshError(f"{book}: no such workbook (make one with `xl-lazada workbook new`)")
     try:
         check_writable(book)
+        stamp = file_stamp(book)
     except Exception as exc:
         raise RefreshError(str(exc)) from None
     pkg = _package(book)
@@ -117,7 +119,7 @@ def open_book(path: str | Path, parts: Iterable[str] = PARTS) -> OpenBook:
     except BaseException:
         pkg.close()
         raise
-    return OpenBook(book, pkg, names, rules, settings)
+    return OpenBook(book, pkg, names, rules, settings, stamp)
 
 
 def _require(book: Path, names: frozenset[str], parts: Iterable[str]) -> None:
@@ -215,8 +217,14 @@ def _save(opened: OpenBook, specs: list[SheetSpec]) -> None:
         except MissingSheetError as exc:
             raise RefreshError(f"{opened.path.name}: {exc}") from None
 
+    def unchanged() -> None:
+        try:
+            check_unchanged(opened.path, opened.stamp)
+        except Exception as exc:
+            raise RefreshError(str(exc)) from None
+
     try:
-        atomic_write(opened.path, write)
+        atomic_write(opened.path, write, before_replace=unchanged)
     except PermissionError:  # Excel opened it since the check (Windows locks what it opens)
         raise RefreshError(
             f"{opened.path.name} is open in another program (Excel?); close it and try again"
