@@ -16,19 +16,16 @@ import time
 from datetime import datetime
 from multiprocessing.connection import Connection as Pipe
 
+from _sandbox import connection, connection_info
+
 
 def _serve(pipe: Pipe, orders: int, seed: int) -> None:
     from xl_lazada.sandbox.server import SandboxServer
 
     with SandboxServer(orders=orders, seed=seed, clock_speed=0.0, qps=1_000_000.0) as sb:
-        tok = sb.issue_token()
         pipe.send(
             {
-                "base_url": sb.base_url,
-                "app_key": sb.app_key,
-                "app_secret": sb.app_secret,
-                "venture": sb.venture,
-                "access_token": tok["access_token"],
+                **connection_info(sb),
                 "now": sb.clock.now().isoformat(),
                 "days": int(sb.shop.params["days"]),
             }
@@ -48,9 +45,7 @@ def sync_into(path: str, orders: int, seed: int = 7, *, keep_facts: bool = True)
     this process's CPU for the sync, and the time spent keeping facts."""
     from xl_lazada.cache import Cache
     from xl_lazada.cache import facts as cache_facts
-    from xl_lazada.config import Connection
     from xl_lazada.lazada.client import LazadaClient
-    from xl_lazada.secret import Secret
     from xl_lazada.sync import SyncOptions, sync_shop
 
     real = cache_facts.refresh_facts
@@ -69,15 +64,7 @@ def sync_into(path: str, orders: int, seed: int = 7, *, keep_facts: bool = True)
     cache_facts.refresh_facts = timed
     try:
         srv = parent.recv()
-        conn = Connection(
-            base_url=srv["base_url"],
-            app_key=srv["app_key"],
-            app_secret=Secret(srv["app_secret"]),
-            access_token=Secret(srv["access_token"]),
-            venture=srv["venture"],
-            auth_url=srv["base_url"],
-            shop="bench",
-        )
+        conn = connection(srv)
         t1, c1 = time.perf_counter(), time.process_time()
         with (
             Cache.open(path) as cache,

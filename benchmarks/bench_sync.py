@@ -19,10 +19,10 @@ import time
 from datetime import timedelta
 from multiprocessing.connection import Connection as Pipe
 
+from _sandbox import connection, connection_info
+
 from xl_lazada.cache import Cache
-from xl_lazada.config import Connection
 from xl_lazada.lazada.client import LazadaClient
-from xl_lazada.secret import Secret
 from xl_lazada.sync import SyncOptions, SyncSummary, sync_shop
 
 
@@ -32,17 +32,7 @@ def _serve(pipe: Pipe, orders: int, seed: int) -> None:
 
     t0 = time.perf_counter()
     with SandboxServer(orders=orders, seed=seed, clock_speed=0.0, qps=1_000_000.0) as sb:
-        tok = sb.issue_token()
-        pipe.send(
-            {
-                "base_url": sb.base_url,
-                "app_key": sb.app_key,
-                "app_secret": sb.app_secret,
-                "venture": sb.venture,
-                "access_token": tok["access_token"],
-                "generated_s": time.perf_counter() - t0,
-            }
-        )
+        pipe.send({**connection_info(sb), "generated_s": time.perf_counter() - t0})
         pipe.recv()
 
 
@@ -76,15 +66,7 @@ def main() -> None:
     server.start()
     info = parent.recv()
     print(f"sandbox: {args.orders} orders generated and served in {info['generated_s']:.1f} s")
-    conn = Connection(
-        base_url=info["base_url"],
-        app_key=info["app_key"],
-        app_secret=Secret(info["app_secret"]),
-        access_token=Secret(info["access_token"]),
-        venture=info["venture"],
-        auth_url=info["base_url"],
-        shop="bench",
-    )
+    conn = connection(info)
     options = SyncOptions(lookback_days=args.days + 5)
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -41,6 +41,8 @@ from datetime import timedelta
 from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
+from _sandbox import connection, connection_info
+
 LOOKBACK_DAYS = 50  # the sandbox shop's history is 45 days: the first sync reads all of it
 DEFAULT_LIMITS = {
     "/seller/get": 5.0,
@@ -132,17 +134,7 @@ def _serve(pipe: Pipe, cfg: dict[str, Any]) -> None:
         latency_ms=cfg["latency"],
         latency_spread_ms=cfg["spread"],
     ) as sb:
-        tok = sb.issue_token()
-        pipe.send(
-            {
-                "base_url": sb.base_url,
-                "app_key": sb.app_key,
-                "app_secret": sb.app_secret,
-                "venture": sb.venture,
-                "access_token": tok["access_token"],
-                "generated_s": time.perf_counter() - t0,
-            }
-        )
+        pipe.send({**connection_info(sb), "generated_s": time.perf_counter() - t0})
         since = None
         while True:
             cmd, arg = pipe.recv()
@@ -166,20 +158,10 @@ def _our_sync(
 
         engine.utcnow = lambda: utcnow() + timedelta(days=days_later)  # type: ignore[assignment]
     from xl_lazada.cache import Cache
-    from xl_lazada.config import Connection
     from xl_lazada.lazada.client import LazadaClient
-    from xl_lazada.secret import Secret
     from xl_lazada.sync import SyncOptions, sync_shop
 
-    conn = Connection(
-        base_url=info["base_url"],
-        app_key=info["app_key"],
-        app_secret=Secret(info["app_secret"]),
-        access_token=Secret(info["access_token"]),
-        venture=info["venture"],
-        auth_url=info["base_url"],
-        shop="bench",
-    )
+    conn = connection(info)
     options = SyncOptions(lookback_days=LOOKBACK_DAYS, daily_calls=daily_calls)
     with Cache.open(cache_path) as cache, LazadaClient(conn) as client:
         t0 = time.perf_counter()

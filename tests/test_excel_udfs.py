@@ -242,6 +242,30 @@ def test_repeats_come_from_the_memo_until_a_sync_commits(
     assert calls == [300, 300, 300]
 
 
+def test_one_formula_call_reads_the_cache_generation_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Noticing a refresh costs one read of the cache per formula call, answered or not."""
+    reads: list[int] = []
+    real = source._generation
+
+    def counting(cache: Any) -> str:
+        reads.append(1)
+        return real(cache)
+
+    monkeypatch.setattr(source, "_generation", counting)
+    number = world.numbers()[0]
+    for call in (
+        lambda: answers.status_values(number, cache=world.path),  # first time: looked up
+        lambda: answers.status_values(number, cache=world.path),  # the result memo
+        lambda: answers.tracking_values(number, cache=world.path),  # the answer memo
+        lambda: answers.status_values("0000000000", cache=world.path),  # not found
+    ):
+        reads.clear()
+        call()
+        assert len(reads) == 1
+
+
 # ---- checkpoints ------------------------------------------------------------------------------
 def test_checkpoints_spill_the_history(env_cache: World) -> None:
     world = env_cache

@@ -140,6 +140,23 @@ def test_one_answer_per_input_in_order_with_duplicates_and_blanks(world: World) 
     assert lookup([], cache=world.path) == []
 
 
+def test_one_order_named_several_ways_keeps_each_reference(world: World) -> None:
+    """An order named by its number, its tracking number and its number again answers three
+    times, each with its own reference and kind (answers share no state)."""
+    with world.cache() as c:
+        number, tracking = c.connection.execute(
+            "SELECT f.order_number, p.tracking_number FROM order_facts f JOIN package_facts p"
+            " ON p.shop = f.shop AND p.order_id = f.order_id"
+            " WHERE p.tracking_number IS NOT NULL AND f.packages = 1 LIMIT 1"
+        ).fetchone()
+    first, by_tracking, again = lookup([number, tracking, number], cache=world.path, now=world.now)
+    assert (first.ref, first.kind) == (number, "order_number")
+    assert (by_tracking.ref, by_tracking.kind) == (tracking, "tracking_number")
+    assert (again.ref, again.kind) == (number, "order_number")
+    assert first.order_id == by_tracking.order_id == again.order_id
+    assert first.status == by_tracking.status and first.tracking_numbers == (tracking,)
+
+
 def test_excel_shapes_of_a_number_resolve(world: World) -> None:
     _, number = _orders(world)[5]
     digits = len(number)

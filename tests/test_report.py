@@ -12,8 +12,6 @@ import os
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from synced_shop import SyncedShop as Synced
 
 from xl_lazada.cache import Cache
 from xl_lazada.cli import cli
@@ -43,30 +42,7 @@ from xl_lazada.tables import all_tables
 from xl_lazada.tables.shops import parse_tz
 
 SHOP = "rep"
-
-
-@dataclass
-class Synced:
-    cache: Cache
-    path: Path
-    now: datetime
-    today: date  # shop-local
-
-
-@pytest.fixture(scope="module")
-def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
-    path = Path(tmp_path_factory.mktemp("report")) / "cache.sqlite3"
-    with SandboxServer(orders=1200, seed=11, clock_speed=0.0, qps=100000) as sb:
-        days = int(sb.shop.params["days"]) + 5
-        with LazadaClient(sb.connection(sb.issue_token()), default_qps=100000) as client:
-            summary = sync_shop(
-                client, Cache.open(path), SHOP, options=SyncOptions(lookback_days=days)
-            )
-        assert not summary.failed
-        now = sb.clock.now()
-    with Cache.open(path) as cache:
-        tz = cache.shops()[0].tz
-        yield Synced(cache, path, now, now.astimezone(tz).date())
+SYNCED_ORDERS = 1200  # the shop the `synced` fixture (conftest.py) syncs
 
 
 def _tables(s: Synced, **kw: Any) -> dict[str, pd.DataFrame]:
@@ -603,6 +579,42 @@ def test_two_shops_in_one_cache(synced: Synced, tmp_path: Path) -> None:
     _check_rows_match_tables(both, tables, synced.now)
     assert [s.name for s in one.shops] == [SHOP] and set(one.table["Shop"]) == {SHOP}
     assert "Shop" not in [c.name for c in one.visible_columns()]
+
+
+def test_cli_out_and_pdf_write_the_workbook_once(
+    synced: Synced, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --out and --pdf the PDF is made from the workbook just written to --out."""
+    from xl_lazada.cli import main
+    from xl_lazada.report import pdf, xlsx
+
+    if pdf.find_soffice() is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+    written: list[Path] = []
+    converted: list[Path] = []
+    real_write, real_convert = xlsx.write_xlsx, pdf.xlsx_to_pdf
+
+    def write(report: Report, path: Any) -> None:
+        written.append(Path(path))
+        real_write(report, path)
+
+    def convert(book: Any, target: Any) -> None:
+        converted.append(Path(book))
+        real_convert(book, target)
+
+    for module in (xlsx, pdf):
+        monkeypatch.setattr(module, "write_xlsx", write)
+    monkeypatch.setattr(pdf, "xlsx_to_pdf", convert)
+    lo, hi = _period(synced, 3)
+    out, made = tmp_path / "r.xlsx", tmp_path / "r.pdf"
+    args = ["report", "--cache", str(synced.path), "--from", lo.isoformat(), "--to", hi.isoformat()]
+    assert main(args + ["--out", str(out), "--pdf", str(made)]) == 0
+    assert written == [out] and converted == [out]
+    assert made.read_bytes().startswith(b"%PDF") and out.exists()
+    written.clear()
+    converted.clear()
+    assert main(args + ["--pdf", str(made)]) == 0  # no --out: a temporary workbook
+    assert len(written) == 1 and written[0] != out and converted == written
 
 
 def test_cli_pdf_without_libreoffice_and_bad_outputs(

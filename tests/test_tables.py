@@ -6,8 +6,6 @@ Ground truth is the sandbox shop's own projection at its (frozen) simulated time
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from synced_shop import SyncedShop as Synced
 
 from xl_lazada.cache import Cache
 from xl_lazada.lazada.client import LazadaClient
@@ -33,38 +32,13 @@ from xl_lazada.tables import (
 from xl_lazada.tables.columns import DTYPES
 
 SHOP = "tbl"
+SYNCED_ORDERS = 150  # the shop the `synced` fixture (conftest.py) syncs
 TABLE_FUNCS = {
     "orders": orders_table,
     "tracking": tracking_table,
     "checkpoints": checkpoints_table,
     "settlements": settlements_table,
 }
-
-
-@dataclass
-class Synced:
-    sb: SandboxServer
-    cache: Cache
-    now: datetime
-    truth: dict[str, Any]
-
-    def table(self, name: str, **kw: Any) -> pd.DataFrame:
-        return TABLE_FUNCS[name](self.cache, now=self.now, **kw)
-
-
-@pytest.fixture(scope="module")
-def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
-    path = Path(tmp_path_factory.mktemp("tables")) / "cache.sqlite3"
-    with SandboxServer(orders=150, seed=11, clock_speed=0.0, qps=1000) as sb:
-        days = int(sb.shop.params["days"]) + 5
-        with LazadaClient(sb.connection(sb.issue_token()), default_qps=1000) as client:
-            summary = sync_shop(
-                client, Cache.open(path), SHOP, options=SyncOptions(lookback_days=days)
-            )
-        assert not summary.failed
-        now = sb.clock.now()
-        with Cache.open(path) as cache:
-            yield Synced(sb, cache, now, sb.shop.snapshot(now))
 
 
 def local_naive(text: str) -> datetime:

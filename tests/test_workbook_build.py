@@ -73,6 +73,20 @@ def test_every_vba_source_file_is_in_the_workbook(tmp_path: Path) -> None:
         assert got == body, name
 
 
+def test_opening_the_workbook_registers_the_formulas_help(tmp_path: Path) -> None:
+    """ThisWorkbook's Workbook_Open runs RegisterLazadaFunctionHelp (the function wizard's
+    descriptions), in the workbook's own document module, not a class module beside it."""
+    modules = _vba_sources(build_workbook_bytes(), tmp_path, "b.xlsm")
+    this = modules["ThisWorkbook"]
+    assert 'Attribute VB_Base = "0{00020819-0000-0000-C000-000000000046}"' in this  # the book's
+    m = re.search(r"^Private Sub Workbook_Open\(\)\n(.*?)^End Sub", this, re.M | re.S)
+    assert m is not None, this
+    assert re.search(r"^\s+RegisterLazadaFunctionHelp\s*$", m.group(1), re.M)
+    assert "ThisWorkbook.Saved = wasSaved" in m.group(1)  # opening is not an unsaved change
+    assert "Public Sub RegisterLazadaFunctionHelp()" in modules["LazadaFunctionHelp"]
+    assert [n for n in modules if n.casefold() == "thisworkbook"] == ["ThisWorkbook"]
+
+
 def test_the_vba_module_matches_the_pinned_xlwings() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     pins = [d for d in project["project"]["dependencies"] if d.startswith("xlwings")]

@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -288,6 +288,101 @@ def test_refuses_what_it_cannot_handle(env, tmp_path, capsys) -> None:
     assert "is not an Excel workbook" in _refusal(tmp_path, capsys, other)
 
 
+def test_a_refresh_reads_the_workbook_once_and_checks_it_once(
+    env, shop, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings, sheet names, the Report sheet and the parts copied over all come from one
+    read of the file, checked once before anything (the sync included) is done."""
+    from xl_lazada.workbook import package, refresh
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    reads: list[str] = []
+    checks: list[Path] = []
+    real_open, real_check = refresh._package, refresh.check_writable
+    monkeypatch.setattr(refresh, "_package", lambda p: reads.append(p.name) or real_open(p))
+    monkeypatch.setattr(refresh, "check_writable", lambda p: checks.append(p) or real_check(p))
+    monkeypatch.setattr(package.Package, "__init__", _counted(package.Package.__init__, reads))
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    assert reads == ["MyShop.xlsm", "package"] and checks == [book]
+
+
+def _counted(init, log: list[str]):  # type: ignore[no-untyped-def]
+    def counted(self, *a, **kw):  # type: ignore[no-untyped-def]
+        log.append("package")
+        init(self, *a, **kw)
+
+    return counted
+
+
+def test_a_workbook_excel_locks_during_the_sync_is_one_line_and_left_as_it_was(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows a workbook Excel opened after the check cannot be replaced: the refresh
+    says so in one line, the workbook is the old one and no temporary file is left."""
+    import os
+
+    from xl_lazada.workbook import save
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    capsys.readouterr()
+    before = book.read_bytes()
+    real_replace = os.replace
+
+    def locked(src, dst):  # type: ignore[no-untyped-def]
+        if Path(dst) == book:
+            raise PermissionError(13, "The process cannot access the file")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(save.os, "replace", locked)
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(cache_path)])
+    err = capsys.readouterr().err.strip()
+    assert (
+        code == 1
+        and err == "Error: MyShop.xlsm is open in another program (Excel?); close it and try again"
+    )
+    assert book.read_bytes() == before
+    assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
+
+
+@pytest.mark.parametrize("what", ["saved", "opened"])
+def test_a_workbook_saved_or_opened_during_the_refresh_is_left_as_it_was(
+    env,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    what: str,
+) -> None:
+    """Between reading the book and replacing it (a sync can take minutes) the seller may
+    save it from Excel, or open it on a Mac (an owner file, no lock): the refresh writes
+    nothing, says so in one line, and their saved changes are kept."""
+    from xl_lazada.workbook import refresh
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    capsys.readouterr()
+    real_tables = refresh._tables
+
+    def meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if what == "saved":
+            book.write_bytes(book.read_bytes() + b"\0")  # the seller's save
+        else:
+            (tmp_path / ("~$" + book.name)).write_bytes(b"owner")
+        return real_tables(*args, **kwargs)
+
+    monkeypatch.setattr(refresh, "_tables", meanwhile)
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(cache_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.count("\n") == 0 and "nothing was written" in err
+    assert ("saved by another program" if what == "saved" else "opened in Excel") in err
+    if what == "saved":
+        assert book.read_bytes().endswith(b"\0")  # the seller's version, not ours
+    assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
+
+
 def test_bad_settings_value_is_one_line_naming_the_key(env, tmp_path, capsys) -> None:
     book = _new_book(tmp_path)
     parts = part_bytes(book)
@@ -406,3 +501,98 @@ def test_refresh_rebuilds_the_report_from_the_report_sheets_inputs(
     assert code == 1 and "report not built" in err and "30 days" in err
     assert _sheet_values(book, "Report output") == output
     assert "30 days" in openpyxl.load_workbook(book)["Report"]["B8"].value
+
+
+def test_refresh_and_the_ribbon_accept_and_refuse_the_same_report_dates(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Report sheet's dates as the file holds them (serial numbers) and as Excel hands
+    them to the ribbon: one reader decides, so `xl-lazada refresh` and the Build report
+    button give the same answer for the same cells."""
+    from fake_excel import FakeBook
+
+    from xl_lazada.excel import live_writer, macros
+    from xl_lazada.report.sheet import report_input_values_sheet
+    from xl_lazada.workbook.build import initial_sheetspecs
+    from xl_lazada.workbook.refresh import refresh_workbook
+    from xl_lazada.workbook.sheetxml import excel_serial
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    env.setenv("XL_LAZADA_CACHE", str(cache_path))
+    with Cache.open(cache_path) as cache:
+        last = all_tables(cache)["orders"]["Created"].max().date()
+    first = last - timedelta(days=29)
+    cases = {
+        "serials of the last 30 days": (excel_serial(first), excel_serial(last), True),
+        "text dates": (first.isoformat(), last.isoformat(), True),
+        "serials 5 and 10 (January 1900)": (5, 10, False),
+        "serial 60 (Excel's 29 Feb 1900)": (60, 61, False),
+        "a day that does not exist": ("2026-02-30", "2026-03-02", False),
+        "5 Jan 1900 as Excel shows serial 5": (datetime(1900, 1, 5), datetime(1900, 1, 9), False),
+    }
+    for name, (date_from, date_to, accepted) in cases.items():
+        values = {"date_from": date_from, "date_to": date_to, "refs": []}
+        with Cache.open(cache_path) as cache:  # what a seller typed, in the file
+            refresh_workbook(
+                book, cache, only=["orders"], extra_specs=[report_input_values_sheet(values)]
+            )
+        capsys.readouterr()
+        code = main(["refresh", str(book), "--no-sync", "--only", "report"])
+        capsys.readouterr()
+        headless = openpyxl.load_workbook(book)["Report"]["B8"].value
+
+        ribbon = FakeBook()
+        for spec in initial_sheetspecs():
+            live_writer.render(ribbon, spec)
+        ribbon.sheets["Report"].put(3, 2, date_from)
+        ribbon.sheets["Report"].put(4, 2, date_to)
+        line = macros.build_report(ribbon)
+
+        assert (code == 0) is accepted, (name, headless)
+        assert line.startswith("Built ") is accepted, (name, line)
+        if accepted:
+            assert headless.startswith("Built "), (name, headless)
+        elif not isinstance(date_from, datetime):  # the same value both ways: the same reason
+            assert headless == line, name
+
+
+def test_refresh_and_the_ribbon_say_the_same_data_as_of_on_the_shops_clock(
+    env, shop, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After a failed sync both say how old the data is the same way: the last sync whose
+    stages all worked (not the failed one), in the shop's local time with its offset."""
+    from fake_excel import FakeBook
+
+    from xl_lazada.cache.codec import parse_utc
+    from xl_lazada.excel import live_writer, macros
+    from xl_lazada.workbook.build import initial_sheetspecs
+
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cache.sqlite3"
+    assert main(["refresh", str(book), "--cache", str(cache_path)]) == 0
+    with Cache.open(cache_path) as cache:
+        (finished,) = cache.connection.execute("SELECT finished_at FROM sync_runs").fetchone()
+    tz = shop.shop.venture.tz
+    local = parse_utc(finished).astimezone(tz)
+    hours = int(local.utcoffset().total_seconds() // 3600)
+    expected = f"data as of {local:%Y-%m-%d %H:%M} UTC+{hours:02d}:00"
+
+    env.setenv("XL_LAZADA_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
+    env.setenv("XL_LAZADA_CACHE", str(cache_path))
+    assert main(["refresh", str(book), "--only", "orders"]) == 0  # a failed sync, recorded
+    capsys.readouterr()
+    headless = openpyxl.load_workbook(book)["Orders"]["A2"].value
+    assert "sync failed" in headless and expected in headless, (expected, headless)
+    assert re.match(rf"Refreshed \S+ \S+ UTC\+{hours:02d}:00 — ", headless), headless
+
+    ribbon = FakeBook()
+    for spec in initial_sheetspecs():
+        live_writer.render(ribbon, spec)
+    line = macros.refresh_orders(ribbon)
+    status = ribbon.sheets["Orders"].values[(2, 1)]
+    assert "sync failed" in status and expected in status, (expected, status)
+    assert expected in line
+    check = macros.check_connection(ribbon)
+    assert f"cache synced {expected.removeprefix('data as of ')}" in check, check

@@ -29,11 +29,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 from .cache.codec import parse_utc
+from .cache.refindex import ref_rows
 from .refs import NormalizedRef, normalize_ref
-from .rules.clock import rts_now, sorting_now, status_at, stuck_now, unsettled_now
+from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
 
 if TYPE_CHECKING:
@@ -158,6 +161,16 @@ def _status(ref: Any, kind: str, fields: dict[str, Any], **changes: Any) -> RefS
     return obj
 
 
+def _own(ref: Any, kind: str, fields: dict[str, Any]) -> RefStatus:
+    """:func:`_status` for an order's first reference: the field dict itself becomes the
+    instance's ``__dict__`` (no copy; later references of the order copy it)."""
+    obj = _new(RefStatus)
+    fields["ref"] = ref
+    fields["kind"] = kind
+    _set(obj, "__dict__", fields)
+    return obj
+
+
 @dataclass(frozen=True, slots=True)
 class CheckpointRow:
     """One tracking event (for ``=LAZADA_CHECKPOINTS``); ``time`` is aware UTC."""
@@ -258,11 +271,14 @@ def _shops(
 
 
 def _prepare_facts(
-    conn: sqlite3.Connection, shops: Iterable[str], settings: RuleSettings | None
+    conn: sqlite3.Connection,
+    shops: Iterable[str],
+    settings: RuleSettings | None,
+    stale: set[str],
 ) -> set[str]:
     from .cache.facts import ensure_settings
 
-    return ensure_settings(conn, shops, settings)
+    return ensure_settings(conn, shops, settings, known_stale=stale)
 
 
 def _tuples(conn: sqlite3.Connection, sql: str, params: Any) -> list[tuple]:
@@ -308,23 +324,32 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-class _Times(dict[Any, Any]):
-    """Stored times → aware UTC datetimes, each distinct value converted once per call
-    (Unix seconds, or the ISO text of ``synced_at``; ``None`` stays ``None``). Deadlines,
-    sync times and batch-written checkpoints repeat across a range's orders, and datetimes
-    are immutable, so answers can share them."""
+_ORDER_STAMPS = itemgetter(4, 8, 12, 15, 16)  # delayed_after, last_time, rts_deadline, ...
+_PARCEL_STAMPS = itemgetter(2, 3, 6)  # rts_at, idle_since, sc_arrived_at
 
-    def __init__(self) -> None:
-        super().__init__({None: None})
 
-    def __missing__(self, value: Any) -> datetime | None:
-        t = parse_utc(value) if isinstance(value, str) else datetime.fromtimestamp(value, UTC)
-        self[value] = t
-        return t
+def _times(orders: list[tuple], packages: list[tuple]) -> dict[Any, datetime | None]:
+    """Every stored time of these rows → an aware UTC datetime, each distinct value once
+    and in one C-level pass (Unix seconds; ``synced_at`` is ISO text; ``None`` stays
+    ``None``). Datetimes are immutable, so answers share them."""
+    stamps = set(chain.from_iterable(map(_ORDER_STAMPS, orders)))
+    stamps.update(chain.from_iterable(map(_PARCEL_STAMPS, packages)))
+    stamps.discard(None)
+    out: dict[Any, datetime | None] = dict(
+        zip(stamps, map(datetime.fromtimestamp, stamps, repeat(UTC)), strict=True)
+    )
+    for text in {r[22] for r in orders}:
+        out[text] = parse_utc(text)
+    out[None] = None
+    return out
 
 
 def _answer(
-    row: tuple, parcels: Iterable[tuple], shop: _Shop, now: datetime, times: _Times
+    row: tuple,
+    parcels: Iterable[tuple],
+    shop: _Shop,
+    now: datetime,
+    times: dict[Any, datetime | None],
 ) -> dict[str, Any]:
     """One order's answer at ``now``: RefStatus's fields but ``ref`` and ``kind``."""
     s = shop.settings
@@ -341,7 +366,7 @@ def _answer(
         if p[5]:
             arrived = times[p[6]]
             sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), times[p[2]], now, s)
-            key = (sc.rank, -(p[6] or 0) if sc.rank == 2 else p[1])
+            key = parcel_rank(sc.rank, p[6], p[1])
             if best is None or key < best[0]:
                 best = (key, sc, arrived)
     delivered = times[row[16]]
@@ -447,27 +472,33 @@ def _lookup(
             n = distinct[key] = normalize_ref(v)
         keys.append(key)
     texts = sorted({c for n in distinct.values() for c in n.candidates})
-    hits: dict[str, list[tuple[str, str, str]]] = {}
-    if texts:
-        sql = (
-            "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r"
-            " WHERE r.ref = j.value"
-        )
-        params: list[Any] = [json.dumps(texts)]
-        if shop is not None:
-            sql += " AND +r.shop = ?"
-            params.append(shop)
-        for text, s, kind, oid in _tuples(conn, sql, params):
-            hits.setdefault(text, []).append((s, kind, oid))
+    # text -> its one order (shop, kind, order id), or every row when it names several
+    one: dict[str, tuple[str, str, str]] = {}
+    several: dict[str, list[tuple[str, str, str]]] = {}
     wanted: dict[str, set[str]] = {}
-    for matched in hits.values():
-        for s, _, oid in matched:
-            wanted.setdefault(s, set()).add(oid)
+    if texts:
+        rank = _KIND_ORDER.__getitem__
+        for text, s, kind, oid in ref_rows(conn, texts, shop):
+            ids = wanted.get(s)
+            if ids is None:
+                ids = wanted[s] = set()
+            ids.add(oid)
+            prev = one.get(text)
+            if prev is None:
+                if text in several:
+                    several[text].append((s, kind, oid))
+                else:
+                    one[text] = (s, kind, oid)
+            elif prev[0] == s and prev[2] == oid:  # one order, as both its id and its number
+                if rank(kind) < rank(prev[1]):
+                    one[text] = (s, kind, oid)
+            else:
+                several[text] = [prev, (s, kind, oid)]
+                del one[text]
     in_memory: set[str] = set()
     if wanted and stale & set(wanted):
-        in_memory = _prepare_facts(conn, wanted, settings)
+        in_memory = _prepare_facts(conn, wanted, settings, stale)
     answers: dict[tuple[str, str], dict[str, Any]] = {}
-    times = _Times()
     for s, ids in wanted.items():
         info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
         orders, packages = _order_rows(conn, s, sorted(ids), info.settings, s in in_memory)
@@ -475,35 +506,43 @@ def _lookup(
         for p in packages:
             by_order.setdefault(p[0], []).append(p)
         when = _aware(now, info.tz)
+        times = _times(orders, packages)
         for row in orders:
             answers[(s, row[1])] = _answer(row, by_order.get(row[1], ()), info, when, times)
-    done = {key: _one(n, hits, answers) for key, n in distinct.items()}
+    # Each order's field dict is copied only for its second and later references (a range
+    # usually names each order once).
+    used: set[int] = set()
+    done: dict[Any, RefStatus] = {}
+    for key, n in distinct.items():
+        hit = one.get(n.text) if n.kind == "text" and n.text.upper() == n.text else None
+        if hit is None:
+            done[key] = _several(n, one, several, answers)
+            continue
+        answer = answers.get((hit[0], hit[2]))
+        if answer is None:  # its facts vanished between the two reads (a sync rebuilt them)
+            done[key] = _unmatched(n, "not_found", NOT_FOUND)
+        elif id(answer) in used:
+            done[key] = _status(n.value, hit[1], answer)
+        else:
+            used.add(id(answer))
+            done[key] = _own(n.value, hit[1], answer)
     return [done[key] for key in keys]
 
 
-def _one(
+def _several(
     n: NormalizedRef,
-    hits: dict[str, list[tuple[str, str, str]]],
+    one: dict[str, tuple[str, str, str]],
+    several: dict[str, list[tuple[str, str, str]]],
     answers: dict[tuple[str, str], dict[str, Any]],
 ) -> RefStatus:
+    """The uncommon answers: not a usable reference, not found, a lower-case tracking
+    number (looked up as typed and in upper case), or a text naming several orders."""
     if n.kind != "text":
         return _unmatched(n, n.kind, n.message)
-    cands = n.candidates
-    if len(cands) == 1:
-        found_hits = hits.get(cands[0], ())
-        if found_hits:
-            s, kind, oid = found_hits[0]
-            if len(found_hits) == 1 or all(h[0] == s and h[2] == oid for h in found_hits):
-                # the usual case: one text, one order (maybe as both its id and its number)
-                if len(found_hits) > 1:
-                    kind = min((h[1] for h in found_hits), key=_KIND_ORDER.__getitem__)
-                answer = answers.get((s, oid))
-                if answer is None:
-                    return _unmatched(n, "not_found", NOT_FOUND)
-                return _status(n.value, kind, answer)
     found: dict[tuple[str, str], str] = {}
-    for c in cands:
-        for s, kind, oid in hits.get(c, ()):
+    for c in n.candidates:
+        rows = several.get(c) or ([one[c]] if c in one else [])
+        for s, kind, oid in rows:
             prev = found.get((s, oid))
             if prev is None or _KIND_ORDER[kind] < _KIND_ORDER[prev]:
                 found[(s, oid)] = kind
@@ -539,17 +578,9 @@ def checkpoints(
     if not n.candidates:
         return []
     conn, _ = _connection(cache)
-    sql = (
-        "SELECT r.shop, r.kind, r.order_id, j.value FROM json_each(?) j CROSS JOIN refs r"
-        " WHERE r.ref = j.value"
-    )
-    params: list[Any] = [json.dumps(list(n.candidates))]
-    if shop is not None:
-        sql += " AND +r.shop = ?"
-        params.append(shop)
     rows: list[CheckpointRow] = []
     seen: set[tuple[str, str]] = set()
-    for s, kind, oid, text in conn.execute(sql, params).fetchall():
+    for text, s, kind, oid in ref_rows(conn, n.candidates, shop):
         pkgs = conn.execute(
             "SELECT p.package_id, p.tracking_number, f.order_number FROM package_facts p"
             " JOIN order_facts f ON f.shop = p.shop AND f.order_id = p.order_id"

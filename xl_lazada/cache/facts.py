@@ -627,14 +627,20 @@ def stale_shops(conn: sqlite3.Connection, settings: RuleSettings | None) -> list
 
 
 def ensure_settings(
-    conn: sqlite3.Connection, shops: Iterable[str], settings: RuleSettings | None
+    conn: sqlite3.Connection,
+    shops: Iterable[str],
+    settings: RuleSettings | None,
+    *,
+    known_stale: Iterable[str] | None = None,
 ) -> set[str]:
     """Make the stored facts of ``shops`` match ``settings`` (``None``: each shop's stored
     ones) and the shop's profile: recompute a shop's facts when they were made otherwise,
     and keep the settings for later syncs. A cache that cannot be written returns those
-    shops instead: the caller computes their facts in memory."""
+    shops instead: the caller computes their facts in memory. ``known_stale``: the caller
+    has just compared the fingerprints (:func:`stale_shops`) and these differed."""
     wanted = set(shops)
-    stale = [s for s in stale_shops(conn, settings) if s in wanted]
+    candidates = stale_shops(conn, settings) if known_stale is None else sorted(known_stale)
+    stale = [s for s in candidates if s in wanted]
     if not stale:
         return set()
     # A reader must not wait for a running sync (a worksheet would freeze): if the write

@@ -1,8 +1,10 @@
-"""Many references at once through the cache's reference index (``refs``).
+"""The reference index read: which orders a cleaned reference text names.
 
-One statement for any number of cleaned texts: ``json_each(?) CROSS JOIN refs`` keeps
-SQLite on the index's primary key (one probe per text, never a scan), and ``+r.shop``
-stops it from walking a whole shop instead. The sheet tables and a range lookup both need it.
+The ``refs`` table maps every order number, order id, tracking number and package id ever
+seen to its order (never forgetting one Lazada stopped sending). :func:`ref_rows` is the one
+query over it — ``lookup``, ``checkpoints`` and the sheet tables' ``refs=`` all call it — so
+a reference finds the same orders everywhere: one indexed probe per text, the texts passed as
+one JSON parameter (no limit on how many, unlike SQL variables).
 """
 
 from __future__ import annotations
@@ -10,25 +12,26 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from typing import Any
+
+__all__ = ["ref_rows"]
+
+_SQL = (
+    "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r"
+    " WHERE r.ref = j.value"
+)
 
 
-def ref_hits(
+def ref_rows(
     conn: sqlite3.Connection, texts: Iterable[str], shop: str | None = None
 ) -> list[tuple[str, str, str, str]]:
-    """``(text, shop, kind, order_id)`` for every entry of the index matching one of
-    ``texts`` (already cleaned, e.g. :func:`xl_lazada.refs.normalize_ref` candidates)."""
-    texts = list(texts)
-    if not texts:
-        return []
-    sql = (
-        "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r"
-        " WHERE r.ref = j.value"
-    )
-    params: list[Any] = [json.dumps(texts)]
+    """``(text, shop, kind, order_id)`` for every cached reference equal to one of ``texts``
+    (``shop``: only that shop's). ``texts`` must already be cleaned (:func:`xl_lazada.refs.
+    normalize_ref`); sorted texts read the index in order."""
+    sql = _SQL
+    params: list[str] = [json.dumps(list(texts))]
     if shop is not None:
-        sql += " AND +r.shop = ?"
+        sql += " AND +r.shop = ?"  # the unary + keeps SQLite on the ref index
         params.append(shop)
     cur = conn.cursor()
-    cur.row_factory = None  # plain tuples
+    cur.row_factory = None  # plain tuples: a range reads tens of thousands of rows
     return cur.execute(sql, params).fetchall()

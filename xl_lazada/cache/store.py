@@ -410,6 +410,33 @@ class Cache:
             (shop,),
         ).fetchone()
 
+    def last_good_sync(self, shop: str | None = None) -> datetime | None:
+        """When ``shop`` (``None``: any shop) last finished a sync in which no stage failed
+        as a whole (aware, UTC): how fresh the cache's data is. A run whose orders or
+        traces stage failed did not bring the cache up to date, so it does not count."""
+        from ..sync.progress import STAGES
+        from .codec import parse_utc
+
+        sql = "SELECT finished_at, summary FROM sync_runs WHERE finished_at IS NOT NULL"
+        params: tuple[str, ...] = ()
+        if shop is not None:
+            sql += " AND shop = ?"
+            params = (shop,)
+        for finished_at, summary in self.connection.execute(
+            sql + " ORDER BY finished_at DESC, id DESC", params
+        ):
+            try:
+                run = json.loads(summary or "{}")
+            except ValueError:
+                continue
+            failed = run.get("failed_stages") or [
+                f[0] for f in run.get("failed", []) if f and f[0] in STAGES
+            ]
+            when = None if failed else parse_utc(finished_at)
+            if when is not None:
+                return when
+        return None
+
     # ---- shop, watermarks, runs --------------------------------------------------------
     def upsert_shop(
         self, shop: str, venture_code: str, seller: Seller | None, *, observed_at: datetime

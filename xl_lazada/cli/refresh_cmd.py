@@ -1,19 +1,22 @@
 """``xl-lazada refresh BOOK.xlsm``: sync, then rewrite the workbook's data sheets, no Excel.
 
-Arguments are checked and the workbook opened before anything else (a bad ``--only`` or a
-locked workbook touches nothing). A failed sync does not stop the refresh: the sheets are
-rewritten from the cache and their status lines say how old the data is; the exit code is
-non-zero only if nothing could be written.
+Arguments are checked, and the workbook checked and read (once), before anything else (a
+bad ``--only`` or a locked workbook touches nothing). A failed sync does not stop the
+refresh: the sheets are rewritten from the cache and their status lines say how old the
+data is; the exit code is non-zero only if nothing could be written.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..cache import Cache
+
+if TYPE_CHECKING:
+    from ..workbook.refresh import OpenBook, RefreshSummary
 
 NOTHING_YET = "no data synced yet"
 
@@ -40,28 +43,29 @@ def refresh(
     The report is rebuilt from the Report sheet's inputs when it has any; inputs it refuses
     (a range over 30 days, an end before the start) are explained in the Report sheet's
     message cell, the data sheets are still refreshed, and the exit code is 1."""
-    from ..workbook.refresh import RefreshError, book_settings, open_book, parse_only
+    from ..workbook.refresh import RefreshError, open_book, parse_only
 
     try:
         parts = parse_only(only)
-        open_book(book, parts)
-        _, settings = book_settings(book)
+        opened = open_book(book, parts)  # checked and read once, before the sync
     except RefreshError as exc:
         raise click.ClickException(str(exc)) from None
-    shop = shop or settings.shop
-    with Cache.open(cache_path) as cache:
-        as_of = "" if no_sync else _sync(cache, shop, settings)
+    with opened, Cache.open(cache_path) as cache:
+        shop = shop or opened.settings.shop
+        as_of = "" if no_sync else _sync(cache, shop, opened.settings)
         if no_sync:
             as_of = _as_of(cache, shop, prefix="not synced")
         if as_of.endswith(NOTHING_YET):
             raise click.ClickException(f"nothing written to {book.name}: {as_of}")
-        summary = _write(book, cache, shop, parts, as_of)
+        summary = _write(opened, cache, shop, parts, as_of)
     click.echo(summary.line())
     if summary.report_refused:
         raise click.ClickException(f"report not built: {summary.report}")
 
 
-def _write(book: Path, cache: Cache, shop: str | None, parts: list[str], as_of: str) -> Any:
+def _write(
+    book: OpenBook, cache: Cache, shop: str | None, parts: list[str], as_of: str
+) -> RefreshSummary:
     from ..workbook.refresh import RefreshError, refresh_workbook
 
     try:
@@ -74,6 +78,7 @@ def _sync(cache: Cache, shop: str | None, settings: Any) -> str:
     """Sync the shop; on failure say so on stderr and return the 'data as of' note."""
     from dataclasses import replace
 
+    from ..lazada.errors import one_line
     from ..sync import SyncOptions, sync_shop
     from .progress import progress_bar
     from .sync_cmd import _open_client, failed_stages, summary_line
@@ -87,7 +92,7 @@ def _sync(cache: Cache, shop: str | None, settings: Any) -> str:
             with progress_bar() as on_progress:
                 summary = sync_shop(client, cache, name, options=options, progress=on_progress)
     except Exception as exc:  # noqa: BLE001 - any failure: refresh from the cache instead
-        reason = _one_line(exc)
+        reason = one_line(exc, 200) or type(exc).__name__
         click.echo(f"sync failed: {reason}; refreshing from the cache", err=True)
         return _as_of(cache, name, prefix=f"sync failed ({reason[:80]})")
     click.echo(summary_line(name or "", summary), err=True)
@@ -99,35 +104,11 @@ def _sync(cache: Cache, shop: str | None, settings: Any) -> str:
 
 
 def _as_of(cache: Cache, shop: str | None, *, prefix: str) -> str:
-    """``"<prefix>; data as of 2026-12-01 17:00 UTC"`` (the last sync whose stages all
-    worked), or ``"<prefix>; no data synced yet"``."""
-    names = [shop] if shop else [s.name for s in cache.shops()]
-    times = [t for t in (_last_good_sync(cache, n) for n in names if n) if t]
-    if not times:
+    """``"<prefix>; data as of 2026-12-01 17:00 UTC+08:00"`` (the last sync whose stages all
+    worked, on the shop's clock), or ``"<prefix>; no data synced yet"``."""
+    from ..workbook.as_of import NEVER, data_as_of
+
+    when = data_as_of(cache, shop)
+    if when == NEVER:
         return f"{prefix}; {NOTHING_YET}"
-    return f"{prefix}; data as of {max(times)[:16].replace('T', ' ')} UTC"
-
-
-def _last_good_sync(cache: Cache, shop: str) -> str | None:
-    import json
-
-    from .sync_cmd import STAGES
-
-    rows = cache.connection.execute(
-        "SELECT finished_at, summary FROM sync_runs WHERE shop = ? AND finished_at IS NOT NULL"
-        " ORDER BY id DESC",
-        (shop,),
-    )
-    for finished_at, summary in rows:
-        try:
-            failed = json.loads(summary or "{}").get("failed", [])
-        except ValueError:
-            continue
-        if not any(f and f[0] in STAGES for f in failed):
-            return str(finished_at)
-    return None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
+    return f"{prefix}; data as of {when}"

@@ -125,7 +125,7 @@ def report(
     if pdf_out is not None:
         from ..report.pdf import write_pdf
 
-        write_pdf(result, pdf_out)
+        write_pdf(result, pdf_out, xlsx=out)  # from the --out workbook, if one was written
         written.append(str(pdf_out))
     table = result.table
     parcels = int(table["Package id"].notna().sum())

@@ -112,10 +112,11 @@ def _answer(
     try:
         shop_name = text_arg(shop)
         key = source.result_key(name, flat)
-        hit = source.recall(key, shop_name, cache, now)
+        memo = source.memo(cache, now)  # once per call: it reads the cache's generation
+        hit = memo.recall(key, shop_name)
         if hit is not None:
             return shaped(hit, shape)
-        found = source.find(flat, shop_name, cache=cache, now=now)
+        found = source.find(flat, shop_name, cache=cache, now=now, in_memo=memo)
         out: list[Cell] = []
         for status in found.statuses:
             if not status.found:
@@ -127,7 +128,7 @@ def _answer(
                 out.append(cell_text(exc))
         if not any(s.kind == "not_found" for s in found.statuses):
             # (a not-found text depends on a fetch still running: not remembered)
-            source.remember(key, shop_name, cache, now, out)
+            found.memo.remember(key, shop_name, out)
     except Exception as exc:  # noqa: BLE001 - the cell shows why, never a traceback
         out = [cell_text(exc)] * len(flat)
     return shaped(out, shape)

@@ -40,6 +40,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from ..safe_text import safe_text
 from ..workbook.sheetspec import (
     STYLES,
     Block,
@@ -53,8 +54,6 @@ from ..workbook.sheetspec import (
     parse_cell,
 )
 
-#: Excel reads a typed/assigned string starting with these as a formula or a number.
-RISKY_START = ("=", "+", "-", "@", "'")
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CELL_CHARS = 32_767
 _OPERATORS = {
@@ -85,7 +84,7 @@ def text_cell(text: str) -> str:
     """A string Excel keeps as the same text (never a formula, number or date)."""
     if len(text) > EXCEL_MAX_CELL_CHARS:
         text = text[: EXCEL_MAX_CELL_CHARS - 1] + "…"
-    return "'" + text if text.startswith(RISKY_START) else text
+    return safe_text(text, typed=True)
 
 
 def cell_value(value: Any) -> Any:

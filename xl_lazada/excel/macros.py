@@ -37,6 +37,7 @@ from typing import Any
 from ..errors import XlLazadaError
 from ..rules.settings import RuleSettings
 from ..workbook import contract
+from ..workbook.as_of import data_as_of
 from ..workbook.contract import WorkbookSettings
 from ..workbook.sheetspec import SheetSpec, parse_cell
 from . import live_writer
@@ -179,23 +180,6 @@ def _cache_path() -> str:
     return default_path()
 
 
-def _local(dt: datetime | None) -> str:
-    return "never" if dt is None else dt.astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def _last_synced(cache: Any, shop: str | None) -> datetime | None:
-    """When ``shop`` (``None``: any shop) last finished a sync."""
-    from ..cache.codec import parse_utc
-
-    if shop is not None:
-        row = cache.last_sync(shop)
-        return parse_utc(row["finished_at"]) if row is not None else None
-    latest = cache.connection.execute(
-        "SELECT max(finished_at) FROM sync_runs WHERE finished_at IS NOT NULL"
-    ).fetchone()
-    return parse_utc(latest[0]) if latest and latest[0] else None
-
-
 # ---- refresh ---------------------------------------------------------------------------------
 @dataclass
 class SyncResult:
@@ -204,11 +188,12 @@ class SyncResult:
     error: str = ""
     failed_stages: list[str] = field(default_factory=list)
 
-    def as_of(self, last: datetime | None) -> str:
-        """What each status line says about the data's age."""
+    def as_of(self, last: str) -> str:
+        """What each status line says about the data's age (``last``: when the data was
+        last synced whole, :func:`~xl_lazada.workbook.as_of.data_as_of`)."""
         if self.error or self.failed_stages:
             why = self.error or f"the {', '.join(self.failed_stages)} stage failed"
-            return f"sync failed: {why}; data as of {_local(last)}"
+            return f"sync failed: {why}; data as of {last}"
         s = self.summary
         return f"{s.new_orders:,} new, {s.changed_orders:,} changed orders"
 
@@ -275,7 +260,7 @@ def _refresh(book: Any, which: str) -> str:
             raise RuntimeError(f"nothing to show yet: {sync.error or 'the sync wrote nothing'}")
         bar.show("building the sheets…")
         with Cache.open(path, must_exist=True) as cache:
-            last = _last_synced(cache, sync.shop)
+            last = data_as_of(cache, sync.shop)
             specs = data_specs(
                 cache,
                 parts,
@@ -540,8 +525,8 @@ def check_connection(book: Any = None) -> str:
         path = _cache_path()
         if os.path.exists(path):
             with Cache.open(path, must_exist=True) as cache:
-                last = _last_synced(cache, name)
-            parts.append(f"cache synced {_local(last)}")
+                last = data_as_of(cache, name)
+            parts.append(f"cache synced {last}")
         else:
             parts.append("no cache yet — press Refresh all")
         line = "; ".join(parts)

@@ -37,18 +37,33 @@ def cache_path(cache: Any) -> str:
 
 
 @dataclass
-class _Memo:
+class Memo:
+    """One cache's remembered answers for one sync generation and minute. A formula call
+    looks it up once (:func:`memo`) and passes it along."""
+
     key: tuple[Any, ...] = ()
     # shop argument → value → RefStatus
     answers: dict[str | None, dict[Hashable, Any]] = field(default_factory=dict)
     results: dict[Hashable, list[Any]] = field(default_factory=dict)  # formula → its cells
     size: int = 0
 
+    def recall(self, key: Hashable | None, shop: str | None) -> list[Any] | None:
+        """The cells this formula gave since the last sync commit (and in this minute)."""
+        return None if key is None else self.results.get((shop, key))
+
+    def remember(self, key: Hashable | None, shop: str | None, cells: list[Any]) -> None:
+        if key is None:
+            return
+        with _lock:
+            if len(self.results) >= RESULTS_LIMIT:
+                self.results.clear()
+            self.results[(shop, key)] = cells
+
 
 RESULTS_LIMIT = 5_000  # whole formula results kept (a recalculated range answers at once)
 
 
-_memos: dict[str, _Memo] = {}
+_memos: dict[str, Memo] = {}
 _lock = threading.Lock()
 
 
@@ -77,6 +92,7 @@ class Found:
 
     statuses: list[Any]
     not_found: str
+    memo: Memo  # the memo these answers are in (a fetch that wrote to the cache renews it)
 
 
 def _lookup(values: Sequence[Any], shop: str | None, cache: Any, now: datetime | None) -> list[Any]:
@@ -91,15 +107,16 @@ def _generation(cache: Any) -> str:
     return str(generation(cache))
 
 
-def _memo(cache: Any, now: datetime | None) -> _Memo:
-    """This cache's memo, emptied when a sync has committed or the minute has turned."""
+def memo(cache: Any, now: datetime | None) -> Memo:
+    """This cache's memo, emptied when a sync has committed or the minute has turned (one
+    read of the cache's generation: call it once per formula call)."""
     moment = now or utcnow()
     path = cache_path(cache)
     key = (_generation(cache), int(moment.timestamp() // 60), now is None)
     with _lock:
         memo = _memos.get(path)
         if memo is None or memo.key != key or memo.size > MEMO_LIMIT:
-            memo = _memos[path] = _Memo(key)
+            memo = _memos[path] = Memo(key)
     return memo
 
 
@@ -114,29 +131,9 @@ def result_key(name: Hashable, values: Sequence[Any]) -> Hashable | None:
     return key
 
 
-def recall(
-    key: Hashable | None, shop: str | None, cache: Any, now: datetime | None
-) -> list[Any] | None:
-    """The cells this formula gave since the last sync commit (and in this minute), if any."""
-    if key is None:
-        return None
-    return _memo(cache, now).results.get((shop, key))
-
-
-def remember(
-    key: Hashable | None, shop: str | None, cache: Any, now: datetime | None, cells: list[Any]
-) -> None:
-    if key is None:
-        return
-    memo = _memo(cache, now)
-    with _lock:
-        if len(memo.results) >= RESULTS_LIMIT:
-            memo.results.clear()
-        memo.results[(shop, key)] = cells
-
-
-def _cached(values: Sequence[Any], shop: str | None, cache: Any, now: datetime | None) -> list[Any]:
-    memo = _memo(cache, now)
+def _cached(
+    values: Sequence[Any], shop: str | None, cache: Any, now: datetime | None, memo: Memo
+) -> list[Any]:
     with _lock:
         answers = memo.answers.setdefault(shop, {})
         keys = [_value_key(v) for v in values]
@@ -174,19 +171,23 @@ def find(
     cache: Any = None,
     now: datetime | None = None,
     fetch_missing: bool = True,
+    in_memo: Memo | None = None,
 ) -> Found:
     """``RefStatus`` for each value; references the cache does not know are fetched once
-    per batch when a shop is connected and the budget allows (see :mod:`.fetch`)."""
-    statuses = _cached(values, shop, cache, now)
+    per batch when a shop is connected and the budget allows (see :mod:`.fetch`).
+    ``in_memo``: the caller's :func:`memo` of this cache, if it has it already."""
+    current = in_memo or memo(cache, now)
+    statuses = _cached(values, shop, cache, now, current)
     unknown = [i for i, s in enumerate(statuses) if s.kind == "not_found"]
     if not unknown or not fetch_missing:
-        return Found(statuses, NOT_SYNCED)
+        return Found(statuses, NOT_SYNCED, current)
     outcome = fetching.fetch(shop, cache_path(cache))
-    if outcome.fetched:
-        again = _cached([values[i] for i in unknown], shop, cache, now)
+    if outcome.fetched:  # the fetch committed to the cache: a new generation, a new memo
+        current = memo(cache, now)
+        again = _cached([values[i] for i in unknown], shop, cache, now, current)
         for i, s in zip(unknown, again, strict=True):
             statuses[i] = s
-    return Found(statuses, outcome.reason)
+    return Found(statuses, outcome.reason, current)
 
 
 def checkpoints(ref: str, shop: str | None, cache: Any) -> list[Any]:

@@ -2,8 +2,8 @@
 
 UTF-8 with a byte-order mark (so Excel opens accents and Thai/Vietnamese text correctly) and
 one row per parcel. A text cell that starts with ``=``, ``+``, ``-``, ``@`` or a control
-character gets a leading apostrophe, so a spreadsheet opening the file never runs text Lazada
-sent as a formula.
+character gets a leading apostrophe (:func:`~xl_lazada.safe_text.safe_text`), so a
+spreadsheet opening the file never runs text Lazada sent as a formula.
 """
 
 from __future__ import annotations
@@ -15,14 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..safe_text import safe_text
 from .build import REPORT_COLUMNS, Report
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(value: str) -> str:
-    """Text that no spreadsheet will read as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 def _cell(value: Any) -> str:

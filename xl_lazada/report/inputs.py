@@ -28,6 +28,8 @@ MAX_DAYS = 30
 
 #: Excel's day 0 for serials after its fictitious 29 Feb 1900 (every date a seller types).
 _EXCEL_EPOCH = date(1899, 12, 30)
+_FIRST_SERIAL = 61  # 1900-03-01: smaller serials count that 29 Feb, and no order is that old
+_FIRST_DAY = _EXCEL_EPOCH + timedelta(days=_FIRST_SERIAL)
 _MAX_SERIAL = 2958465  # 9999-12-31
 
 _STATUS_ALIASES = {
@@ -128,10 +130,22 @@ def parse_report_inputs(
 def parse_date(value: Any, label: str = "date") -> date | None:
     """A date from what Excel or a command line hands over; blank → ``None``.
 
-    Accepts datetime/date, an Excel serial number, ISO text (``2026-11-03``, with or without
-    a time), ``2026/11/03``, ``03/11/2026`` or ``11/03/2026`` when the order is unambiguous
-    (a part above 12 is the day, or both parts equal), and ``3 Nov 2026``.
+    The one reader of Excel date values: the ribbon gets datetimes from Excel, the headless
+    refresh the serial numbers the file holds, and both come here. Accepts datetime/date,
+    an Excel serial number, ISO text (``2026-11-03``, with or without a time),
+    ``2026/11/03``, ``03/11/2026`` or ``11/03/2026`` when the order is unambiguous (a part
+    above 12 is the day, or both parts equal), and ``3 Nov 2026``. A day before 1 March 1900
+    is refused whatever its form (serial 5 and the 5 Jan 1900 Excel shows for it alike).
     """
+    day = _read_date(value, label)
+    if day is not None and day < _FIRST_DAY:
+        raise ReportInputError(
+            f"{label} {day:%d %b %Y} is not an order date: write it as YYYY-MM-DD"
+        )
+    return day
+
+
+def _read_date(value: Any, label: str) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -191,7 +205,7 @@ def _from_text(text: str) -> date:
 
 def _from_serial(serial: float, label: str) -> date:
     """Excel's 1900 date system (what every Windows workbook uses)."""
-    if math.isnan(serial) or not 61 <= serial <= _MAX_SERIAL:
+    if math.isnan(serial) or not _FIRST_SERIAL <= serial <= _MAX_SERIAL:
         raise ReportInputError(f"{label} {serial!r} is not a date: write it as YYYY-MM-DD")
     return _EXCEL_EPOCH + timedelta(days=int(serial))
 

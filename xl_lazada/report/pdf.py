@@ -79,9 +79,18 @@ def xlsx_to_pdf(xlsx: str | os.PathLike[str], pdf: str | os.PathLike[str]) -> No
             raise
 
 
-def write_pdf(report: Report, path: str | os.PathLike[str]) -> None:
-    """Write the report as PDF (through a temporary standalone workbook)."""
-    with tempfile.TemporaryDirectory(prefix="xl-lazada-report-") as work:
-        xlsx = Path(work, "report.xlsx")
-        write_xlsx(report, xlsx)
+def write_pdf(
+    report: Report,
+    path: str | os.PathLike[str],
+    *,
+    xlsx: str | os.PathLike[str] | None = None,
+) -> None:
+    """Write the report as PDF, converted from its standalone workbook: ``xlsx`` when the
+    caller has just written it, else a temporary one."""
+    if xlsx is not None:
         xlsx_to_pdf(xlsx, path)
+        return
+    with tempfile.TemporaryDirectory(prefix="xl-lazada-report-") as work:
+        standalone = Path(work, "report.xlsx")
+        write_xlsx(report, standalone)
+        xlsx_to_pdf(standalone, path)

@@ -18,6 +18,7 @@ from .status import status_at
 
 __all__ = [
     "SortingNow",
+    "parcel_rank",
     "rts_now",
     "sorting_now",
     "status_at",
@@ -91,6 +92,14 @@ def sorting_now(
     return SortingNow(
         OVERDUE if late else NOT_ARRIVED, waited.total_seconds() / 86400.0, late, 0 if late else 1
     )
+
+
+def parcel_rank(rank: int, arrived_at: float | None, position: int) -> tuple[int, float]:
+    """Sort key of the parcel that speaks for an order's sorting centre (smallest wins): a
+    flagged parcel first, then one still on its way, then the latest arrival; ties go to
+    the first parcel. ``arrived_at`` is the stored arrival (Unix seconds). The tables' column
+    form is :func:`.clock_frame.parcel_rank`."""
+    return (rank, -(arrived_at or 0) if rank == 2 else position)
 
 
 def unsettled_now(

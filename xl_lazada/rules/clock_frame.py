@@ -16,7 +16,6 @@ from .status import DELAYED
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
-Ints = npt.NDArray[np.int64]
 _DAY = 86400.0
 
 
@@ -102,18 +101,7 @@ def unsettled_frame(
     return overdue, waited / _DAY
 
 
-def speaker_key(rank: int, arrived_at: float | None, position: float) -> tuple[int, float]:
-    """Which of an order's parcels speaks for it in the order's sorting-centre column: the
-    smallest key — a flagged parcel (``sorting_now`` rank 0), else one still on its way
-    (rank 1, the first by position), else the latest to arrive (rank 2). Ties: the first
-    parcel in position order."""
-    return (rank, -(arrived_at or 0.0) if rank == 2 else position)
-
-
-def speakers(owner: Ints, rank: Ints, arrived_at: Floats, position: Floats) -> tuple[Ints, Ints]:
-    """``speaker_key`` over parcel rows (in position order within each order): the orders
-    that have such parcels, and for each the row of the parcel that speaks for it."""
-    tie = np.where(rank == 2, -np.nan_to_num(arrived_at, nan=0.0), position)
-    order = np.lexsort((tie, rank, owner))
-    orders, first = np.unique(owner[order], return_index=True)
-    return orders, order[first]
+def parcel_rank(rank: npt.NDArray[np.int64], arrived_at: Floats, position: Floats) -> Floats:
+    """The tie-break of :func:`.clock.parcel_rank` per parcel (sort by ``rank``, then by
+    this): the latest arrival among arrived parcels, else the first parcel."""
+    return np.where(rank == 2, -np.nan_to_num(arrived_at, nan=0.0), position)

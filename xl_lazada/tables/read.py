@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..cache import facts as cache_facts
-from ..cache.refindex import ref_hits
+from ..cache.refindex import ref_rows
 from ..refs import normalize_ref
 from ..rules.settings import RuleSettings
 
@@ -147,10 +147,10 @@ def resolve(
     conn: sqlite3.Connection, refs: Iterable[Any], shop: str | None
 ) -> tuple[dict[str, set[str]], set[str]]:
     """``({shop: order ids}, cleaned texts)`` of the references, through the cache's
-    reference index (:func:`~xl_lazada.cache.refindex.ref_hits`)."""
+    reference index (:func:`~xl_lazada.cache.refindex.ref_rows`, the query ``lookup`` uses)."""
     texts = sorted({c for r in refs for c in normalize_ref(r).candidates})
     found: dict[str, set[str]] = {}
-    for _, s, _, oid in ref_hits(conn, texts, shop):
+    for _, s, _, oid in ref_rows(conn, texts, shop) if texts else ():
         found.setdefault(s, set()).add(oid)
     return found, set(texts)
 

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from ..rules.clock_frame import (
+    parcel_rank,
     rts_frame,
     sorting_frame,
-    speakers,
     status_frame,
     stuck_frame,
     unsettled_frame,
@@ -220,10 +220,13 @@ def _order_clock(sel: Selection, parcels: dict[str, np.ndarray]) -> dict[str, np
         np.logical_or.at(stuck_any, owner, pk["stuck"])
         idx = np.flatnonzero(_b(p, "sorting_applies"))
         if len(idx):
-            rows, chosen = speakers(
-                owner[idx], pk["rank"][idx], _f(p, "sc_arrived_at")[idx], _f(p, "position")[idx]
-            )
-            sorting[rows] = pk["label"][idx[chosen]]
+            # the parcel that speaks for the order (rules.clock.parcel_rank): per order, the
+            # smallest (rank, tie); parcels are in position order, so a tie keeps the first
+            rank = pk["rank"][idx]
+            tie = parcel_rank(rank, _f(p, "sc_arrived_at")[idx], _f(p, "position")[idx])
+            order = idx[np.lexsort((tie, rank, owner[idx]))]
+            rows, first = np.unique(owner[order], return_index=True)
+            sorting[rows] = pk["label"][order[first]]
     return {
         "status": status,
         "hours": hours,

@@ -239,7 +239,11 @@ def _theme_xml() -> bytes:
 
 
 def _add_vba(package: bytes, modules: Sequence[Path]) -> bytes:
-    """The package with a VBA project holding ``modules`` (pyOpenVBA does the binary)."""
+    """The package with a VBA project holding ``modules`` (pyOpenVBA does the binary).
+
+    The new project has the document modules Excel gives every workbook (``ThisWorkbook``
+    and one per sheet); a source named like one of them (``ThisWorkbook.cls``: its
+    ``Workbook_Open``) becomes that module's code instead of a module of its own."""
     from pyopenvba import ExcelFile
     from pyopenvba.vba import VBAModuleKind
 
@@ -249,15 +253,29 @@ def _add_vba(package: bytes, modules: Sequence[Path]) -> bytes:
         src.write_bytes(package)
         with ExcelFile(src) as book:
             project = book.add_vba_project()
+            documents = {name.casefold(): name for name in project.module_names()}
             for path in modules:
                 text = path.read_bytes().decode("utf-8")
                 text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+                name = module_name(path)
+                if name.casefold() in documents:
+                    project.get_module(documents[name.casefold()]).body = _body(text)
+                    continue
                 kind = (
                     VBAModuleKind.other if path.suffix.lower() == ".cls" else VBAModuleKind.standard
                 )
-                project.add_module(module_name(path), text, kind=kind)
+                project.add_module(name, text, kind=kind)
             book.save(dst)
         return dst.read_bytes()
+
+
+def _body(text: str) -> str:
+    """A module's source without its leading ``Attribute`` lines (a document module keeps
+    the header Excel gives it)."""
+    lines = text.split("\r\n")
+    while lines and lines[0].startswith("Attribute "):
+        lines.pop(0)
+    return "\r\n".join(lines)
 
 
 def _normalise(package: bytes) -> bytes:

@@ -139,8 +139,9 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 class Package:
     """Read-only view of a workbook package's parts."""
 
-    def __init__(self, source: str | IO[bytes]) -> None:
-        label = source if isinstance(source, str) else "the file"
+    def __init__(self, source: str | IO[bytes], *, name: str | None = None) -> None:
+        """``name``: what error messages call the file (default: its path, or "the file")."""
+        label = name or (source if isinstance(source, str) else "the file")
         try:
             self.zip = zipfile.ZipFile(source)
         except zipfile.BadZipFile:

@@ -6,7 +6,6 @@ saved them as shared strings, inline strings, numbers or booleans; all are under
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -92,15 +91,12 @@ def read_settings(pkg: Package) -> tuple[RuleSettings, WorkbookSettings]:
     return settings_from_values(values)
 
 
-def excel_date(value: Any) -> Any:
-    """An Excel serial number → datetime (other values unchanged)."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2958466:
-        return datetime(1899, 12, 30) + timedelta(days=float(value))
-    return value
-
-
 def read_report_inputs(pkg: Package) -> dict[str, Any]:
-    """The Report sheet's inputs as raw values: date_from, date_to, status, shop, refs."""
+    """The Report sheet's inputs as raw values: date_from, date_to, status, shop, refs.
+
+    Dates stay as the file holds them (a serial number, or text): the report's
+    :func:`~xl_lazada.report.inputs.parse_date` is the one reader of Excel dates, so the
+    headless refresh and the ribbon accept and refuse the same inputs."""
     from .contract import (
         REPORT_DATE_FROM,
         REPORT_DATE_TO,
@@ -119,12 +115,12 @@ def read_report_inputs(pkg: Package) -> dict[str, Any]:
         v for (row, col), v in sorted(cells.items()) if col == 1 and row >= REPORT_REFS_FIRST_ROW
     ]
     return {
-        "date_from": excel_date(at(REPORT_DATE_FROM)),
-        "date_to": excel_date(at(REPORT_DATE_TO)),
+        "date_from": at(REPORT_DATE_FROM),
+        "date_to": at(REPORT_DATE_TO),
         "status": at(REPORT_STATUS),
         "shop": at(REPORT_SHOP),
         "refs": refs,
     }
 
 
-__all__ = ["excel_date", "read_cells", "read_report_inputs", "read_settings"]
+__all__ = ["read_cells", "read_report_inputs", "read_settings"]

@@ -1,18 +1,20 @@
 """Headless refresh: rewrite the workbook's data sheets from the cache, no Excel needed.
 
-:func:`refresh_workbook` reads the Settings sheet (the rules' thresholds, the Checkpoints
-bound), builds the tables from the cache, and rewrites only our data sheets through the
-file writer (:mod:`.write`), saving atomically (:mod:`.save`). Syncing with Lazada is the
-caller's job (the CLI does it first and passes what it learned as ``sync_note``/``as_of``),
-so a refresh with a dead network still rewrites from the cache and says how old it is.
+:func:`open_book` checks once that the workbook may be written and reads it once (an
+:class:`OpenBook`: its parts, sheet names and Settings); :func:`refresh_workbook` builds the
+tables from the cache and rewrites only our data sheets from that one read through the file
+writer (:mod:`.write`), saving atomically (:mod:`.save`). Syncing with Lazada is the
+caller's job (the CLI opens the book, syncs, then passes the book and ``as_of``), so a
+refresh with a dead network still rewrites from the cache and says how old it is.
 """
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from ..rules.settings import RuleSettings
 from .contract import DATA_SHEETS, WorkbookSettings
 from .package import Package
 from .reader import read_settings
-from .save import atomic_write, check_writable
+from .save import atomic_write, check_unchanged, check_writable, file_stamp
 from .sheets import bound_checkpoints, data_sheetspec, status_line
 from .sheetspec import SheetSpec
 from .write import MissingSheetError, write_sheets
@@ -71,51 +73,102 @@ def parse_only(value: str | Iterable[str] | None, allowed: Iterable[str] = ALL_P
     return [c for c in choices if c in names]
 
 
-def open_book(path: str | Path, parts: Iterable[str] = PARTS) -> Path:
-    """Check that ``path`` is a workbook we can refresh now; raise a one-line error if not."""
+@dataclass
+class OpenBook:
+    """A workbook checked once for a refresh and read once: its parts (in memory, so no file
+    handle is held while a sync runs or when the new file replaces it), sheet names and
+    Settings. Everything the refresh reads from the book comes from here."""
+
+    path: Path
+    pkg: Package
+    sheet_names: frozenset[str]
+    rules: RuleSettings
+    settings: WorkbookSettings
+    stamp: tuple[int, int]  # the file's mtime and size when it was read (see _save)
+
+    def require(self, parts: Iterable[str]) -> None:
+        """Refuse (one line) when a data sheet that ``parts`` rewrite is missing."""
+        _require(self.path, self.sheet_names, parts)
+
+    def close(self) -> None:
+        self.pkg.close()
+
+    def __enter__(self) -> OpenBook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_book(path: str | Path, parts: Iterable[str] = PARTS) -> OpenBook:
+    """Check that ``path`` is a workbook we can refresh now (the one writability check) and
+    read it; raise a one-line :class:`RefreshError` if not, having touched nothing."""
     book = Path(path)
     if not book.exists():
         raise RefreshError(f"{book}: no such workbook (make one with `xl-lazada workbook new`)")
     try:
         check_writable(book)
+        stamp = file_stamp(book)
     except Exception as exc:
         raise RefreshError(str(exc)) from None
-    with _package(book) as pkg:
-        names = {s.name for s in pkg.sheets()}
-        missing = [DATA_SHEETS[p].name for p in parts if p in DATA_SHEETS]
-        missing = [m for m in missing if m not in names]
-        if missing:
-            raise RefreshError(
-                f"{book.name} has no {', '.join(repr(m) for m in missing)} sheet; "
-                "make a workbook with `xl-lazada workbook new`"
-            )
-    return book
+    pkg = _package(book)
+    try:
+        names = frozenset(s.name for s in pkg.sheets())
+        _require(book, names, parts)
+        rules, settings = _settings(book, pkg)
+    except BaseException:
+        pkg.close()
+        raise
+    return OpenBook(book, pkg, names, rules, settings, stamp)
+
+
+def _require(book: Path, names: frozenset[str], parts: Iterable[str]) -> None:
+    missing = [DATA_SHEETS[p].name for p in parts if p in DATA_SHEETS]
+    missing = [m for m in missing if m not in names]
+    if missing:
+        raise RefreshError(
+            f"{book.name} has no {', '.join(repr(m) for m in missing)} sheet; "
+            "make a workbook with `xl-lazada workbook new`"
+        )
+
+
+#: Every workbook starts with a zip entry; anything else is refused after this much is read.
+_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def _package(path: Path) -> Package:
+    """The workbook's package from one read of the file (a file that is not a zip is not
+    read further than its first bytes)."""
     from .package import PackageError
 
     try:
-        return Package(str(path))
+        with open(path, "rb") as fh:
+            data = fh.read(len(_ZIP_MAGIC))
+            data += fh.read() if data == _ZIP_MAGIC else fh.read(16)
+        return Package(io.BytesIO(data), name=path.name)
     except PackageError as exc:
-        raise RefreshError(str(exc).replace(str(path), path.name)) from None
+        raise RefreshError(str(exc)) from None
     except OSError as exc:
         raise RefreshError(f"{path.name}: cannot read it ({exc.strerror or exc})") from None
 
 
-def book_settings(path: str | Path) -> tuple[RuleSettings, WorkbookSettings]:
-    """The workbook's Settings sheet (defaults for keys left blank)."""
+def _settings(path: Path, pkg: Package) -> tuple[RuleSettings, WorkbookSettings]:
     from .contract import SettingsError
 
+    try:
+        return read_settings(pkg)
+    except SettingsError as exc:
+        raise RefreshError(f"{path.name}: {exc}") from None
+
+
+def book_settings(path: str | Path) -> tuple[RuleSettings, WorkbookSettings]:
+    """The workbook's Settings sheet (defaults for keys left blank)."""
     with _package(Path(path)) as pkg:
-        try:
-            return read_settings(pkg)
-        except SettingsError as exc:
-            raise RefreshError(f"{Path(path).name}: {exc}") from None
+        return _settings(Path(path), pkg)
 
 
 def refresh_workbook(
-    path: str | Path,
+    book: str | Path | OpenBook,
     cache: Any,
     *,
     shop: str | None = None,
@@ -124,39 +177,58 @@ def refresh_workbook(
     as_of: str = "",
     extra_specs: Iterable[SheetSpec] = (),
 ) -> RefreshSummary:
-    """Rewrite the data sheets of ``path`` from ``cache``; returns what was written.
+    """Rewrite the data sheets of ``book`` from ``cache``; returns what was written.
 
-    ``now`` is the rules' clock (naive = UTC; default: now). ``as_of`` goes into every
-    status line (e.g. "sync failed: ...; data as of 2026-12-01 17:00"). ``extra_specs``
-    are further sheets the caller renders (the report)."""
+    ``book``: a path, or the :class:`OpenBook` the caller opened (and checked) before its
+    sync; it is closed once written. ``now`` is the rules' clock (naive = UTC; default:
+    now). ``as_of`` goes into every status line (e.g. "sync failed: ...; data as of
+    2026-12-01 17:00 UTC+08:00"). ``extra_specs`` are further sheets the caller renders
+    (the report)."""
     started = time.perf_counter()
     parts = parse_only(list(only) if only is not None else None)
-    book = open_book(path, parts)
-    rules, settings = book_settings(book)
-    shop = shop or settings.shop
-    frames = _tables(cache, parts, shop, now, rules)
-    summary = RefreshSummary(path=book, as_of=as_of)
-    specs, notes = sheetspecs_from_tables(frames, parts, settings=settings, now=now, as_of=as_of)
-    summary.notes.extend(notes)
-    summary.rows = {spec.name: spec.tables[0].rows for spec in specs}
-    if REPORT_PART in parts:
-        specs.extend(_report_specs(book, cache, summary, now=now, rules=rules))
-    specs.extend(extra_specs)
-
-    def write(stream: Any) -> None:
-        with _package(book) as pkg:
-            try:
-                write_sheets(pkg, specs, stream)
-            except MissingSheetError as exc:
-                raise RefreshError(f"{book.name}: {exc}") from None
-
-    try:
-        check_writable(book)
-    except Exception as exc:
-        raise RefreshError(str(exc)) from None
-    atomic_write(book, write)
+    if isinstance(book, OpenBook):
+        opened = book
+        opened.require(parts)
+    else:
+        opened = open_book(book, parts)
+    with opened:
+        shop = shop or opened.settings.shop
+        frames = _tables(cache, parts, shop, now, opened.rules)
+        summary = RefreshSummary(path=opened.path, as_of=as_of)
+        specs, notes = sheetspecs_from_tables(
+            frames, parts, settings=opened.settings, now=now, as_of=as_of
+        )
+        summary.notes.extend(notes)
+        summary.rows = {spec.name: spec.tables[0].rows for spec in specs}
+        if REPORT_PART in parts:
+            specs.extend(_report_specs(opened, cache, summary, now=now))
+        specs.extend(extra_specs)
+        _save(opened, specs)
     summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+def _save(opened: OpenBook, specs: list[SheetSpec]) -> None:
+    """The new workbook written beside the old one, then moved over it (:mod:`.save`)."""
+
+    def write(stream: Any) -> None:
+        try:
+            write_sheets(opened.pkg, specs, stream)
+        except MissingSheetError as exc:
+            raise RefreshError(f"{opened.path.name}: {exc}") from None
+
+    def unchanged() -> None:
+        try:
+            check_unchanged(opened.path, opened.stamp)
+        except Exception as exc:
+            raise RefreshError(str(exc)) from None
+
+    try:
+        atomic_write(opened.path, write, before_replace=unchanged)
+    except PermissionError:  # Excel opened it since the check (Windows locks what it opens)
+        raise RefreshError(
+            f"{opened.path.name} is open in another program (Excel?); close it and try again"
+        ) from None
 
 
 def sheetspecs_from_tables(
@@ -169,8 +241,9 @@ def sheetspecs_from_tables(
 ) -> tuple[list[SheetSpec], list[str]]:
     """The data sheets' SheetSpecs from the tables (the Checkpoints sheet bounded by the
     Settings, a status line on each) and the notes the bound produced: one recipe for the
-    headless refresh and the ribbon's live writer, so both write the same sheets."""
-    refreshed = datetime.now().astimezone()
+    headless refresh and the ribbon's live writer, so both write the same sheets. The
+    status line's time is on the shop's clock, as the sheet's times and "data as of" are."""
+    refreshed = datetime.now(UTC)
     specs: list[SheetSpec] = []
     notes: list[str] = []
     for part in (p for p in parts if p in DATA_SHEETS):
@@ -186,13 +259,13 @@ def sheetspecs_from_tables(
             )
             if note:
                 notes.append(note)
-        line = status_line(len(frame), refreshed, note=note, as_of=as_of)
+        line = status_line(len(frame), _shop_clock(frame, refreshed), note=note, as_of=as_of)
         specs.append(data_sheetspec(part, frame, status_text=line))
     return specs, notes
 
 
 def _report_specs(
-    book: Path, cache: Any, summary: RefreshSummary, *, now: datetime | None, rules: RuleSettings
+    opened: OpenBook, cache: Any, summary: RefreshSummary, *, now: datetime | None
 ) -> list[SheetSpec]:
     """The report asked for on the Report sheet: its output sheet and the Report sheet with the
     seller's inputs and the outcome in its message cell. Refused inputs change nothing but
@@ -202,16 +275,14 @@ def _report_specs(
     from .contract import REPORT, REPORT_OUTPUT
     from .reader import read_report_inputs
 
-    with _package(book) as pkg:
-        names = {s.name for s in pkg.sheets()}
-        if REPORT not in names or REPORT_OUTPUT not in names:
-            summary.notes.append(f"no {REPORT!r}/{REPORT_OUTPUT!r} sheets: report skipped")
-            return []
-        values = read_report_inputs(pkg)
+    if REPORT not in opened.sheet_names or REPORT_OUTPUT not in opened.sheet_names:
+        summary.notes.append(f"no {REPORT!r}/{REPORT_OUTPUT!r} sheets: report skipped")
+        return []
+    values = read_report_inputs(opened.pkg)
     if not has_report_inputs(values):
         return []
     try:
-        _, output, message = report_from_sheet(cache, values, now=now, settings=rules)
+        _, output, message = report_from_sheet(cache, values, now=now, settings=opened.rules)
     except ReportInputError as exc:
         summary.report, summary.report_refused = str(exc), True
         return [report_input_values_sheet(values, str(exc))]
@@ -233,8 +304,6 @@ def _tables(
 
 def _local_now(frame: Any, now: datetime | None) -> datetime:
     """'Now' on the same (shop-local, naive) clock as the Time column."""
-    from datetime import UTC
-
     from ..tables.shops import parse_tz
 
     moment = now or datetime.now(UTC)
@@ -244,8 +313,19 @@ def _local_now(frame: Any, now: datetime | None) -> datetime:
     return moment.astimezone(parse_tz(tz)).replace(tzinfo=None)
 
 
+def _shop_clock(frame: Any, moment: datetime) -> datetime:
+    """``moment`` on the frame's shop clock (aware); shops of several zones (or none known):
+    this computer's."""
+    from ..tables.shops import parse_tz
+
+    tz = frame.attrs.get("tz") if hasattr(frame, "attrs") else None
+    return moment.astimezone(parse_tz(tz) if tz else None)
+
+
 __all__ = [
     "ALL_PARTS",
+    "OpenBook",
+    "open_book",
     "sheetspecs_from_tables",
     "PARTS",
     "REPORT_PART",

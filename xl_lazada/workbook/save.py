@@ -70,6 +70,35 @@ def check_writable(path: Path) -> None:
             ) from None
 
 
+def file_stamp(path: Path) -> tuple[int, int]:
+    """When the file was last written, and its size: taken before a refresh reads the book."""
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+def check_unchanged(path: Path, stamp: tuple[int, int]) -> None:
+    """Just before the refreshed book replaces ``path``: refuse when Excel has opened it
+    since it was read (macOS Excel leaves only its owner file, no lock) or anything has
+    saved it since (replacing it would lose what the seller saved)."""
+    for owner in sorted(_owner_files(path)):
+        if owner.exists():
+            raise WorkbookLockedError(
+                f"{path.name} was opened in Excel during the refresh ({owner.name} appeared);"
+                " nothing was written: close it and refresh again"
+            )
+    try:
+        now = file_stamp(path)
+    except FileNotFoundError:
+        raise WorkbookLockedError(
+            f"{path.name} was moved or deleted during the refresh; nothing was written"
+        ) from None
+    if now != stamp:
+        raise WorkbookLockedError(
+            f"{path.name} was saved by another program during the refresh; nothing was"
+            " written, so those changes are kept: refresh again"
+        )
+
+
 def _fsync_dir(folder: Path) -> None:
     if os.name == "nt":
         return
@@ -87,8 +116,16 @@ def remove_stale_temps(path: Path) -> None:
             stale.unlink()
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, backup: bool = True) -> None:
-    """Write ``path`` through ``write(stream)`` atomically; keep the old file as ``.bak``."""
+def atomic_write(
+    path: Path,
+    write: Callable[[IO[bytes]], None],
+    *,
+    backup: bool = True,
+    before_replace: Callable[[], None] | None = None,
+) -> None:
+    """Write ``path`` through ``write(stream)`` atomically; keep the old file as ``.bak``.
+    ``before_replace`` runs once the new file is on disk, just before it replaces the old
+    one: raising there leaves the old file as it was."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     remove_stale_temps(path)
@@ -99,6 +136,8 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, backup: bool
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        if before_replace is not None:
+            before_replace()
         if path.exists():
             with contextlib.suppress(OSError):
                 os.chmod(tmp, path.stat().st_mode & 0o777)
@@ -129,6 +168,8 @@ __all__ = [
     "BACKUP_SUFFIX",
     "WorkbookLockedError",
     "atomic_write",
+    "check_unchanged",
     "check_writable",
+    "file_stamp",
     "owner_file",
 ]

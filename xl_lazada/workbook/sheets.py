@@ -16,6 +16,7 @@ from ..rules import sorting, status
 from ..rules.settings import RuleSettings
 from ..tables import TABLES
 from ..tables.columns import BOOL, empty_frame
+from .as_of import stamp
 from .contract import (
     DATA_SHEETS,
     FIRST_DATA_ROW,
@@ -77,13 +78,7 @@ def status_line(rows: int, refreshed_at: datetime, *, note: str = "", as_of: str
     """The A2 line: ``Refreshed 2026-12-02 08:00 UTC+08:00 — 1,234 rows`` (+ a note); the
     zone is named when ``refreshed_at`` is aware (the computer's clock may differ from the
     shop's, in which the sheet's times are)."""
-    when = f"{refreshed_at:%Y-%m-%d %H:%M}"
-    offset = refreshed_at.utcoffset()
-    if offset is not None:
-        minutes = int(offset.total_seconds() // 60)
-        sign = "+" if minutes >= 0 else "-"
-        when += f" UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    text = f"Refreshed {when} — {rows:,} row{'s' * (rows != 1)}"
+    text = f"Refreshed {stamp(refreshed_at)} — {rows:,} row{'s' * (rows != 1)}"
     if as_of:
         text += f" — {as_of}"
     if note:
