@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from ..lazada.ventures import ZERO_DECIMAL_CURRENCIES
 from . import source
 from .cells import Cell, flatten, map_cells, shaped, text_arg
 from .messages import cell_text
@@ -24,7 +25,6 @@ from .messages import cell_text
 ROUNDED = "rounded by Excel — format the column as Text"
 INVALID = "invalid id"
 SEVERAL = "several orders — use the order number"
-ZERO_DECIMAL_CURRENCIES = frozenset({"VND", "IDR"})  # as the sheets round (tables.shops)
 
 RTS_PARTS = ("deadline", "hours_left", "at_risk", "late")
 CHECKPOINT_PARTS = ("title", "time", "location")

@@ -7,6 +7,9 @@ from datetime import timedelta, timezone
 
 from ..errors import InputError
 
+#: Currencies Lazada shows without minor units (amounts are whole numbers).
+ZERO_DECIMAL_CURRENCIES = frozenset({"VND", "IDR"})
+
 AUTH_URL = "https://auth.lazada.com/rest"
 AUTHORIZE_URL = "https://auth.lazada.com/oauth/authorize"
 

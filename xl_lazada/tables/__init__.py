@@ -4,8 +4,7 @@
 return a frame whose columns and dtypes are exactly ``ORDERS_COLUMNS`` etc. (the contract the
 Excel writers use for headers). They read the facts the cache keeps at sync
 time (``order_facts`` / ``package_facts``) and apply the clock-dependent rules to whole
-columns. ``build_views`` gives the same facts per order as objects (front ends that want a
-reference's answer use :func:`xl_lazada.lookup`).
+columns. A front end that wants one reference's answer uses :func:`xl_lazada.lookup`.
 """
 
 from .columns import (
@@ -24,7 +23,6 @@ from .sheets import (
     settlements_table,
     tracking_table,
 )
-from .views import OrderView, PackageView, ShopContext, build_views
 
 __all__ = [
     "CHECKPOINTS_COLUMNS",
@@ -34,10 +32,6 @@ __all__ = [
     "TRACKING_COLUMNS",
     "Column",
     "all_tables",
-    "OrderView",
-    "PackageView",
-    "ShopContext",
-    "build_views",
     "checkpoints_table",
     "empty_frame",
     "orders_table",
