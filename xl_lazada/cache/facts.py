@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from ..lazada.ventures import VENTURES
@@ -44,6 +44,7 @@ STORED_SETTINGS = (
     "extra_milestones",  # which trace codes mean ready to ship, sorting centre, delivered...
 )
 _ZERO_DECIMALS = frozenset({"VND", "IDR"})
+_WHOLE, _CENTS, _ZERO = Decimal(1), Decimal("0.01"), Decimal(0)
 _BATCH = 500
 
 
@@ -97,9 +98,7 @@ def _money(value: Decimal | None, currency: str) -> float | None:
     """As the sheets show money: rounded half-up to the currency's decimals."""
     if value is None:
         return None
-    q = Decimal(1) if currency in _ZERO_DECIMALS else Decimal("0.01")
-    from decimal import ROUND_HALF_UP
-
+    q = _WHOLE if currency in _ZERO_DECIMALS else _CENTS
     return float(value.quantize(q, rounding=ROUND_HALF_UP))
 
 
@@ -131,12 +130,45 @@ def _shop(conn: sqlite3.Connection, shop: str, settings: RuleSettings) -> _Shop:
 
 
 def _by(conn: sqlite3.Connection, sql: str, shop: str, values: Sequence[str]) -> list[tuple]:
-    """Rows whose key is in ``values``, driven from the value list (each an index search)."""
-    return conn.execute(sql, (_ids(values), shop)).fetchall()
+    """Rows whose key is in ``values``, driven from the value list (each an index search),
+    as plain tuples (the connection's ``sqlite3.Row`` costs more per row and per field)."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur.execute(sql, (_ids(values), shop)).fetchall()
 
 
 #: One order's facts with what they were made from: (order row, facts, finance rows, item names).
 FactsRow = tuple[tuple[Any, ...], OrderFacts, list[tuple[Any, ...]], list[str]]
+
+
+_ORDERS_SQL = (
+    "SELECT o.order_id, o.order_number, o.created_at, o.statuses, o.price, o.items_count,"
+    " o.updated_at, o.buyer_name, o.payment_method, o.remarks, o.synced_at"
+    " FROM json_each(?) j CROSS JOIN orders o WHERE o.shop = ? AND o.order_id = j.value"
+)
+_ITEMS_SQL = (
+    "SELECT i.order_id, i.status, i.package_id, i.tracking_code, i.shipment_provider,"
+    " i.promised_shipping_time, i.sla_time_stamp, i.updated_at, i.currency,"
+    " COALESCE(NULLIF(i.name, ''), i.sku, '')"
+    " FROM json_each(?) j CROSS JOIN items i WHERE i.shop = ? AND i.order_id = j.value"
+    " ORDER BY i.order_id, i.order_item_id"
+)
+_PACKAGES_SQL = (
+    "SELECT p.order_id, p.package_id, p.tracking_number, p.shipment_provider,"
+    " p.ready_to_ship_at FROM json_each(?) j CROSS JOIN packages p"
+    " WHERE p.shop = ? AND p.order_id = j.value ORDER BY p.order_id, p.package_id"
+)
+_CHECKPOINTS_SQL = (
+    "SELECT c.package_id, c.event_time, c.status_code, c.title, c.location, c.detail_type"
+    " FROM json_each(?) j CROSS JOIN checkpoints c"
+    " WHERE c.shop = ? AND c.package_id = j.value ORDER BY c.event_time, c.id"
+)
+_FINANCE_SQL = (
+    "SELECT t.order_no, t.fee_type, t.fee_name, t.amount, t.paid, t.statement,"
+    " t.transaction_date FROM json_each(?) j CROSS JOIN transactions t"
+    " WHERE t.shop = ? AND t.order_no = j.value"
+    " ORDER BY t.order_no, t.transaction_date, t.transaction_number"
+)
 
 
 def compute_facts(
@@ -150,116 +182,81 @@ def compute_facts(
         settings, _ = stored_settings(conn, shop)
     ctx = _shop(conn, shop, settings)
     ids = sorted({str(o) for o in order_ids})
-    orders = _by(
-        conn,
-        "SELECT o.order_id, o.order_number, o.created_at, o.statuses, o.price, o.items_count,"
-        " o.updated_at, o.buyer_name, o.payment_method, o.remarks, o.synced_at"
-        " FROM json_each(?) j CROSS JOIN orders o WHERE o.shop = ? AND o.order_id = j.value",
-        shop,
-        ids,
-    )
+    orders = _by(conn, _ORDERS_SQL, shop, ids)
     if not orders:
         return {}
+    parse = parse_utc
     items: dict[str, list[ItemInput]] = {}
     names: dict[str, list[str]] = {}
-    for r in _by(
-        conn,
-        "SELECT i.order_id, i.status, i.package_id, i.tracking_code, i.shipment_provider,"
-        " i.promised_shipping_time, i.sla_time_stamp, i.updated_at, i.currency, i.name, i.sku"
-        " FROM json_each(?) j CROSS JOIN items i WHERE i.shop = ? AND i.order_id = j.value"
-        " ORDER BY i.order_id, i.order_item_id",
-        shop,
-        ids,
+    package_ids: set[str] = set()
+    for oid, status, pkg, tracking, carrier, promised, sla, updated, cur, name in _by(
+        conn, _ITEMS_SQL, shop, ids
     ):
-        items.setdefault(r[0], []).append(
+        if oid not in items:
+            items[oid], names[oid] = [], []
+        items[oid].append(
             ItemInput(
-                status=r[1] or "",
-                package_id=r[2] or "",
-                tracking_code=r[3] or "",
-                shipment_provider=r[4] or "",
-                promised_at=parse_utc(r[5]) or parse_utc(r[6]),
-                updated_at=parse_utc(r[7]),
-                currency=r[8] or "",
-                name=r[9] or r[10] or "",
+                status or "",
+                pkg or "",
+                tracking or "",
+                carrier or "",
+                parse(promised) or parse(sla),
+                parse(updated),
+                cur or "",
+                name,
             )
         )
-        names.setdefault(r[0], []).append(r[9] or r[10] or "")
+        names[oid].append(name)
+        if pkg:
+            package_ids.add(pkg)
     packages: dict[str, list[tuple]] = {}
-    for r in _by(
-        conn,
-        "SELECT p.order_id, p.package_id, p.tracking_number, p.shipment_provider,"
-        " p.ready_to_ship_at FROM json_each(?) j CROSS JOIN packages p"
-        " WHERE p.shop = ? AND p.order_id = j.value ORDER BY p.order_id, p.package_id",
-        shop,
-        ids,
-    ):
+    for r in _by(conn, _PACKAGES_SQL, shop, ids):
         packages.setdefault(r[0], []).append(r)
-    package_ids = sorted(
-        {p[1] for rows in packages.values() for p in rows}
-        | {i.package_id for rows in items.values() for i in rows if i.package_id}
-    )
+        package_ids.add(r[1])
     checkpoints: dict[str, list[Checkpoint]] = {}
     if package_ids:
-        for r in _by(
-            conn,
-            "SELECT c.package_id, c.event_time, c.status_code, c.title, c.description,"
-            " c.location, c.detail_type FROM json_each(?) j CROSS JOIN checkpoints c"
-            " WHERE c.shop = ? AND c.package_id = j.value ORDER BY c.event_time, c.id",
-            shop,
-            package_ids,
+        for pkg, when, code, title, location, dtype in _by(
+            conn, _CHECKPOINTS_SQL, shop, sorted(package_ids)
         ):
-            when = parse_utc(r[1])
-            if when is not None:
-                checkpoints.setdefault(r[0], []).append(
-                    Checkpoint(
-                        status_code=r[2] or "",
-                        event_time=when,
-                        title=r[3] or "",
-                        description=r[4] or "",
-                        location=r[5] or "",
-                        detail_type=r[6] or "",
-                    )
-                )
-    numbers = sorted({str(o[1] or o[0]) for o in orders})
+            at = parse(when)
+            if at is not None:
+                cp = Checkpoint(code or "", at, location or "", title or "", "", dtype or "")
+                if pkg in checkpoints:
+                    checkpoints[pkg].append(cp)
+                else:
+                    checkpoints[pkg] = [cp]
     finance: dict[str, list[tuple]] = {}
-    for r in _by(
-        conn,
-        "SELECT t.order_no, t.fee_type, t.fee_name, t.amount, t.paid, t.statement,"
-        " t.transaction_date FROM json_each(?) j CROSS JOIN transactions t"
-        " WHERE t.shop = ? AND t.order_no = j.value"
-        " ORDER BY t.order_no, t.transaction_date, t.transaction_number",
-        shop,
-        numbers,
-    ):
+    for r in _by(conn, _FINANCE_SQL, shop, sorted({str(o[1] or o[0]) for o in orders})):
         finance.setdefault(r[0], []).append(r)
 
     out: dict[str, FactsRow] = {}
+    no_cps: tuple[Checkpoint, ...] = ()
     for o in orders:
-        oid, number = o[0], str(o[1] or o[0])
-        created = parse_utc(o[2]) or datetime.now(UTC)
-        lines = finance.get(number, [])
+        oid = o[0]
+        lines = finance.get(str(o[1] or oid), [])
         parcels = [
             ParcelInput(
-                package_id=p[1],
-                tracking_number=p[2] or "",
-                carrier=p[3] or "",
-                checkpoints=tuple(checkpoints.get(p[1], ())),
-                ready_to_ship_at=parse_utc(p[4]) if not checkpoints.get(p[1]) else None,
+                p[1],
+                p[2] or "",
+                p[3] or "",
+                tuple(checkpoints.get(p[1], no_cps)),
+                parse(p[4]) if p[1] not in checkpoints else None,
             )
-            for p in packages.get(oid, [])
+            for p in packages.get(oid, ())
         ]
+        units = items.get(oid, [])
         known = {p.package_id for p in parcels}
-        for it in items.get(oid, []):
+        for it in units:
             if it.package_id and it.package_id not in known:
                 known.add(it.package_id)
                 parcels.append(
                     ParcelInput(
-                        it.package_id, checkpoints=tuple(checkpoints.get(it.package_id, ()))
+                        it.package_id, checkpoints=tuple(checkpoints.get(it.package_id, no_cps))
                     )
                 )
         facts = order_facts(
-            created_at=created,
-            items=items.get(oid, []),
+            created_at=parse(o[2]) or datetime.now(UTC),
+            items=units,
             parcels=parcels,
             lines=[_line(t) for t in lines],
             shop=ctx.rules,
@@ -418,13 +415,18 @@ def _settlement_values(
         state,
         str(net),
         str(paid),
-        json.dumps({k: str(v) for k, v in comps.items()}),
+        _components_json(comps),
         _money(net, currency) if has else None,
         _money(paid, currency) if has else None,
         *[_money(comps.get(k, Decimal(0)), currency) if has else None for k in KINDS],
         "; ".join(statements) or None,
         max(dates) if dates else None,
     )
+
+
+def _components_json(comps: dict[str, Decimal]) -> str:
+    """``json.dumps({kind: str(amount)})``, written out: decimal text needs no escaping."""
+    return "{" + ", ".join(f'"{k}": "{v}"' for k, v in comps.items()) + "}"
 
 
 _NO_SETTLEMENT: tuple[Any, ...] = (

@@ -35,9 +35,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from .deadline import WorkCalendar, rts_deadline, rts_status
-from .events import Checkpoint, delivered_time, ready_to_ship_time
+from .events import Checkpoint, delivered_time, ready_to_ship_time, scans
 from .settings import DEFAULT_SETTINGS, RuleSettings
 from .settlement import KINDS, Line, settle
 from .sorting import sorting_center
@@ -47,11 +48,12 @@ from .stuck import stuck_status
 #: Far enough ahead that every clock-dependent rule has made up its mind.
 _FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 _DELIVERED_UNITS = frozenset({"delivered", "returned"})
+_ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class ItemInput:
-    """One unit of an order, as far as the rules care."""
+class ItemInput(NamedTuple):
+    """One unit of an order, as far as the rules care. The inputs are named tuples: the
+    cache makes them for every unit and parcel each time it computes an order's facts."""
 
     status: str
     package_id: str = ""
@@ -63,8 +65,7 @@ class ItemInput:
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ParcelInput:
+class ParcelInput(NamedTuple):
     """One parcel: its ids and its checkpoints (any order; the rules sort them)."""
 
     package_id: str
@@ -163,7 +164,7 @@ def parcel_facts(
     settings: RuleSettings = DEFAULT_SETTINGS,
 ) -> ParcelFacts:
     """Facts of one parcel from its own units and checkpoints."""
-    cps = sorted(parcel.checkpoints, key=lambda c: c.event_time)
+    cps = scans(parcel.checkpoints, settings)  # sorted and classified once for every rule
     statuses = tuple(normalize(i.status) for i in items)
     rts_at = ready_to_ship_time(cps, settings) or parcel.ready_to_ship_at
     stuck = stuck_status(statuses, cps, now=_FAR_FUTURE, rts_at=rts_at, settings=settings)
@@ -189,7 +190,7 @@ def parcel_facts(
         carrier=carrier,
         item_statuses=statuses,
         rts_at=rts_at,
-        last=cps[-1] if cps else None,
+        last=cps.events[-1] if cps else None,
         checkpoints=len(cps),
         idle_since=stuck.last_event_at,
         can_stick=stuck.stuck,
@@ -232,13 +233,12 @@ def order_facts(
     )
     rts_by_pkg = {p.package_id: p.rts_at for p in facts}
 
-    statuses = [normalize(i.status) for i in items] or [
-        normalize(s) for s in order_statuses if str(s).strip()
-    ]
+    unit_statuses = [normalize(i.status) for i in items]
+    statuses = unit_statuses or [normalize(s) for s in order_statuses if str(s).strip()]
     active = [s for s in statuses if s != "canceled"]
     pre = [s for s in active if s in PRE_RTS]
     waiting_payment = bool(pre) and all(s == "unpaid" for s in pre)
-    active_items = [i for i in items if normalize(i.status) != "canceled"]
+    active_items = [i for i, s in zip(items, unit_statuses, strict=True) if s != "canceled"]
 
     # Ready-to-ship is done once no unit is before it (all canceled counts as done); its time
     # is when the last parcel was set ready-to-ship, if the traces say.
@@ -262,8 +262,8 @@ def order_facts(
     # shows); without one (items not synced) our computed deadline stands in.
     promises = [
         i.promised_at
-        for i in active_items
-        if normalize(i.status) in PRE_RTS and i.promised_at is not None
+        for i, s in zip(items, unit_statuses, strict=True)
+        if s in PRE_RTS and i.promised_at is not None
     ]
     promised = min(promises) if promises else None
     status, delayed_after = status_facts(
@@ -299,11 +299,16 @@ def order_facts(
         settlement_state=settlement.state,
         settlement_net=settlement.net,
         settlement_paid=settlement.paid_amount,
-        settlement_components={k: settlement.totals.get(k, Decimal(0)) for k in KINDS},
+        settlement_components={k: settlement.totals.get(k, _ZERO) for k in KINDS},
     )
 
 
 def count_text(statuses: Iterable[str]) -> str:
     """``"2 delivered, 1 canceled"``: most frequent first, then by name."""
+    return _count_text(tuple(statuses))
+
+
+@functools.lru_cache(maxsize=1024)
+def _count_text(statuses: tuple[str, ...]) -> str:
     counts = Counter(s for s in statuses if s)
     return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

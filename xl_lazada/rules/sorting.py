@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from . import milestones as M
-from .events import CheckpointLike, milestone_of, ordered
-from .milestones import table_for
+from .events import CheckpointLike, scans
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
 ARRIVED = "Arrived"
@@ -48,6 +48,11 @@ class SortingInfo:
         return OVERDUE if self.flagged else NOT_ARRIVED
 
 
+@lru_cache(maxsize=64)
+def _limit(days: float) -> timedelta:
+    return timedelta(days=days)
+
+
 def _location(cp: CheckpointLike) -> str:
     for attr in ("location", "package_location_name"):
         value = getattr(cp, attr, None)
@@ -69,10 +74,9 @@ def sorting_center(
     ``handed_over`` (default: ``rts_at is not None``) lets a caller that knows the units
     are ready-to-ship, but not when, say "Not arrived" rather than "Not handed over".
     """
-    events = ordered(checkpoints)
-    table = table_for(settings)
-    limit = timedelta(days=settings.sorting_center_days)
-    kinds = [milestone_of(cp, table) for cp in events]
+    classified = scans(checkpoints, settings)
+    events, kinds = classified.events, classified.kinds
+    limit = _limit(settings.sorting_center_days)
     scan = next(
         (cp for cp, k in zip(events, kinds, strict=True) if k == M.SORT_CENTRE_INBOUND), None
     )

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from . import milestones as M
-from .events import CheckpointLike, code, milestone_of, ordered
-from .milestones import table_for
+from .events import CheckpointLike, code, scans
 from .settings import DEFAULT_SETTINGS, RuleSettings
 from .status import IN_TRANSIT, normalize
 
@@ -25,6 +25,11 @@ class StuckInfo:
     last_event_at: datetime | None
     days_idle: float | None
     last_code: str = ""
+
+
+@lru_cache(maxsize=64)
+def _days(days: float) -> timedelta:
+    return timedelta(days=days)
 
 
 def in_transit(item_statuses: Iterable[str]) -> bool:
@@ -43,13 +48,13 @@ def stuck_status(
 ) -> StuckInfo:
     """Stuck when in transit, the last scan is not final, and ≥ ``stuck_days`` have passed."""
     statuses = [normalize(s) for s in item_statuses]
-    events = ordered(checkpoints)
-    last = events[-1] if events else None
+    events = scans(checkpoints, settings)
+    last = events.events[-1] if events else None
     last_at = last.event_time if last is not None else rts_at
     last_code = code(last) if last is not None else ""
     idle = (now - last_at).total_seconds() / 86400.0 if last_at is not None else None
-    final = last is not None and milestone_of(last, table_for(settings)) in M.FINAL
+    final = last is not None and events.kinds[-1] in M.FINAL
     if not in_transit(statuses) or final or last_at is None:
         return StuckInfo(False, last_at, idle, last_code)
-    stuck = now - last_at >= timedelta(days=settings.stuck_days)
+    stuck = now - last_at >= _days(settings.stuck_days)
     return StuckInfo(stuck, last_at, idle, last_code)
