@@ -294,6 +294,11 @@ def _products(items: Sequence[str]) -> str:
     return "; ".join(f"{n}× {name}" for name, n in counts.items())
 
 
+def _ts(value: datetime | None) -> int | None:
+    """:func:`~.codec.epoch` of a rule's answer (always aware: made from the cache's UTC times)."""
+    return None if value is None else int(value.timestamp())
+
+
 def fact_rows(
     conn: sqlite3.Connection,
     shop: str,
@@ -305,59 +310,15 @@ def fact_rows(
     if not computed:
         return [], [], {}
     order_rows, package_rows = [], []
+    ts = _ts
     for oid, (o, f, lines, item_names) in computed.items():
         cur = f.currency
         last = None
         last_pkg = None
-        for p in f.parcels:
-            if p.last is not None and (last is None or p.last.event_time > last.event_time):
-                last, last_pkg = p.last, p.package_id
-        comps = f.settlement_components
-        order_rows.append(
-            (
-                shop,
-                oid,
-                str(o[1] or oid),
-                epoch(parse_utc(o[2])),
-                f.status,
-                epoch(f.delayed_after),
-                ",".join(f.item_statuses),
-                count_text(f.item_statuses),
-                len(item_names) if item_names else o[5],
-                _products(item_names),
-                _money(_dec(o[4]), cur),
-                cur,
-                epoch(f.promised_at),
-                epoch(f.rts_deadline),
-                int(f.rts_open),
-                int(f.rts_late),
-                epoch(f.rts_at),
-                ", ".join(f.tracking_numbers),
-                ",".join(f.package_ids),
-                len(f.parcels),
-                epoch(last.event_time) if last else None,
-                (last.title or last.status_code) if last else None,
-                last.status_code if last else None,
-                (last.location or None) if last else None,
-                last_pkg,
-                epoch(f.delivered_at),
-                *_settlement_values(
-                    f.settlement_lines,
-                    f.settlement_state,
-                    f.settlement_net,
-                    f.settlement_paid,
-                    comps,
-                    cur,
-                    lines,
-                ),
-                epoch(parse_utc(o[6])),
-                o[7],
-                o[8],
-                o[9],
-                o[10],
-            )
-        )
         for pos, p in enumerate(f.parcels):
+            pl = p.last
+            if pl is not None and (last is None or pl.event_time > last.event_time):
+                last, last_pkg = pl, p.package_id
             package_rows.append(
                 (
                     shop,
@@ -367,25 +328,73 @@ def fact_rows(
                     p.tracking_number or None,
                     p.carrier or None,
                     count_text(p.item_statuses),
-                    epoch(p.rts_at),
-                    epoch(p.last.event_time) if p.last else None,
-                    (p.last.title or p.last.status_code) if p.last else None,
-                    p.last.status_code if p.last else None,
-                    (p.last.location or None) if p.last else None,
+                    ts(p.rts_at),
+                    None if pl is None else int(pl.event_time.timestamp()),
+                    None if pl is None else (pl.title or pl.status_code),
+                    None if pl is None else pl.status_code,
+                    None if pl is None else (pl.location or None),
                     p.checkpoints,
-                    epoch(p.idle_since),
+                    ts(p.idle_since),
                     int(p.can_stick),
                     int(p.sorting_applies),
-                    epoch(p.sc_arrived_at),
+                    ts(p.sc_arrived_at),
                     p.sc_location or None,
                     int(p.sc_inferred),
                     int(p.sc_handed_over),
                     p.sc_days,
                     int(p.sc_late),
-                    epoch(p.delivered_at),
+                    ts(p.delivered_at),
                     int(p.final),
                 )
             )
+        if f.settlement_lines or lines:
+            settlement = _settlement_values(
+                f.settlement_lines,
+                f.settlement_state,
+                f.settlement_net,
+                f.settlement_paid,
+                f.settlement_components,
+                cur,
+                lines,
+            )
+        else:
+            settlement = _NO_SETTLEMENT[:1] + (f.settlement_state,) + _NO_SETTLEMENT[2:]
+        order_rows.append(
+            (
+                shop,
+                oid,
+                str(o[1] or oid),
+                epoch(parse_utc(o[2])),
+                f.status,
+                ts(f.delayed_after),
+                ",".join(f.item_statuses),
+                count_text(f.item_statuses),
+                len(item_names) if item_names else o[5],
+                _products(item_names),
+                _money(_dec(o[4]), cur),
+                cur,
+                ts(f.promised_at),
+                ts(f.rts_deadline),
+                int(f.rts_open),
+                int(f.rts_late),
+                ts(f.rts_at),
+                ", ".join(f.tracking_numbers),
+                ",".join(f.package_ids),
+                len(f.parcels),
+                None if last is None else int(last.event_time.timestamp()),
+                None if last is None else (last.title or last.status_code),
+                None if last is None else last.status_code,
+                None if last is None else (last.location or None),
+                last_pkg,
+                ts(f.delivered_at),
+                *settlement,
+                epoch(parse_utc(o[6])),
+                o[7],
+                o[8],
+                o[9],
+                o[10],
+            )
+        )
     return order_rows, package_rows, {oid: v[1] for oid, v in computed.items()}
 
 
