@@ -327,7 +327,9 @@ def test_trace_dedupes_checkpoints_and_finalises_packages(cache):
         assert cache.write_trace("my", tr, observed_at=NOW, record_new=True) == 0
     assert [c["status_code"] for c in cache.checkpoints(["FP1"])] == ["1200", "100102"]
     (p,) = cache.packages()
-    assert p["ready_to_ship_at"] == "2026-11-04T01:00:00+00:00"
+    assert p["ready_to_ship_at"] is None  # only what Lazada sent: the rules' time is a fact
+    rts_at = cache.connection.execute("SELECT rts_at FROM package_facts").fetchone()[0]
+    assert rts_at == int(t0.timestamp())
     assert (p["last_status_code"], p["final"]) == ("100102", 0)
     assert p["last_traced_at"] == NOW.isoformat()
     assert [h["new_value"] for h in cache.history() if h["kind"] == "checkpoint"] == [
@@ -466,7 +468,7 @@ def test_facts_follow_every_write_in_the_same_transaction(cache):
         )
     assert fact("rts_at") == int(rts.timestamp()) and fact("rts_open") == 0
     (pkg,) = cache.packages()
-    assert pkg["ready_to_ship_at"] == "2026-11-03T12:00:00+00:00"  # mirrored from the rules
+    assert pkg["ready_to_ship_at"] is None  # the rules' answer is not written back as an input
     with cache.transaction():
         cache.write_transactions("my", [tx("T1", "1", "12.50", "Paid")], observed_at=NOW)
     assert fact("settlement_net") == "12.50" and fact("settlement_state") == "Paid"

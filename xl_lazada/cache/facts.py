@@ -240,7 +240,7 @@ def compute_facts(
                 p[2] or "",
                 p[3] or "",
                 tuple(checkpoints.get(p[1], no_cps)),
-                parse(p[4]) if p[1] not in checkpoints else None,
+                parse(p[4]),  # what Lazada sent, if anything: the trace's own scan wins
             )
             for p in packages.get(oid, ())
         ]
@@ -521,9 +521,11 @@ def refresh_facts(
 ) -> int:
     """Recompute and store the facts of ``order_ids`` (call inside the write transaction).
 
-    Also mirrors the rules' answers into ``packages`` (ready_to_ship_at, last event) so the
-    cache holds no second copy of a rule; with ``traced_at`` (a trace was just stored) the
-    sync's ``packages.final`` flag is set from the same rule the sheets show.
+    Also mirrors each parcel's latest checkpoint into ``packages`` (last_event_at,
+    last_status_code: the sync's trace plan reads them); with ``traced_at`` (a trace was
+    just stored) the sync's ``packages.final`` flag is set from the same rule the sheets
+    show. The rules' ready-to-ship time stays in the facts (``package_facts.rts_at``):
+    ``packages.ready_to_ship_at`` holds only what Lazada sent, an input of the rules.
     Returns the number of orders written.
     """
     ids = sorted({str(o) for o in order_ids if o})
@@ -544,7 +546,6 @@ def refresh_facts(
         conn.executemany(_INSERT_PACKAGE, package_rows)
         updates = [
             (
-                iso_utc(p.rts_at),
                 iso_utc(p.last.event_time) if p.last else None,
                 p.last.status_code if p.last else None,
                 shop,
@@ -554,7 +555,7 @@ def refresh_facts(
             for p in f.parcels
         ]
         conn.executemany(
-            "UPDATE packages SET ready_to_ship_at = ?, last_event_at = ?, last_status_code = ?"
+            "UPDATE packages SET last_event_at = ?, last_status_code = ?"
             " WHERE shop = ? AND package_id = ?",
             updates,
         )

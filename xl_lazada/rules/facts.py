@@ -72,7 +72,7 @@ class ParcelInput(NamedTuple):
     tracking_number: str = ""
     carrier: str = ""
     checkpoints: tuple[Checkpoint, ...] = ()
-    ready_to_ship_at: datetime | None = None  # a time known from elsewhere (fallback)
+    ready_to_ship_at: datetime | None = None  # a time Lazada sent elsewhere (fallback)
 
 
 @dataclass(frozen=True, slots=True)
