@@ -155,3 +155,39 @@ def test_a_ready_to_ship_time_from_lazada_is_an_input_the_trace_overrides(
     assert got[bare] == int(datetime.fromisoformat(told).timestamp())
     assert kept[scanned] == kept[bare] == told  # facts never write it
     assert {v for k, v in kept.items() if k not in (scanned, bare)} == {None}
+
+
+def test_the_trace_plan_calls_a_parcel_final_as_the_facts_do(tmp_path: Path) -> None:
+    """What the sync traces first (moving parcels) and last (history) follows the rules'
+    ``parcel_final``: the same answer the Final column of the tracking sheet shows."""
+    from xl_lazada.sync.plan import trace_plan
+    from xl_lazada.sync.policy import TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
+
+    path = tmp_path / "untraced.sqlite3"
+    with SandboxServer(orders=150, seed=5, clock_speed=0.0, qps=1000) as sb:
+        days = int(sb.shop.params["days"]) + 5
+        tok = sb.issue_token()
+        opts = SyncOptions(lookback_days=days, traces=False, finance=False, daily_calls=0)
+        with LazadaClient(sb.connection(tok), default_qps=1000) as client, Cache.open(path) as c:
+            sync_shop(client, c, SHOP, options=opts)
+            with c.transaction():  # one unit's status as Lazada might spell it one day
+                c.connection.execute(
+                    "UPDATE items SET status = 'Delivered ' WHERE rowid = (SELECT MIN(rowid)"
+                    " FROM items WHERE status = 'delivered' AND package_id IS NOT NULL)"
+                )
+                cache_facts.rebuild_shop(c.connection, SHOP)
+            plan = trace_plan(
+                c,
+                SHOP,
+                stale_before=sb.clock.now(),
+                traceable=TRACEABLE_STATUSES | {"Delivered "},
+                trace_once=TRACE_ONCE_STATUSES,
+            )
+            final: dict[str, set[bool]] = {}
+            for oid, is_final in c.connection.execute(
+                "SELECT order_id, final FROM package_facts WHERE shop = ?", (SHOP,)
+            ):
+                final.setdefault(oid, set()).add(bool(is_final))
+    assert plan.moving and plan.backfill and not plan.news
+    assert all(final[o] == {True} for o in plan.backfill)  # every parcel's story ended
+    assert all(False in final[o] for o in plan.moving)
