@@ -9,7 +9,7 @@ Prints, for the targets of the one-lookup design:
 - all four tables from the ``--mid`` and the ``--big`` shop (the big one in a fresh process,
   with its peak memory);
 - the sync time added by keeping the facts (a ``--sync-orders`` shop synced twice, facts on
-  and off, and the time spent in ``refresh_facts``).
+  and off, and the time spent in the cache's facts steps).
 
 Each is printed beside a **floor** measured in the same run: the same rows fetched with
 bare indexed SELECTs (refs and orders tables for lookups; the facts and checkpoints tables

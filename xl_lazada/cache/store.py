@@ -195,10 +195,10 @@ class Cache:
         if self._dirty is None:
             if finance:
                 facts.refresh_settlements(self.connection, shop, ids)
+            elif traced:
+                facts.refresh_trace_facts(self.connection, shop, ids)
             else:
-                facts.refresh_facts(
-                    self.connection, shop, ids, traced_at=datetime.now(UTC) if traced else None
-                )
+                facts.refresh_facts(self.connection, shop, ids)
             return
         plain, traced_ids, finance_ids = self._dirty.setdefault(shop, (set(), set(), set()))
         (finance_ids if finance else traced_ids if traced else plain).update(ids)
@@ -212,14 +212,16 @@ class Cache:
     def _flush_facts(self) -> None:
         dirty, self._dirty = self._dirty or {}, {}
         for shop, (plain, traced_ids, finance_ids) in dirty.items():
-            if traced_ids:
-                facts.refresh_facts(self.connection, shop, traced_ids, traced_at=datetime.now(UTC))
-            rest = plain - traced_ids
-            if rest:
-                facts.refresh_facts(self.connection, shop, rest)
-            # New finance lines change only the settlement facts (unless the order was
-            # recomputed whole above, which read them too).
-            money = finance_ids - plain - traced_ids
+            # Each order once, as little as its changes need: written whole → all its facts;
+            # only traced → what a trace decides; only new finance lines → its settlement.
+            both = plain & traced_ids
+            if both:
+                facts.refresh_facts(self.connection, shop, both, traced_at=datetime.now(UTC))
+            if traced_ids - plain:
+                facts.refresh_trace_facts(self.connection, shop, traced_ids - plain)
+            if plain - traced_ids:
+                facts.refresh_facts(self.connection, shop, plain - traced_ids)
+            money = finance_ids - plain  # a whole recompute read the lines too
             if money:
                 facts.refresh_settlements(self.connection, shop, money)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import NamedTuple
 
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
@@ -122,8 +123,7 @@ def rts_deadline(
     return calendar.add_working_time(created_at, window)
 
 
-@dataclass(frozen=True, slots=True)
-class RtsInfo:
+class RtsInfo(NamedTuple):
     """Deadline state. ``hours_left`` is ``None`` once nothing is left to do (set or closed)."""
 
     deadline: datetime

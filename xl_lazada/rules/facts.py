@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -84,8 +84,7 @@ class ShopRules:
     currency: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ParcelFacts:
+class ParcelFacts(NamedTuple):
     """A parcel's clock-free facts. ``idle_since`` is the newest scan (or ready-to-ship
     time); ``can_stick`` says the parcel is stuck once ``stuck_days`` pass after it."""
 
@@ -109,9 +108,10 @@ class ParcelFacts:
     final: bool
 
 
-@dataclass(frozen=True, slots=True)
-class OrderFacts:
-    """An order's clock-free facts; :mod:`.clock` turns them into answers at ``now``."""
+class OrderFacts(NamedTuple):
+    """An order's clock-free facts; :mod:`.clock` turns them into answers at ``now``.
+    Named tuples, like :class:`ParcelFacts`: the cache makes one each time it keeps an
+    order's facts (a frozen dataclass of this size costs several times more to make)."""
 
     status: str  # the status without the clock (see ``delayed_after``)
     delayed_after: datetime | None
@@ -128,11 +128,11 @@ class OrderFacts:
     settlement_state: str
     settlement_net: Decimal
     settlement_paid: Decimal
-    settlement_components: dict[str, Decimal] = field(default_factory=dict)
+    settlement_components: dict[str, Decimal]
 
     @property
     def tracking_numbers(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(p.tracking_number for p in self.parcels if p.tracking_number))
+        return tracking_numbers(self.parcels)
 
     @property
     def package_ids(self) -> tuple[str, ...]:
@@ -206,6 +206,120 @@ def parcel_facts(
     )
 
 
+def tracking_numbers(parcels: Iterable[ParcelFacts]) -> tuple[str, ...]:
+    """The order's tracking numbers: each parcel's, once, in parcel order."""
+    return tuple(dict.fromkeys(p.tracking_number for p in parcels if p.tracking_number))
+
+
+class TraceFacts(NamedTuple):
+    """The part of an order's facts that its parcels' traces decide (nothing else of the
+    order depends on them): the parcels, when the last one was set ready-to-ship and
+    whether that was late, and when the order was delivered."""
+
+    parcels: tuple[ParcelFacts, ...]
+    rts_at: datetime | None
+    rts_late: bool
+    delivered_at: datetime | None
+
+
+class _Units(NamedTuple):
+    """An order's units as the order-level rules count them."""
+
+    statuses: list[str]  # normalised, one per unit (or the order's statuses if no units)
+    active: list[str]  # not canceled
+    pre: list[str]  # active and before ready-to-ship
+    active_items: list[ItemInput]
+    unit_statuses: list[str]  # normalised, one per item (empty if no items)
+
+    @property
+    def rts_closed(self) -> bool:
+        """No deadline runs: no unit before ready-to-ship, or only unpaid ones (which
+        cannot be set ready-to-ship)."""
+        return not self.pre or all(s == "unpaid" for s in self.pre)
+
+
+def _units(items: Sequence[ItemInput], order_statuses: Sequence[str]) -> _Units:
+    unit_statuses = [normalize(i.status) for i in items]
+    statuses = unit_statuses or [normalize(s) for s in order_statuses if str(s).strip()]
+    active = [s for s in statuses if s != "canceled"]
+    return _Units(
+        statuses,
+        active,
+        [s for s in active if s in PRE_RTS],
+        [i for i, s in zip(items, unit_statuses, strict=True) if s != "canceled"],
+        unit_statuses,
+    )
+
+
+def _trace_part(
+    created_at: datetime,
+    units: _Units,
+    items: Sequence[ItemInput],
+    parcels: Iterable[ParcelInput],
+    deadline: datetime,
+    shop: ShopRules,
+    settings: RuleSettings,
+) -> TraceFacts:
+    by_pkg: dict[str, list[ItemInput]] = {}
+    for it in items:
+        if it.package_id:
+            by_pkg.setdefault(it.package_id, []).append(it)
+    given = {p.package_id: p for p in parcels}
+    ordered_ids = list(given) + [p for p in by_pkg if p not in given]
+    facts = tuple(
+        parcel_facts(given.get(pid) or ParcelInput(pid), by_pkg.get(pid, ()), shop, settings)
+        for pid in ordered_ids
+    )
+    rts_by_pkg = {p.package_id: p.rts_at for p in facts}
+
+    # Ready-to-ship is done once no unit is before it (all canceled counts as done); its time
+    # is when the last parcel was set ready-to-ship, if the traces say.
+    known = [rts_by_pkg.get(i.package_id) for i in units.active_items if i.package_id]
+    known_times = [t for t in known if t is not None]
+    rts_at = max(known_times) if not units.pre and known_times else None
+    rts = rts_status(
+        created_at,
+        rts_at,
+        created_at,
+        cross_border=shop.cross_border,
+        calendar=shop.calendar,
+        settings=settings,
+        # Unpaid units cannot be set ready-to-ship: their deadline is not running.
+        done=units.rts_closed,
+        deadline=deadline,
+    )
+
+    delivered = None
+    if units.active and all(s in _DELIVERED_UNITS for s in units.active):
+        delivered_parcels = [p.delivered_at for p in facts if p.delivered_at is not None]
+        loose = [
+            i.updated_at
+            for i in units.active_items
+            if not i.package_id and i.updated_at is not None
+        ]
+        times = delivered_parcels + loose
+        if not times:  # units delivered but their parcels unknown: the units' last update
+            times = [i.updated_at for i in units.active_items if i.updated_at is not None]
+        delivered = max(times) if times else None
+    return TraceFacts(facts, rts_at, rts.late if units.rts_closed else False, delivered)
+
+
+def trace_facts(
+    *,
+    created_at: datetime,
+    items: Sequence[ItemInput],
+    parcels: Iterable[ParcelInput],
+    shop: ShopRules,
+    order_statuses: Sequence[str] = (),
+    settings: RuleSettings = DEFAULT_SETTINGS,
+) -> TraceFacts:
+    """The trace-decided part of :func:`order_facts` (the same answer): what to recompute
+    when only an order's checkpoints or parcels changed."""
+    deadline = _deadline(created_at, shop.cross_border, shop.calendar, settings.rts_hours)
+    units = _units(items, order_statuses)
+    return _trace_part(created_at, units, items, parcels, deadline, shop, settings)
+
+
 def order_facts(
     *,
     created_at: datetime,
@@ -221,80 +335,36 @@ def order_facts(
     ``order_statuses`` (the order's distinct statuses) stands in while its items are not
     synced yet. Parcels named only by items (not yet traced) are added after ``parcels``.
     """
-    by_pkg: dict[str, list[ItemInput]] = {}
-    for it in items:
-        if it.package_id:
-            by_pkg.setdefault(it.package_id, []).append(it)
-    given = {p.package_id: p for p in parcels}
-    ordered_ids = list(given) + [p for p in by_pkg if p not in given]
-    facts = tuple(
-        parcel_facts(given.get(pid) or ParcelInput(pid), by_pkg.get(pid, ()), shop, settings)
-        for pid in ordered_ids
-    )
-    rts_by_pkg = {p.package_id: p.rts_at for p in facts}
-
-    unit_statuses = [normalize(i.status) for i in items]
-    statuses = unit_statuses or [normalize(s) for s in order_statuses if str(s).strip()]
-    active = [s for s in statuses if s != "canceled"]
-    pre = [s for s in active if s in PRE_RTS]
-    waiting_payment = bool(pre) and all(s == "unpaid" for s in pre)
-    active_items = [i for i, s in zip(items, unit_statuses, strict=True) if s != "canceled"]
-
-    # Ready-to-ship is done once no unit is before it (all canceled counts as done); its time
-    # is when the last parcel was set ready-to-ship, if the traces say.
-    done = not pre
-    known = [rts_by_pkg.get(i.package_id) for i in active_items if i.package_id]
-    known_times = [t for t in known if t is not None]
-    rts_at = max(known_times) if done and known_times else None
-    rts = rts_status(
-        created_at,
-        rts_at,
-        created_at,
-        cross_border=shop.cross_border,
-        calendar=shop.calendar,
-        settings=settings,
-        # Unpaid units cannot be set ready-to-ship: their deadline is not running.
-        done=done or waiting_payment,
-        deadline=_deadline(created_at, shop.cross_border, shop.calendar, settings.rts_hours),
-    )
+    units = _units(items, order_statuses)
+    deadline = _deadline(created_at, shop.cross_border, shop.calendar, settings.rts_hours)
+    traced = _trace_part(created_at, units, items, parcels, deadline, shop, settings)
 
     # "Delayed" follows Lazada's own promise for the units still to ship (what Seller Center
     # shows); without one (items not synced) our computed deadline stands in.
     promises = [
         i.promised_at
-        for i, s in zip(items, unit_statuses, strict=True)
+        for i, s in zip(items, units.unit_statuses, strict=True)
         if s in PRE_RTS and i.promised_at is not None
     ]
     promised = min(promises) if promises else None
     status, delayed_after = status_facts(
-        statuses, promised_shipping_time=promised or (rts.deadline if pre else None)
+        units.statuses, promised_shipping_time=promised or (deadline if units.pre else None)
     )
 
-    delivered = None
-    if active and all(s in _DELIVERED_UNITS for s in active):
-        delivered_parcels = [p.delivered_at for p in facts if p.delivered_at is not None]
-        loose = [
-            i.updated_at for i in active_items if not i.package_id and i.updated_at is not None
-        ]
-        times = delivered_parcels + loose
-        if not times:  # units delivered but their parcels unknown: the units' last update
-            times = [i.updated_at for i in active_items if i.updated_at is not None]
-        delivered = max(times) if times else None
-
-    settlement = settle(lines, delivered_at=delivered, now=created_at, settings=settings)
+    settlement = settle(lines, delivered_at=traced.delivered_at, now=created_at, settings=settings)
     currency = next((i.currency for i in items if i.currency), "") or shop.currency
     return OrderFacts(
         status=status,
         delayed_after=delayed_after,
-        item_statuses=tuple(statuses),
+        item_statuses=tuple(units.statuses),
         promised_at=promised,
-        rts_deadline=rts.deadline,
-        rts_open=not (done or waiting_payment),
-        rts_late=rts.late if (done or waiting_payment) else False,
-        rts_at=rts_at,
-        delivered_at=delivered,
+        rts_deadline=deadline,
+        rts_open=not units.rts_closed,
+        rts_late=traced.rts_late,
+        rts_at=traced.rts_at,
+        delivered_at=traced.delivered_at,
         currency=currency,
-        parcels=facts,
+        parcels=traced.parcels,
         settlement_lines=settlement.lines,
         settlement_state=settlement.state,
         settlement_net=settlement.net,

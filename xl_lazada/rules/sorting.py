@@ -8,9 +8,9 @@ this rule flags it early.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from . import milestones as M
 from .events import CheckpointLike, scans
@@ -23,8 +23,7 @@ OVERDUE = "Not arrived (overdue)"
 NOT_HANDED_OVER = "Not handed over"
 
 
-@dataclass(frozen=True, slots=True)
-class SortingInfo:
+class SortingInfo(NamedTuple):
     """``days`` is RTS → scan (arrived) or RTS → now (not yet); ``None`` if RTS time unknown.
 
     ``inferred`` means no inbound scan was seen and ``arrived_at`` is the first later

@@ -7,9 +7,9 @@ want to chase it before Lazada's claim windows close.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from . import milestones as M
 from .events import CheckpointLike, code, scans
@@ -17,9 +17,9 @@ from .settings import DEFAULT_SETTINGS, RuleSettings
 from .status import IN_TRANSIT, normalize
 
 
-@dataclass(frozen=True, slots=True)
-class StuckInfo:
-    """``last_event_at``: the newest scan (or ready-to-ship time if none); ``days_idle`` since."""
+class StuckInfo(NamedTuple):
+    """``last_event_at``: the newest scan (or ready-to-ship time if none); ``days_idle`` since.
+    (The rules' answers are named tuples: the cache makes them for every parcel it keeps.)"""
 
     stuck: bool
     last_event_at: datetime | None
