@@ -485,6 +485,87 @@ def test_facts_follow_every_write_in_the_same_transaction(cache):
     assert fact("rts_at") == int(rts.timestamp())
 
 
+def _all_facts(cache) -> dict[str, list[tuple]]:
+    conn = cache.connection
+    return {
+        t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3")]
+        for t in ("order_facts", "package_facts")
+    }
+
+
+def _rebuilt(cache) -> dict[str, list[tuple]]:
+    from xl_lazada.cache.facts import rebuild_shop
+
+    cache.connection.execute("SAVEPOINT rebuild")
+    rebuild_shop(cache.connection, "my")
+    out = _all_facts(cache)
+    cache.connection.execute("ROLLBACK TO rebuild")
+    cache.connection.execute("RELEASE rebuild")
+    return out
+
+
+def test_each_transaction_keeps_facts_equal_to_a_rebuild_whatever_it_wrote(cache):
+    """A transaction that only traced an order recomputes only what a trace decides; one
+    that also brought finance lines, or rewrote the order, must still leave every fact as
+    the rules make it from the rows."""
+    t0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+    write(
+        cache,
+        [
+            order("1", "2026-11-03 10:00:00 +0800", statuses=("shipped",)),
+            order("2", "2026-11-03 11:00:00 +0800", statuses=("shipped",)),
+            order("3", "2026-11-03 12:00:00 +0800", statuses=("shipped",)),
+        ],
+        {
+            "1": [item("1", "a", "shipped", "FP1", "TN1")],
+            "2": [item("2", "b", "shipped", "FP2", "TN2")],
+            "3": [item("3", "c", "shipped", "FP3", "TN3")],
+        },
+    )
+    with cache.transaction():  # 1: traced only; 2: traced and paid; 3: traced and delivered
+        for oid in ("1", "2", "3"):
+            cache.write_trace(
+                "my",
+                trace(
+                    oid, f"FP{oid}", f"TN{oid}", ("1200", t0), ("100102", t0 + timedelta(days=1))
+                ),
+                observed_at=NOW,
+                record_new=False,
+            )
+        cache.write_transactions("my", [tx("T2", "2", "64.95", "Paid")], observed_at=NOW)
+        cache.write_orders(
+            "my",
+            [order("3", "2026-11-03 12:00:00 +0800", "2026-11-09 10:00:00 +0800", ("delivered",))],
+            {"3": [item("3", "c", "delivered", "FP3", "TN3")]},
+            observed_at=NOW,
+            record_new=False,
+        )
+    kept = _all_facts(cache)
+    assert kept == _rebuilt(cache)
+    by_order = {r[1]: r for r in kept["order_facts"]}
+    assert by_order["2"][27] == "Paid" and by_order["1"][27] == "Not settled"
+    assert by_order["3"][4] == "Delivered" and by_order["1"][4] == "Shipped"
+    assert {r[1]: r[8] for r in kept["package_facts"]} == {  # last_time: the trace's news
+        o: int((t0 + timedelta(days=1)).timestamp()) for o in ("1", "2", "3")
+    }
+
+
+def test_a_trace_of_an_order_without_facts_gets_all_of_them(cache):
+    from xl_lazada.cache.facts import refresh_trace_facts
+
+    write(
+        cache,
+        [order("1", "2026-11-03 10:00:00 +0800", statuses=("shipped",))],
+        {"1": [item("1", "a", "shipped", "FP1", "TN1")]},
+    )
+    with cache.transaction():
+        cache.connection.execute("DELETE FROM order_facts")
+        cache.connection.execute("DELETE FROM package_facts")
+        assert refresh_trace_facts(cache.connection, "my", ["1"]) == 1
+    assert _all_facts(cache) == _rebuilt(cache)
+    assert len(_all_facts(cache)["order_facts"]) == 1
+
+
 def test_failures_are_recorded_and_cleared(cache):
     with cache.transaction():
         cache.record_failure("my", "items", "1", "boom\nsecond line", observed_at=NOW)
