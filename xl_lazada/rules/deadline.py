@@ -17,6 +17,8 @@ from typing import NamedTuple
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
 _MAX_DAYS = 400  # no calendar has a year without a working day; guards against bad input
+_ONE_DAY = timedelta(days=1)
+_MIDNIGHT = time(0)
 
 # Where the seller's working days are counted, for the holiday countries we know the offset of.
 HOLIDAY_COUNTRY_TZ: dict[str, tzinfo] = {
@@ -56,6 +58,8 @@ class WorkCalendar:
     holiday_country: str | None = "CN"
     weekend: frozenset[int] = field(default=frozenset({5, 6}))  # Monday=0
     count_makeup_workdays: bool = False
+    # Days already looked up (every order's deadline walks a few of the same days).
+    _days: dict[date, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def holiday_name(self, day: date) -> str | None:
         if not self.holiday_country:
@@ -63,27 +67,40 @@ class WorkCalendar:
         return _holiday_name(self.holiday_country, day)
 
     def is_working_day(self, day: date) -> bool:
-        return _is_working_day(
-            self.holiday_country or "", day, self.weekend, self.count_makeup_workdays
-        )
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = _is_working_day(
+                self.holiday_country or "", day, self.weekend, self.count_makeup_workdays
+            )
+        return known
 
     def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
         """``start`` plus ``duration`` of time that falls on working days (aware in, aware out)."""
         if start.tzinfo is None:
             raise ValueError("naive datetime; give it a timezone")
+        tz = self.tz
+        # A fixed offset (every venture's zone) needs no round trip through UTC: local
+        # differences and sums are exact (the general case stays for zones with DST).
+        fixed = isinstance(tz, timezone)
         remaining = duration
-        cursor = start.astimezone(self.tz)
-        for _ in range(_MAX_DAYS + int(duration / timedelta(days=1)) + 1):
-            day = cursor.date()
-            next_midnight = datetime.combine(day + timedelta(days=1), time(0), self.tz)
+        cursor = start.astimezone(tz)
+        day = cursor.date()
+        for _ in range(_MAX_DAYS + int(duration / _ONE_DAY) + 1):
+            next_day = day + _ONE_DAY
+            next_midnight = datetime.combine(next_day, _MIDNIGHT, tz)
             if not self.is_working_day(day):
-                cursor = next_midnight
+                cursor, day = next_midnight, next_day
                 continue
-            available = next_midnight.astimezone(UTC) - cursor.astimezone(UTC)
-            if remaining <= available:
-                return (cursor.astimezone(UTC) + remaining).astimezone(self.tz)
+            if fixed:
+                available = next_midnight - cursor
+                if remaining <= available:
+                    return cursor + remaining
+            else:
+                available = next_midnight.astimezone(UTC) - cursor.astimezone(UTC)
+                if remaining <= available:
+                    return (cursor.astimezone(UTC) + remaining).astimezone(tz)
             remaining -= available
-            cursor = next_midnight
+            cursor, day = next_midnight, next_day
         raise ValueError(f"no working days within {_MAX_DAYS} days of {start.isoformat()}")
 
 
