@@ -85,6 +85,8 @@ def scans(checkpoints: Iterable[C], settings: Any = None) -> Scans[C]:
     if isinstance(checkpoints, Scans):
         return checkpoints
     events = tuple(ordered(checkpoints))
+    if not events:  # a parcel not traced yet: no table to look up
+        return Scans(events, ())
     classify_ = table_for(settings).classify
     kinds = tuple(
         classify_(
