@@ -43,7 +43,7 @@ from ..rules.facts import (
     tracking_numbers,
 )
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
-from ..rules.settlement import KINDS, Line, settle
+from ..rules.settlement import KINDS, Line, settled
 from .codec import epoch, iso_utc, parse_utc
 
 #: Bump when the rules change what a stored fact means: every cache recomputes on next open.
@@ -542,7 +542,7 @@ def _acyclic() -> Iterator[None]:
 
 def refresh_settlements(conn: sqlite3.Connection, shop: str, order_ids: Collection[str]) -> int:
     """Recompute only the settlement facts of ``order_ids`` (new or changed finance lines:
-    nothing else of the order depends on them). Same rule (``settle``) and same columns as
+    nothing else of the order depends on them). Same rule (``settled``) and same columns as
     :func:`refresh_facts`; orders without facts yet get them when the order is written."""
     ids = sorted({str(o) for o in order_ids if o})
     if not ids:
@@ -573,7 +573,7 @@ def _refresh_settlements(conn: sqlite3.Connection, shop: str, ids: list[str]) ->
     updates = []
     for oid, number, currency in rows:
         lines = finance.get(number, [])
-        s = settle([_line(t) for t in lines], now=datetime.now(UTC))
+        s = settled([_line(t) for t in lines])
         comps = {k: s.totals.get(k, Decimal(0)) for k in KINDS}
         values = _settlement_values(
             s.lines, s.state, s.net, s.paid_amount, comps, currency or "", lines

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
 
+from .clock import rts_now
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
 _MAX_DAYS = 400  # no calendar has a year without a working day; guards against bad input
@@ -174,10 +175,6 @@ def rts_status(
         )
     if done is None:
         done = rts_at is not None
-    if done:
-        late = rts_at is not None and rts_at > deadline
-        return RtsInfo(deadline=deadline, hours_left=None, at_risk=False, late=late)
-    hours_left = (deadline - now).total_seconds() / 3600.0
-    late = now > deadline
-    at_risk = not late and hours_left < settings.at_risk_hours
+    late_closed = rts_at is not None and rts_at > deadline
+    hours_left, at_risk, late = rts_now(deadline, not done, late_closed, now, settings)
     return RtsInfo(deadline=deadline, hours_left=hours_left, at_risk=at_risk, late=late)

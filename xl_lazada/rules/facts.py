@@ -33,20 +33,18 @@ import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
 from .deadline import WorkCalendar, rts_deadline, rts_status
 from .events import Checkpoint, delivered_time, ready_to_ship_time, scans
 from .settings import DEFAULT_SETTINGS, RuleSettings
-from .settlement import KINDS, Line, settle
-from .sorting import sorting_center
+from .settlement import KINDS, Line, settled
+from .sorting import sorting_facts
 from .status import PRE_RTS, normalize, parcel_final, status_facts
-from .stuck import stuck_status
+from .stuck import stuck_facts
 
-#: Far enough ahead that every clock-dependent rule has made up its mind.
-_FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 _DELIVERED_UNITS = frozenset({"delivered", "returned"})
 _ZERO = Decimal(0)
 
@@ -167,11 +165,9 @@ def parcel_facts(
     cps = scans(parcel.checkpoints, settings)  # sorted and classified once for every rule
     statuses = tuple(normalize(i.status) for i in items)
     rts_at = ready_to_ship_time(cps, settings) or parcel.ready_to_ship_at
-    stuck = stuck_status(statuses, cps, now=_FAR_FUTURE, rts_at=rts_at, settings=settings)
+    stuck = stuck_facts(statuses, cps, rts_at=rts_at, settings=settings)
     handed_over = any(s not in PRE_RTS and s != "canceled" for s in statuses)
-    sc = sorting_center(
-        cps, rts_at=rts_at, now=_FAR_FUTURE, settings=settings, handed_over=handed_over
-    )
+    sc = sorting_facts(cps, rts_at=rts_at, settings=settings, handed_over=handed_over)
     arrived = sc.arrived_at is not None
     delivered = None
     if statuses and all(s in _DELIVERED_UNITS for s in statuses):
@@ -192,8 +188,8 @@ def parcel_facts(
         rts_at=rts_at,
         last=cps.events[-1] if cps else None,
         checkpoints=len(cps),
-        idle_since=stuck.last_event_at,
-        can_stick=stuck.stuck,
+        idle_since=stuck.idle_since,
+        can_stick=stuck.can_stick,
         sorting_applies=shop.cross_border,
         sc_arrived_at=sc.arrived_at,
         sc_location=sc.location,
@@ -351,7 +347,7 @@ def order_facts(
         units.statuses, promised_shipping_time=promised or (deadline if units.pre else None)
     )
 
-    settlement = settle(lines, delivered_at=traced.delivered_at, now=created_at, settings=settings)
+    settlement = settled(lines)
     currency = next((i.currency for i in items if i.currency), "") or shop.currency
     return OrderFacts(
         status=status,

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from .clock import unsettled_now
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
 ITEM_PRICE = "item_price"
@@ -106,11 +107,6 @@ def _paid(value: Any) -> bool:
     return str(value or "").strip().lower() in _PAID_WORDS
 
 
-@lru_cache(maxsize=64)
-def _days(days: float) -> timedelta:
-    return timedelta(days=days)
-
-
 @lru_cache(maxsize=4096)
 def kind_of(fee_type: str, fee_name: str) -> str:
     """Group of a line: the fee-type table first, then penalty words in the name, else other.
@@ -155,6 +151,16 @@ def settle(
 
     State: no lines → Not settled; every line paid → Paid; none → Unpaid; else Partially paid.
     """
+    s = settled(transactions)
+    if delivered_at is None:
+        return s
+    overdue, since = unsettled_now(s.lines, delivered_at, now, settings)
+    return replace(s, delivered_at=delivered_at, days_since_delivery=since, overdue=overdue)
+
+
+def settled(transactions: Iterable[Any]) -> Settlement:
+    """The clock-free half of :func:`settle`: sums, net, paid part, state (what the cache
+    keeps per order; whether an unsettled delivery is overdue depends on the clock)."""
     lines = [t if isinstance(t, Line) else Line.of(t) for t in transactions]
     totals = dict.fromkeys(KINDS, _ZERO)
     paid_amount = _ZERO
@@ -171,19 +177,6 @@ def settle(
         state = UNPAID
     else:
         state = PARTIALLY_PAID
-    since = None
-    overdue = False
-    if delivered_at is not None:
-        waited = now - delivered_at
-        since = waited.total_seconds() / 86400.0
-        overdue = not lines and waited > _days(settings.unsettled_days)
     return Settlement(
-        totals=totals,
-        net=net,
-        paid_amount=paid_amount,
-        lines=len(lines),
-        state=state,
-        delivered_at=delivered_at,
-        days_since_delivery=since,
-        overdue=overdue,
+        totals=totals, net=net, paid_amount=paid_amount, lines=len(lines), state=state
     )

@@ -73,9 +73,28 @@ def sorting_center(
     ``handed_over`` (default: ``rts_at is not None``) lets a caller that knows the units
     are ready-to-ship, but not when, say "Not arrived" rather than "Not handed over".
     """
+    from .clock import sorting_now  # (the clock module reads this one's labels)
+
+    info = sorting_facts(checkpoints, rts_at=rts_at, settings=settings, handed_over=handed_over)
+    if info.arrived_at is not None or rts_at is None:
+        return info
+    at_now = sorting_now(None, None, False, True, rts_at, now, settings)
+    return SortingInfo(None, "", at_now.days, at_now.late)
+
+
+def sorting_facts(
+    checkpoints: Iterable[CheckpointLike],
+    *,
+    rts_at: datetime | None,
+    settings: RuleSettings = DEFAULT_SETTINGS,
+    handed_over: bool | None = None,
+) -> SortingInfo:
+    """The clock-free half of :func:`sorting_center` (what the cache keeps per parcel): the
+    arrival (when, where, how long after ready-to-ship, late or not), or, for a parcel not
+    arrived yet, only whether it was handed over (``days``/``flagged`` then depend on the
+    clock: :func:`.clock.sorting_now`)."""
     classified = scans(checkpoints, settings)
     events, kinds = classified.events, classified.kinds
-    limit = _limit(settings.sorting_center_days)
     scan = next(
         (cp for cp, k in zip(events, kinds, strict=True) if k == M.SORT_CENTRE_INBOUND), None
     )
@@ -89,13 +108,11 @@ def sorting_center(
         if rts_at is None:
             return SortingInfo(scan.event_time, _location(scan), None, False, inferred)
         waited = scan.event_time - rts_at
+        limit = _limit(settings.sorting_center_days)
         return SortingInfo(
             scan.event_time, _location(scan), _days(waited), waited > limit, inferred
         )
-    if rts_at is None:
-        return SortingInfo(None, "", None, False, handed_over=bool(handed_over))
-    waited = now - rts_at
-    return SortingInfo(None, "", _days(waited), waited > limit)
+    return SortingInfo(None, "", None, False, handed_over=rts_at is not None or bool(handed_over))
 
 
 def _days(delta: timedelta) -> float:
