@@ -550,6 +550,47 @@ def test_each_transaction_keeps_facts_equal_to_a_rebuild_whatever_it_wrote(cache
     }
 
 
+def test_finance_lines_read_again_unchanged_leave_the_facts_alone(cache):
+    """Every sync re-reads days of finance lines: only an order whose lines are new or
+    changed (amount, paid, fee, date, statement, order) gets its settlement recomputed;
+    a line moved to another order changes both."""
+    write(
+        cache,
+        [order("1", "2026-11-03 10:00:00 +0800"), order("2", "2026-11-03 11:00:00 +0800")],
+        {"1": [item("1", "a", "delivered")], "2": [item("2", "b", "delivered")]},
+    )
+
+    def gen() -> int:
+        return cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0]
+
+    def net(oid: str) -> str:
+        return cache.connection.execute(
+            "SELECT settlement_net FROM order_facts WHERE order_id = ?", (oid,)
+        ).fetchone()[0]
+
+    lines = [tx("T1", "1", "64.95"), tx("T2", "1", "-3.25")]
+    with cache.transaction():
+        cache.write_transactions("my", lines, observed_at=NOW)
+    assert net("1") == "61.70"
+    before = gen()
+    with cache.transaction():
+        cache.write_transactions("my", lines, observed_at=NOW + timedelta(hours=1))
+    assert gen() == before  # nothing recomputed
+    with cache.transaction():  # paid now: the state changes
+        cache.write_transactions("my", [tx("T1", "1", "64.95", "Paid")], observed_at=NOW)
+    assert gen() > before
+    assert (
+        cache.connection.execute(
+            "SELECT settlement_state FROM order_facts WHERE order_id = '1'"
+        ).fetchone()[0]
+        == "Partially paid"
+    )
+    with cache.transaction():  # T2 booked on order 2 instead
+        cache.write_transactions("my", [tx("T2", "2", "-3.25")], observed_at=NOW)
+    assert (net("1"), net("2")) == ("64.95", "-3.25")
+    assert _all_facts(cache) == _rebuilt(cache)
+
+
 def test_a_trace_of_an_order_without_facts_gets_all_of_them(cache):
     from xl_lazada.cache.facts import refresh_trace_facts
 

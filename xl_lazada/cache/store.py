@@ -889,17 +889,33 @@ class Cache:
         now = iso_utc(observed_at)
         out = FinanceWrite()
         batch = [t for t in txs if t.transaction_number]
-        known: dict[str, str] = {
-            r[0]: r[1]
-            for r in conn.execute(
-                "SELECT transaction_number, paid_status FROM transactions WHERE shop = ?"
-                " AND transaction_number IN (SELECT value FROM json_each(?))",
-                (shop, _ids(t.transaction_number for t in batch)),
-            )
-        }
+        # What the settlement facts read of each line: only orders with a line that is new
+        # or differs there get their settlement recomputed (every sync re-reads days of lines).
+        rows = conn.execute(
+            "SELECT transaction_number, paid_status, transaction_date, fee_name, fee_type,"
+            " amount, statement, paid, order_no FROM transactions WHERE shop = ?"
+            " AND transaction_number IN (SELECT value FROM json_each(?))",
+            (shop, _ids(t.transaction_number for t in batch)),
+        ).fetchall()
+        known: dict[str, str] = {r[0]: r[1] for r in rows}
+        stored: dict[str, tuple[Any, ...]] = {r[0]: tuple(r[2:]) for r in rows}
+        touched: set[str] = set()  # order numbers whose lines changed
         for t in batch:
             out.seen += 1
             before = known.get(t.transaction_number)
+            line = (
+                iso_date(t.transaction_date),
+                t.fee_name,
+                t.fee_type,
+                money_text(t.amount),
+                t.statement,
+                int(t.paid),
+                t.order_no,
+            )
+            was = stored.get(t.transaction_number)
+            if was != line:
+                touched.update(n for n in (t.order_no, was[-1] if was else None) if n)
+                stored[t.transaction_number] = line
             period = t.statement_period
             conn.execute(
                 "INSERT INTO transactions (shop, transaction_number, transaction_date,"
@@ -963,9 +979,8 @@ class Cache:
                     before,
                     t.paid_status,
                 )
-        numbers = {t.order_no for t in batch if t.order_no}
-        if numbers:
-            self._changed(shop, facts.order_ids_for_numbers(conn, shop, numbers), finance=True)
+        if touched:
+            self._changed(shop, facts.order_ids_for_numbers(conn, shop, touched), finance=True)
         return out
 
     def write_statements(
