@@ -327,7 +327,9 @@ def test_trace_dedupes_checkpoints_and_finalises_packages(cache):
         assert cache.write_trace("my", tr, observed_at=NOW, record_new=True) == 0
     assert [c["status_code"] for c in cache.checkpoints(["FP1"])] == ["1200", "100102"]
     (p,) = cache.packages()
-    assert p["ready_to_ship_at"] == "2026-11-04T01:00:00+00:00"
+    assert p["ready_to_ship_at"] is None  # only what Lazada sent: the rules' time is a fact
+    rts_at = cache.connection.execute("SELECT rts_at FROM package_facts").fetchone()[0]
+    assert rts_at == int(t0.timestamp())
     assert (p["last_status_code"], p["final"]) == ("100102", 0)
     assert p["last_traced_at"] == NOW.isoformat()
     assert [h["new_value"] for h in cache.history() if h["kind"] == "checkpoint"] == [
@@ -466,7 +468,7 @@ def test_facts_follow_every_write_in_the_same_transaction(cache):
         )
     assert fact("rts_at") == int(rts.timestamp()) and fact("rts_open") == 0
     (pkg,) = cache.packages()
-    assert pkg["ready_to_ship_at"] == "2026-11-03T12:00:00+00:00"  # mirrored from the rules
+    assert pkg["ready_to_ship_at"] is None  # the rules' answer is not written back as an input
     with cache.transaction():
         cache.write_transactions("my", [tx("T1", "1", "12.50", "Paid")], observed_at=NOW)
     assert fact("settlement_net") == "12.50" and fact("settlement_state") == "Paid"
@@ -481,6 +483,128 @@ def test_facts_follow_every_write_in_the_same_transaction(cache):
         )
     assert cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0] == gen
     assert fact("rts_at") == int(rts.timestamp())
+
+
+def _all_facts(cache) -> dict[str, list[tuple]]:
+    conn = cache.connection
+    return {
+        t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3")]
+        for t in ("order_facts", "package_facts")
+    }
+
+
+def _rebuilt(cache) -> dict[str, list[tuple]]:
+    from xl_lazada.cache.facts import rebuild_shop
+
+    cache.connection.execute("SAVEPOINT rebuild")
+    rebuild_shop(cache.connection, "my")
+    out = _all_facts(cache)
+    cache.connection.execute("ROLLBACK TO rebuild")
+    cache.connection.execute("RELEASE rebuild")
+    return out
+
+
+def test_each_transaction_keeps_facts_equal_to_a_rebuild_whatever_it_wrote(cache):
+    """A transaction that only traced an order recomputes only what a trace decides; one
+    that also brought finance lines, or rewrote the order, must still leave every fact as
+    the rules make it from the rows."""
+    t0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+    write(
+        cache,
+        [
+            order("1", "2026-11-03 10:00:00 +0800", statuses=("shipped",)),
+            order("2", "2026-11-03 11:00:00 +0800", statuses=("shipped",)),
+            order("3", "2026-11-03 12:00:00 +0800", statuses=("shipped",)),
+        ],
+        {
+            "1": [item("1", "a", "shipped", "FP1", "TN1")],
+            "2": [item("2", "b", "shipped", "FP2", "TN2")],
+            "3": [item("3", "c", "shipped", "FP3", "TN3")],
+        },
+    )
+    with cache.transaction():  # 1: traced only; 2: traced and paid; 3: traced and delivered
+        for oid in ("1", "2", "3"):
+            cache.write_trace(
+                "my",
+                trace(
+                    oid, f"FP{oid}", f"TN{oid}", ("1200", t0), ("100102", t0 + timedelta(days=1))
+                ),
+                observed_at=NOW,
+                record_new=False,
+            )
+        cache.write_transactions("my", [tx("T2", "2", "64.95", "Paid")], observed_at=NOW)
+        cache.write_orders(
+            "my",
+            [order("3", "2026-11-03 12:00:00 +0800", "2026-11-09 10:00:00 +0800", ("delivered",))],
+            {"3": [item("3", "c", "delivered", "FP3", "TN3")]},
+            observed_at=NOW,
+            record_new=False,
+        )
+    kept = _all_facts(cache)
+    assert kept == _rebuilt(cache)
+    by_order = {r[1]: r for r in kept["order_facts"]}
+    assert by_order["2"][27] == "Paid" and by_order["1"][27] == "Not settled"
+    assert by_order["3"][4] == "Delivered" and by_order["1"][4] == "Shipped"
+    assert {r[1]: r[8] for r in kept["package_facts"]} == {  # last_time: the trace's news
+        o: int((t0 + timedelta(days=1)).timestamp()) for o in ("1", "2", "3")
+    }
+
+
+def test_finance_lines_read_again_unchanged_leave_the_facts_alone(cache):
+    """Every sync re-reads days of finance lines: only an order whose lines are new or
+    changed (amount, paid, fee, date, statement, order) gets its settlement recomputed;
+    a line moved to another order changes both."""
+    write(
+        cache,
+        [order("1", "2026-11-03 10:00:00 +0800"), order("2", "2026-11-03 11:00:00 +0800")],
+        {"1": [item("1", "a", "delivered")], "2": [item("2", "b", "delivered")]},
+    )
+
+    def gen() -> int:
+        return cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0]
+
+    def net(oid: str) -> str:
+        return cache.connection.execute(
+            "SELECT settlement_net FROM order_facts WHERE order_id = ?", (oid,)
+        ).fetchone()[0]
+
+    lines = [tx("T1", "1", "64.95"), tx("T2", "1", "-3.25")]
+    with cache.transaction():
+        cache.write_transactions("my", lines, observed_at=NOW)
+    assert net("1") == "61.70"
+    before = gen()
+    with cache.transaction():
+        cache.write_transactions("my", lines, observed_at=NOW + timedelta(hours=1))
+    assert gen() == before  # nothing recomputed
+    with cache.transaction():  # paid now: the state changes
+        cache.write_transactions("my", [tx("T1", "1", "64.95", "Paid")], observed_at=NOW)
+    assert gen() > before
+    assert (
+        cache.connection.execute(
+            "SELECT settlement_state FROM order_facts WHERE order_id = '1'"
+        ).fetchone()[0]
+        == "Partially paid"
+    )
+    with cache.transaction():  # T2 booked on order 2 instead
+        cache.write_transactions("my", [tx("T2", "2", "-3.25")], observed_at=NOW)
+    assert (net("1"), net("2")) == ("64.95", "-3.25")
+    assert _all_facts(cache) == _rebuilt(cache)
+
+
+def test_a_trace_of_an_order_without_facts_gets_all_of_them(cache):
+    from xl_lazada.cache.facts import refresh_trace_facts
+
+    write(
+        cache,
+        [order("1", "2026-11-03 10:00:00 +0800", statuses=("shipped",))],
+        {"1": [item("1", "a", "shipped", "FP1", "TN1")]},
+    )
+    with cache.transaction():
+        cache.connection.execute("DELETE FROM order_facts")
+        cache.connection.execute("DELETE FROM package_facts")
+        assert refresh_trace_facts(cache.connection, "my", ["1"]) == 1
+    assert _all_facts(cache) == _rebuilt(cache)
+    assert len(_all_facts(cache)["order_facts"]) == 1
 
 
 def test_failures_are_recorded_and_cleared(cache):

@@ -145,7 +145,6 @@ def test_first_sync_traces_moving_parcels_newest_first_then_finance_then_history
                 stale_before=sb.clock.now(),
                 traceable=TRACEABLE_STATUSES,
                 trace_once=TRACE_ONCE_STATUSES,
-                final=FINAL_STATUSES,
             )
             assert plan.moving and plan.backfill and not plan.news
             created = {r["order_id"]: r["created_at"] for r in cache.orders("shop")}

@@ -161,7 +161,7 @@ def _statements(script: str) -> Iterator[str]:
 
 def _applied(conn: sqlite3.Connection) -> set[int]:
     """Every migration applied (a version skipped by a development build is applied later:
-    each one only adds tables, columns or indexes)."""
+    each one only adds tables, columns or indexes, or clears values nothing reads any more)."""
     if schema_version(conn) == 0:
         return set()
     return {int(r[0]) for r in conn.execute("SELECT version FROM schema_version")}

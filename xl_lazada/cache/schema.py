@@ -39,10 +39,11 @@ Tables
     drops tracking_code from a delivered item, and lookups by it must keep working.
 
 ``packages`` — one row per parcel (PK shop, package_id; order_id → orders)
-    order_id, tracking_number, shipment_provider, ready_to_ship_at (the rules' ready-to-ship
-    time of the parcel, NULL if not known), last_event_at and last_status_code (the latest
-    checkpoint) — these three are mirrored from ``package_facts`` whenever facts are kept —
-    last_traced_at (when the trace was last fetched; NULL = never), final (1 when, at the
+    order_id, tracking_number, shipment_provider, ready_to_ship_at (a ready-to-ship time
+    *Lazada sent* for the parcel, an input of the rules; none of the APIs used sends one, so
+    it is NULL. The rules' answer is ``package_facts.rts_at``; v5 cleared the copies of it
+    that earlier versions wrote here), last_event_at and last_status_code (the latest
+    checkpoint, mirrored from ``package_facts`` whenever facts are kept), last_traced_at (when the trace was last fetched; NULL = never), final (1 when, at the
     last trace, the rules said nothing more is expected for the parcel: it is not traced
     again unless an item's status changes), first_seen_at.
 
@@ -475,8 +476,16 @@ ALTER TABLE transactions ADD COLUMN statement_start TEXT;
 ALTER TABLE transactions ADD COLUMN statement_end TEXT;
 """
 
+#: v5: ``packages.ready_to_ship_at`` holds only what Lazada sent. Earlier versions copied the
+#: rules' ready-to-ship time there and read it back as an input of the same rules; the
+#: rules' answer lives in ``package_facts.rts_at`` (unchanged by this step). Lazada has not
+#: sent one through the APIs used, so every value there was such a copy.
+V5 = """
+UPDATE packages SET ready_to_ship_at = NULL WHERE ready_to_ship_at IS NOT NULL;
+"""
+
 #: The migration list: (version, DDL script). A new database runs them all, in order.
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1), (2, V2), (3, V3), (4, V4))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, V1), (2, V2), (3, V3), (4, V4), (5, V5))
 
 #: Data steps run after a version's DDL, in the same transaction ("module:function").
 POST_MIGRATE: dict[int, str] = {3: "xl_lazada.cache.facts:backfill"}

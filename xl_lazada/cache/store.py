@@ -195,10 +195,10 @@ class Cache:
         if self._dirty is None:
             if finance:
                 facts.refresh_settlements(self.connection, shop, ids)
+            elif traced:
+                facts.refresh_trace_facts(self.connection, shop, ids)
             else:
-                facts.refresh_facts(
-                    self.connection, shop, ids, traced_at=datetime.now(UTC) if traced else None
-                )
+                facts.refresh_facts(self.connection, shop, ids)
             return
         plain, traced_ids, finance_ids = self._dirty.setdefault(shop, (set(), set(), set()))
         (finance_ids if finance else traced_ids if traced else plain).update(ids)
@@ -212,14 +212,16 @@ class Cache:
     def _flush_facts(self) -> None:
         dirty, self._dirty = self._dirty or {}, {}
         for shop, (plain, traced_ids, finance_ids) in dirty.items():
-            if traced_ids:
-                facts.refresh_facts(self.connection, shop, traced_ids, traced_at=datetime.now(UTC))
-            rest = plain - traced_ids
-            if rest:
-                facts.refresh_facts(self.connection, shop, rest)
-            # New finance lines change only the settlement facts (unless the order was
-            # recomputed whole above, which read them too).
-            money = finance_ids - plain - traced_ids
+            # Each order once, as little as its changes need: written whole → all its facts;
+            # only traced → what a trace decides; only new finance lines → its settlement.
+            both = plain & traced_ids
+            if both:
+                facts.refresh_facts(self.connection, shop, both, traced_at=datetime.now(UTC))
+            if traced_ids - plain:
+                facts.refresh_trace_facts(self.connection, shop, traced_ids - plain)
+            if plain - traced_ids:
+                facts.refresh_facts(self.connection, shop, plain - traced_ids)
+            money = finance_ids - plain  # a whole recompute read the lines too
             if money:
                 facts.refresh_settlements(self.connection, shop, money)
 
@@ -914,17 +916,33 @@ class Cache:
         now = iso_utc(observed_at)
         out = FinanceWrite()
         batch = [t for t in txs if t.transaction_number]
-        known: dict[str, str] = {
-            r[0]: r[1]
-            for r in conn.execute(
-                "SELECT transaction_number, paid_status FROM transactions WHERE shop = ?"
-                " AND transaction_number IN (SELECT value FROM json_each(?))",
-                (shop, _ids(t.transaction_number for t in batch)),
-            )
-        }
+        # What the settlement facts read of each line: only orders with a line that is new
+        # or differs there get their settlement recomputed (every sync re-reads days of lines).
+        rows = conn.execute(
+            "SELECT transaction_number, paid_status, transaction_date, fee_name, fee_type,"
+            " amount, statement, paid, order_no FROM transactions WHERE shop = ?"
+            " AND transaction_number IN (SELECT value FROM json_each(?))",
+            (shop, _ids(t.transaction_number for t in batch)),
+        ).fetchall()
+        known: dict[str, str] = {r[0]: r[1] for r in rows}
+        stored: dict[str, tuple[Any, ...]] = {r[0]: tuple(r[2:]) for r in rows}
+        touched: set[str] = set()  # order numbers whose lines changed
         for t in batch:
             out.seen += 1
             before = known.get(t.transaction_number)
+            line = (
+                iso_date(t.transaction_date),
+                t.fee_name,
+                t.fee_type,
+                money_text(t.amount),
+                t.statement,
+                int(t.paid),
+                t.order_no,
+            )
+            was = stored.get(t.transaction_number)
+            if was != line:
+                touched.update(n for n in (t.order_no, was[-1] if was else None) if n)
+                stored[t.transaction_number] = line
             period = t.statement_period
             conn.execute(
                 "INSERT INTO transactions (shop, transaction_number, transaction_date,"
@@ -988,9 +1006,8 @@ class Cache:
                     before,
                     t.paid_status,
                 )
-        numbers = {t.order_no for t in batch if t.order_no}
-        if numbers:
-            self._changed(shop, facts.order_ids_for_numbers(conn, shop, numbers), finance=True)
+        if touched:
+            self._changed(shop, facts.order_ids_for_numbers(conn, shop, touched), finance=True)
         return out
 
     def write_statements(

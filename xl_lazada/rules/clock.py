@@ -2,8 +2,10 @@
 
 Only these change while nothing is synced — hours left, at risk, late, Delayed, stuck, the
 sorting centre overdue, delivered-but-unsettled — so a formula recalculating reads the
-stored facts and applies these few comparisons. :mod:`.clock_frame` does the same on whole
-columns for the sheet tables; a test checks both agree.
+stored facts and applies these few comparisons. The scalar rules judge ``now`` through
+these too (``deadline.rts_status``, ``stuck.stuck_status``, ``sorting.sorting_center``,
+``settlement.settle`` = their clock-free half + one of these), so each comparison is written
+once here and once, on whole columns, in :mod:`.clock_frame`; a test checks both agree.
 """
 
 from __future__ import annotations

@@ -12,10 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import NamedTuple
 
+from .clock import rts_now
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
 _MAX_DAYS = 400  # no calendar has a year without a working day; guards against bad input
+_ONE_DAY = timedelta(days=1)
+_MIDNIGHT = time(0)
 
 # Where the seller's working days are counted, for the holiday countries we know the offset of.
 HOLIDAY_COUNTRY_TZ: dict[str, tzinfo] = {
@@ -55,6 +59,8 @@ class WorkCalendar:
     holiday_country: str | None = "CN"
     weekend: frozenset[int] = field(default=frozenset({5, 6}))  # Monday=0
     count_makeup_workdays: bool = False
+    # Days already looked up (every order's deadline walks a few of the same days).
+    _days: dict[date, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def holiday_name(self, day: date) -> str | None:
         if not self.holiday_country:
@@ -62,27 +68,40 @@ class WorkCalendar:
         return _holiday_name(self.holiday_country, day)
 
     def is_working_day(self, day: date) -> bool:
-        return _is_working_day(
-            self.holiday_country or "", day, self.weekend, self.count_makeup_workdays
-        )
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = _is_working_day(
+                self.holiday_country or "", day, self.weekend, self.count_makeup_workdays
+            )
+        return known
 
     def add_working_time(self, start: datetime, duration: timedelta) -> datetime:
         """``start`` plus ``duration`` of time that falls on working days (aware in, aware out)."""
         if start.tzinfo is None:
             raise ValueError("naive datetime; give it a timezone")
+        tz = self.tz
+        # A fixed offset (every venture's zone) needs no round trip through UTC: local
+        # differences and sums are exact (the general case stays for zones with DST).
+        fixed = isinstance(tz, timezone)
         remaining = duration
-        cursor = start.astimezone(self.tz)
-        for _ in range(_MAX_DAYS + int(duration / timedelta(days=1)) + 1):
-            day = cursor.date()
-            next_midnight = datetime.combine(day + timedelta(days=1), time(0), self.tz)
+        cursor = start.astimezone(tz)
+        day = cursor.date()
+        for _ in range(_MAX_DAYS + int(duration / _ONE_DAY) + 1):
+            next_day = day + _ONE_DAY
+            next_midnight = datetime.combine(next_day, _MIDNIGHT, tz)
             if not self.is_working_day(day):
-                cursor = next_midnight
+                cursor, day = next_midnight, next_day
                 continue
-            available = next_midnight.astimezone(UTC) - cursor.astimezone(UTC)
-            if remaining <= available:
-                return (cursor.astimezone(UTC) + remaining).astimezone(self.tz)
+            if fixed:
+                available = next_midnight - cursor
+                if remaining <= available:
+                    return cursor + remaining
+            else:
+                available = next_midnight.astimezone(UTC) - cursor.astimezone(UTC)
+                if remaining <= available:
+                    return (cursor.astimezone(UTC) + remaining).astimezone(tz)
             remaining -= available
-            cursor = next_midnight
+            cursor, day = next_midnight, next_day
         raise ValueError(f"no working days within {_MAX_DAYS} days of {start.isoformat()}")
 
 
@@ -122,8 +141,7 @@ def rts_deadline(
     return calendar.add_working_time(created_at, window)
 
 
-@dataclass(frozen=True, slots=True)
-class RtsInfo:
+class RtsInfo(NamedTuple):
     """Deadline state. ``hours_left`` is ``None`` once nothing is left to do (set or closed)."""
 
     deadline: datetime
@@ -157,10 +175,6 @@ def rts_status(
         )
     if done is None:
         done = rts_at is not None
-    if done:
-        late = rts_at is not None and rts_at > deadline
-        return RtsInfo(deadline=deadline, hours_left=None, at_risk=False, late=late)
-    hours_left = (deadline - now).total_seconds() / 3600.0
-    late = now > deadline
-    at_risk = not late and hours_left < settings.at_risk_hours
+    late_closed = rts_at is not None and rts_at > deadline
+    hours_left, at_risk, late = rts_now(deadline, not done, late_closed, now, settings)
     return RtsInfo(deadline=deadline, hours_left=hours_left, at_risk=at_risk, late=late)

@@ -32,26 +32,26 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from .deadline import WorkCalendar, rts_deadline, rts_status
-from .events import Checkpoint, delivered_time, ready_to_ship_time
+from .events import Checkpoint, delivered_time, ready_to_ship_time, scans
 from .settings import DEFAULT_SETTINGS, RuleSettings
-from .settlement import KINDS, Line, settle
-from .sorting import sorting_center
+from .settlement import KINDS, Line, settled
+from .sorting import sorting_facts
 from .status import PRE_RTS, normalize, parcel_final, status_facts
-from .stuck import stuck_status
+from .stuck import stuck_facts
 
-#: Far enough ahead that every clock-dependent rule has made up its mind.
-_FAR_FUTURE = datetime(9000, 1, 1, tzinfo=UTC)
 _DELIVERED_UNITS = frozenset({"delivered", "returned"})
+_ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class ItemInput:
-    """One unit of an order, as far as the rules care."""
+class ItemInput(NamedTuple):
+    """One unit of an order, as far as the rules care. The inputs are named tuples: the
+    cache makes them for every unit and parcel each time it computes an order's facts."""
 
     status: str
     package_id: str = ""
@@ -63,15 +63,14 @@ class ItemInput:
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ParcelInput:
+class ParcelInput(NamedTuple):
     """One parcel: its ids and its checkpoints (any order; the rules sort them)."""
 
     package_id: str
     tracking_number: str = ""
     carrier: str = ""
     checkpoints: tuple[Checkpoint, ...] = ()
-    ready_to_ship_at: datetime | None = None  # a time known from elsewhere (fallback)
+    ready_to_ship_at: datetime | None = None  # a time Lazada sent elsewhere (fallback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +82,7 @@ class ShopRules:
     currency: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ParcelFacts:
+class ParcelFacts(NamedTuple):
     """A parcel's clock-free facts. ``idle_since`` is the newest scan (or ready-to-ship
     time); ``can_stick`` says the parcel is stuck once ``stuck_days`` pass after it."""
 
@@ -108,9 +106,10 @@ class ParcelFacts:
     final: bool
 
 
-@dataclass(frozen=True, slots=True)
-class OrderFacts:
-    """An order's clock-free facts; :mod:`.clock` turns them into answers at ``now``."""
+class OrderFacts(NamedTuple):
+    """An order's clock-free facts; :mod:`.clock` turns them into answers at ``now``.
+    Named tuples, like :class:`ParcelFacts`: the cache makes one each time it keeps an
+    order's facts (a frozen dataclass of this size costs several times more to make)."""
 
     status: str  # the status without the clock (see ``delayed_after``)
     delayed_after: datetime | None
@@ -127,11 +126,11 @@ class OrderFacts:
     settlement_state: str
     settlement_net: Decimal
     settlement_paid: Decimal
-    settlement_components: dict[str, Decimal] = field(default_factory=dict)
+    settlement_components: dict[str, Decimal]
 
     @property
     def tracking_numbers(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(p.tracking_number for p in self.parcels if p.tracking_number))
+        return tracking_numbers(self.parcels)
 
     @property
     def package_ids(self) -> tuple[str, ...]:
@@ -163,14 +162,12 @@ def parcel_facts(
     settings: RuleSettings = DEFAULT_SETTINGS,
 ) -> ParcelFacts:
     """Facts of one parcel from its own units and checkpoints."""
-    cps = sorted(parcel.checkpoints, key=lambda c: c.event_time)
+    cps = scans(parcel.checkpoints, settings)  # sorted and classified once for every rule
     statuses = tuple(normalize(i.status) for i in items)
     rts_at = ready_to_ship_time(cps, settings) or parcel.ready_to_ship_at
-    stuck = stuck_status(statuses, cps, now=_FAR_FUTURE, rts_at=rts_at, settings=settings)
+    stuck = stuck_facts(statuses, cps, rts_at=rts_at, settings=settings)
     handed_over = any(s not in PRE_RTS and s != "canceled" for s in statuses)
-    sc = sorting_center(
-        cps, rts_at=rts_at, now=_FAR_FUTURE, settings=settings, handed_over=handed_over
-    )
+    sc = sorting_facts(cps, rts_at=rts_at, settings=settings, handed_over=handed_over)
     arrived = sc.arrived_at is not None
     delivered = None
     if statuses and all(s in _DELIVERED_UNITS for s in statuses):
@@ -189,10 +186,10 @@ def parcel_facts(
         carrier=carrier,
         item_statuses=statuses,
         rts_at=rts_at,
-        last=cps[-1] if cps else None,
+        last=cps.events[-1] if cps else None,
         checkpoints=len(cps),
-        idle_since=stuck.last_event_at,
-        can_stick=stuck.stuck,
+        idle_since=stuck.idle_since,
+        can_stick=stuck.can_stick,
         sorting_applies=shop.cross_border,
         sc_arrived_at=sc.arrived_at,
         sc_location=sc.location,
@@ -203,6 +200,120 @@ def parcel_facts(
         delivered_at=delivered,
         final=parcel_final(statuses),
     )
+
+
+def tracking_numbers(parcels: Iterable[ParcelFacts]) -> tuple[str, ...]:
+    """The order's tracking numbers: each parcel's, once, in parcel order."""
+    return tuple(dict.fromkeys(p.tracking_number for p in parcels if p.tracking_number))
+
+
+class TraceFacts(NamedTuple):
+    """The part of an order's facts that its parcels' traces decide (nothing else of the
+    order depends on them): the parcels, when the last one was set ready-to-ship and
+    whether that was late, and when the order was delivered."""
+
+    parcels: tuple[ParcelFacts, ...]
+    rts_at: datetime | None
+    rts_late: bool
+    delivered_at: datetime | None
+
+
+class _Units(NamedTuple):
+    """An order's units as the order-level rules count them."""
+
+    statuses: list[str]  # normalised, one per unit (or the order's statuses if no units)
+    active: list[str]  # not canceled
+    pre: list[str]  # active and before ready-to-ship
+    active_items: list[ItemInput]
+    unit_statuses: list[str]  # normalised, one per item (empty if no items)
+
+    @property
+    def rts_closed(self) -> bool:
+        """No deadline runs: no unit before ready-to-ship, or only unpaid ones (which
+        cannot be set ready-to-ship)."""
+        return not self.pre or all(s == "unpaid" for s in self.pre)
+
+
+def _units(items: Sequence[ItemInput], order_statuses: Sequence[str]) -> _Units:
+    unit_statuses = [normalize(i.status) for i in items]
+    statuses = unit_statuses or [normalize(s) for s in order_statuses if str(s).strip()]
+    active = [s for s in statuses if s != "canceled"]
+    return _Units(
+        statuses,
+        active,
+        [s for s in active if s in PRE_RTS],
+        [i for i, s in zip(items, unit_statuses, strict=True) if s != "canceled"],
+        unit_statuses,
+    )
+
+
+def _trace_part(
+    created_at: datetime,
+    units: _Units,
+    items: Sequence[ItemInput],
+    parcels: Iterable[ParcelInput],
+    deadline: datetime,
+    shop: ShopRules,
+    settings: RuleSettings,
+) -> TraceFacts:
+    by_pkg: dict[str, list[ItemInput]] = {}
+    for it in items:
+        if it.package_id:
+            by_pkg.setdefault(it.package_id, []).append(it)
+    given = {p.package_id: p for p in parcels}
+    ordered_ids = list(given) + [p for p in by_pkg if p not in given]
+    facts = tuple(
+        parcel_facts(given.get(pid) or ParcelInput(pid), by_pkg.get(pid, ()), shop, settings)
+        for pid in ordered_ids
+    )
+    rts_by_pkg = {p.package_id: p.rts_at for p in facts}
+
+    # Ready-to-ship is done once no unit is before it (all canceled counts as done); its time
+    # is when the last parcel was set ready-to-ship, if the traces say.
+    known = [rts_by_pkg.get(i.package_id) for i in units.active_items if i.package_id]
+    known_times = [t for t in known if t is not None]
+    rts_at = max(known_times) if not units.pre and known_times else None
+    rts = rts_status(
+        created_at,
+        rts_at,
+        created_at,
+        cross_border=shop.cross_border,
+        calendar=shop.calendar,
+        settings=settings,
+        # Unpaid units cannot be set ready-to-ship: their deadline is not running.
+        done=units.rts_closed,
+        deadline=deadline,
+    )
+
+    delivered = None
+    if units.active and all(s in _DELIVERED_UNITS for s in units.active):
+        delivered_parcels = [p.delivered_at for p in facts if p.delivered_at is not None]
+        loose = [
+            i.updated_at
+            for i in units.active_items
+            if not i.package_id and i.updated_at is not None
+        ]
+        times = delivered_parcels + loose
+        if not times:  # units delivered but their parcels unknown: the units' last update
+            times = [i.updated_at for i in units.active_items if i.updated_at is not None]
+        delivered = max(times) if times else None
+    return TraceFacts(facts, rts_at, rts.late if units.rts_closed else False, delivered)
+
+
+def trace_facts(
+    *,
+    created_at: datetime,
+    items: Sequence[ItemInput],
+    parcels: Iterable[ParcelInput],
+    shop: ShopRules,
+    order_statuses: Sequence[str] = (),
+    settings: RuleSettings = DEFAULT_SETTINGS,
+) -> TraceFacts:
+    """The trace-decided part of :func:`order_facts` (the same answer): what to recompute
+    when only an order's checkpoints or parcels changed."""
+    deadline = _deadline(created_at, shop.cross_border, shop.calendar, settings.rts_hours)
+    units = _units(items, order_statuses)
+    return _trace_part(created_at, units, items, parcels, deadline, shop, settings)
 
 
 def order_facts(
@@ -220,90 +331,50 @@ def order_facts(
     ``order_statuses`` (the order's distinct statuses) stands in while its items are not
     synced yet. Parcels named only by items (not yet traced) are added after ``parcels``.
     """
-    by_pkg: dict[str, list[ItemInput]] = {}
-    for it in items:
-        if it.package_id:
-            by_pkg.setdefault(it.package_id, []).append(it)
-    given = {p.package_id: p for p in parcels}
-    ordered_ids = list(given) + [p for p in by_pkg if p not in given]
-    facts = tuple(
-        parcel_facts(given.get(pid) or ParcelInput(pid), by_pkg.get(pid, ()), shop, settings)
-        for pid in ordered_ids
-    )
-    rts_by_pkg = {p.package_id: p.rts_at for p in facts}
-
-    statuses = [normalize(i.status) for i in items] or [
-        normalize(s) for s in order_statuses if str(s).strip()
-    ]
-    active = [s for s in statuses if s != "canceled"]
-    pre = [s for s in active if s in PRE_RTS]
-    waiting_payment = bool(pre) and all(s == "unpaid" for s in pre)
-    active_items = [i for i in items if normalize(i.status) != "canceled"]
-
-    # Ready-to-ship is done once no unit is before it (all canceled counts as done); its time
-    # is when the last parcel was set ready-to-ship, if the traces say.
-    done = not pre
-    known = [rts_by_pkg.get(i.package_id) for i in active_items if i.package_id]
-    known_times = [t for t in known if t is not None]
-    rts_at = max(known_times) if done and known_times else None
-    rts = rts_status(
-        created_at,
-        rts_at,
-        created_at,
-        cross_border=shop.cross_border,
-        calendar=shop.calendar,
-        settings=settings,
-        # Unpaid units cannot be set ready-to-ship: their deadline is not running.
-        done=done or waiting_payment,
-        deadline=_deadline(created_at, shop.cross_border, shop.calendar, settings.rts_hours),
-    )
+    units = _units(items, order_statuses)
+    deadline = _deadline(created_at, shop.cross_border, shop.calendar, settings.rts_hours)
+    traced = _trace_part(created_at, units, items, parcels, deadline, shop, settings)
 
     # "Delayed" follows Lazada's own promise for the units still to ship (what Seller Center
     # shows); without one (items not synced) our computed deadline stands in.
     promises = [
         i.promised_at
-        for i in active_items
-        if normalize(i.status) in PRE_RTS and i.promised_at is not None
+        for i, s in zip(items, units.unit_statuses, strict=True)
+        if s in PRE_RTS and i.promised_at is not None
     ]
     promised = min(promises) if promises else None
     status, delayed_after = status_facts(
-        statuses, promised_shipping_time=promised or (rts.deadline if pre else None)
+        units.statuses, promised_shipping_time=promised or (deadline if units.pre else None)
     )
 
-    delivered = None
-    if active and all(s in _DELIVERED_UNITS for s in active):
-        delivered_parcels = [p.delivered_at for p in facts if p.delivered_at is not None]
-        loose = [
-            i.updated_at for i in active_items if not i.package_id and i.updated_at is not None
-        ]
-        times = delivered_parcels + loose
-        if not times:  # units delivered but their parcels unknown: the units' last update
-            times = [i.updated_at for i in active_items if i.updated_at is not None]
-        delivered = max(times) if times else None
-
-    settlement = settle(lines, delivered_at=delivered, now=created_at, settings=settings)
+    settlement = settled(lines)
     currency = next((i.currency for i in items if i.currency), "") or shop.currency
     return OrderFacts(
         status=status,
         delayed_after=delayed_after,
-        item_statuses=tuple(statuses),
+        item_statuses=tuple(units.statuses),
         promised_at=promised,
-        rts_deadline=rts.deadline,
-        rts_open=not (done or waiting_payment),
-        rts_late=rts.late if (done or waiting_payment) else False,
-        rts_at=rts_at,
-        delivered_at=delivered,
+        rts_deadline=deadline,
+        rts_open=not units.rts_closed,
+        rts_late=traced.rts_late,
+        rts_at=traced.rts_at,
+        delivered_at=traced.delivered_at,
         currency=currency,
-        parcels=facts,
+        parcels=traced.parcels,
         settlement_lines=settlement.lines,
         settlement_state=settlement.state,
         settlement_net=settlement.net,
         settlement_paid=settlement.paid_amount,
-        settlement_components={k: settlement.totals.get(k, Decimal(0)) for k in KINDS},
+        settlement_components={k: settlement.totals.get(k, _ZERO) for k in KINDS},
     )
 
 
 def count_text(statuses: Iterable[str]) -> str:
     """``"2 delivered, 1 canceled"``: most frequent first, then by name."""
+    return _count_text(tuple(statuses))
+
+
+@functools.lru_cache(maxsize=1024)
+def _count_text(statuses: tuple[str, ...]) -> str:
     counts = Counter(s for s in statuses if s)
     return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
+from .clock import unsettled_now
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
 ITEM_PRICE = "item_price"
@@ -60,11 +62,12 @@ PARTIALLY_PAID = "Partially paid"
 NOT_SETTLED = "Not settled"
 
 _PAID_WORDS = frozenset({"paid", "1", "true", "yes"})
+_ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One transaction line: the parts of a Lazada finance row this rule reads."""
+class Line(NamedTuple):
+    """One transaction line: the parts of a Lazada finance row this rule reads (a named
+    tuple: one is made per finance line each time an order's settlement is computed)."""
 
     fee_type: str
     fee_name: str
@@ -104,8 +107,10 @@ def _paid(value: Any) -> bool:
     return str(value or "").strip().lower() in _PAID_WORDS
 
 
+@lru_cache(maxsize=4096)
 def kind_of(fee_type: str, fee_name: str) -> str:
-    """Group of a line: the fee-type table first, then penalty words in the name, else other."""
+    """Group of a line: the fee-type table first, then penalty words in the name, else other.
+    Remembered: an order's lines repeat a few (type, name) pairs."""
     kind = FEE_TYPE_KIND.get(str(fee_type).strip())
     if kind is not None:
         return kind
@@ -146,14 +151,24 @@ def settle(
 
     State: no lines → Not settled; every line paid → Paid; none → Unpaid; else Partially paid.
     """
+    s = settled(transactions)
+    if delivered_at is None:
+        return s
+    overdue, since = unsettled_now(s.lines, delivered_at, now, settings)
+    return replace(s, delivered_at=delivered_at, days_since_delivery=since, overdue=overdue)
+
+
+def settled(transactions: Iterable[Any]) -> Settlement:
+    """The clock-free half of :func:`settle`: sums, net, paid part, state (what the cache
+    keeps per order; whether an unsettled delivery is overdue depends on the clock)."""
     lines = [t if isinstance(t, Line) else Line.of(t) for t in transactions]
-    totals = {k: Decimal(0) for k in KINDS}
-    paid_amount = Decimal(0)
+    totals = dict.fromkeys(KINDS, _ZERO)
+    paid_amount = _ZERO
     for line in lines:
         totals[kind_of(line.fee_type, line.fee_name)] += line.amount
         if line.paid:
             paid_amount += line.amount
-    net = sum(totals.values(), Decimal(0))
+    net = sum(totals.values(), _ZERO)
     if not lines:
         state = NOT_SETTLED
     elif all(line.paid for line in lines):
@@ -162,19 +177,6 @@ def settle(
         state = UNPAID
     else:
         state = PARTIALLY_PAID
-    since = None
-    overdue = False
-    if delivered_at is not None:
-        waited = now - delivered_at
-        since = waited.total_seconds() / 86400.0
-        overdue = not lines and waited > timedelta(days=settings.unsettled_days)
     return Settlement(
-        totals=totals,
-        net=net,
-        paid_amount=paid_amount,
-        lines=len(lines),
-        state=state,
-        delivered_at=delivered_at,
-        days_since_delivery=since,
-        overdue=overdue,
+        totals=totals, net=net, paid_amount=paid_amount, lines=len(lines), state=state
     )

@@ -8,12 +8,12 @@ this rule flags it early.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from . import milestones as M
-from .events import CheckpointLike, milestone_of, ordered
-from .milestones import table_for
+from .events import CheckpointLike, scans
 from .settings import DEFAULT_SETTINGS, RuleSettings
 
 ARRIVED = "Arrived"
@@ -23,8 +23,7 @@ OVERDUE = "Not arrived (overdue)"
 NOT_HANDED_OVER = "Not handed over"
 
 
-@dataclass(frozen=True, slots=True)
-class SortingInfo:
+class SortingInfo(NamedTuple):
     """``days`` is RTS → scan (arrived) or RTS → now (not yet); ``None`` if RTS time unknown.
 
     ``inferred`` means no inbound scan was seen and ``arrived_at`` is the first later
@@ -48,6 +47,11 @@ class SortingInfo:
         return OVERDUE if self.flagged else NOT_ARRIVED
 
 
+@lru_cache(maxsize=64)
+def _limit(days: float) -> timedelta:
+    return timedelta(days=days)
+
+
 def _location(cp: CheckpointLike) -> str:
     for attr in ("location", "package_location_name"):
         value = getattr(cp, attr, None)
@@ -69,10 +73,28 @@ def sorting_center(
     ``handed_over`` (default: ``rts_at is not None``) lets a caller that knows the units
     are ready-to-ship, but not when, say "Not arrived" rather than "Not handed over".
     """
-    events = ordered(checkpoints)
-    table = table_for(settings)
-    limit = timedelta(days=settings.sorting_center_days)
-    kinds = [milestone_of(cp, table) for cp in events]
+    from .clock import sorting_now  # (the clock module reads this one's labels)
+
+    info = sorting_facts(checkpoints, rts_at=rts_at, settings=settings, handed_over=handed_over)
+    if info.arrived_at is not None or rts_at is None:
+        return info
+    at_now = sorting_now(None, None, False, True, rts_at, now, settings)
+    return SortingInfo(None, "", at_now.days, at_now.late)
+
+
+def sorting_facts(
+    checkpoints: Iterable[CheckpointLike],
+    *,
+    rts_at: datetime | None,
+    settings: RuleSettings = DEFAULT_SETTINGS,
+    handed_over: bool | None = None,
+) -> SortingInfo:
+    """The clock-free half of :func:`sorting_center` (what the cache keeps per parcel): the
+    arrival (when, where, how long after ready-to-ship, late or not), or, for a parcel not
+    arrived yet, only whether it was handed over (``days``/``flagged`` then depend on the
+    clock: :func:`.clock.sorting_now`)."""
+    classified = scans(checkpoints, settings)
+    events, kinds = classified.events, classified.kinds
     scan = next(
         (cp for cp, k in zip(events, kinds, strict=True) if k == M.SORT_CENTRE_INBOUND), None
     )
@@ -86,13 +108,11 @@ def sorting_center(
         if rts_at is None:
             return SortingInfo(scan.event_time, _location(scan), None, False, inferred)
         waited = scan.event_time - rts_at
+        limit = _limit(settings.sorting_center_days)
         return SortingInfo(
             scan.event_time, _location(scan), _days(waited), waited > limit, inferred
         )
-    if rts_at is None:
-        return SortingInfo(None, "", None, False, handed_over=bool(handed_over))
-    waited = now - rts_at
-    return SortingInfo(None, "", _days(waited), waited > limit)
+    return SortingInfo(None, "", None, False, handed_over=rts_at is not None or bool(handed_over))
 
 
 def _days(delta: timedelta) -> float:

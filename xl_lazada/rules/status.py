@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 
 from ..lazada.statuses import FINAL_STATUSES, PRE_RTS_STATUSES
 
@@ -98,8 +99,10 @@ _POST_RTS_PRECEDENCE: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=1024)
 def normalize(status: str | None) -> str:
-    """Lazada's item status in canonical form (trimmed, lower case, ``_`` separated)."""
+    """Lazada's item status in canonical form (trimmed, lower case, ``_`` separated).
+    Remembered: there are few distinct statuses, and facts normalise every unit's."""
     return "" if status is None else str(status).strip().lower().replace(" ", "_")
 
 

@@ -50,9 +50,10 @@ from ..lazada.errors import (
 )
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ratelimit import CallBudget
+from ..rules.status import parcel_final
 from . import budget as budgets
 from .plan import changed_orders, item_statuses, mark_news, trace_plan
-from .policy import FINAL_STATUSES, TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
+from .policy import TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
 from .progress import Progress, SyncSummary
 
 #: Errors no later call can recover from: stop the sync with a clear message.
@@ -596,7 +597,6 @@ def _plan(run: _Run) -> Any:
         stale_before=utcnow() - run.options.trace_stale_after,
         traceable=TRACEABLE_STATUSES,
         trace_once=TRACE_ONCE_STATUSES,
-        final=FINAL_STATUSES,
     )
 
 
@@ -752,7 +752,7 @@ def _early_candidates(orders: Iterable[Order], known: dict[str, tuple[str, str]]
             continue
         before = known.get(o.order_id)
         if before is None:
-            if statuses - FINAL_STATUSES:  # still moving (a closed one is history: last)
+            if not parcel_final(statuses):  # still moving (a closed one is history: last)
                 out.append(o)
         elif before[1] != statuses_text(o.statuses):
             out.append(o)
