@@ -99,7 +99,9 @@ def _prepare(work: Path, orders: int, seed: int) -> Path:
                 Cache.open(cache_path) as cache,
                 LazadaClient(sb.connection(sb.issue_token()), default_qps=100_000) as client,
             ):
-                sync_shop(client, cache, "bench", options=SyncOptions(lookback_days=60, daily_calls=0))
+                sync_shop(
+                    client, cache, "bench", options=SyncOptions(lookback_days=60, daily_calls=0)
+                )
             print(f"setup: synced {orders:,} sandbox orders in {time.perf_counter() - t:.0f} s")
     with Cache.open(cache_path) as cache:
         t = time.perf_counter()

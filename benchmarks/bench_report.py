@@ -53,7 +53,9 @@ def main() -> None:
             Cache.open(path) as cache,
             LazadaClient(sb.connection(sb.issue_token()), default_qps=100_000) as client,
         ):
-            sync_shop(client, cache, "bench", options=SyncOptions(lookback_days=days, daily_calls=0))
+            sync_shop(
+                client, cache, "bench", options=SyncOptions(lookback_days=days, daily_calls=0)
+            )
         print(f"synced {args.orders:,} sandbox orders in {time.perf_counter() - t0:.1f} s (setup)")
 
         with Cache.open(path) as cache:

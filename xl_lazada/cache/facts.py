@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from ..lazada.ventures import VENTURES
+from ..lazada.ventures import VENTURES, ZERO_DECIMAL_CURRENCIES
 from ..rules.deadline import calendar_for
 from ..rules.events import Checkpoint
 from ..rules.facts import (
@@ -56,7 +56,6 @@ STORED_SETTINGS = (
     "sorting_center_days",
     "extra_milestones",  # which trace codes mean ready to ship, sorting centre, delivered...
 )
-_ZERO_DECIMALS = frozenset({"VND", "IDR"})
 _WHOLE, _CENTS, _ZERO = Decimal(1), Decimal("0.01"), Decimal(0)
 _BATCH = 500
 
@@ -111,7 +110,7 @@ def _money(value: Decimal | None, currency: str) -> float | None:
     """As the sheets show money: rounded half-up to the currency's decimals."""
     if value is None:
         return None
-    q = _WHOLE if currency in _ZERO_DECIMALS else _CENTS
+    q = _WHOLE if currency in ZERO_DECIMAL_CURRENCIES else _CENTS
     return float(value.quantize(q, rounding=ROUND_HALF_UP))
 
 

@@ -19,6 +19,7 @@ import click
 from ..cache import Cache
 from ..lazada.dates import parse_datetime
 from ..lazada.errors import one_line
+from ..lazada.ventures import ZERO_DECIMAL_CURRENCIES
 from ..lookup import RefStatus, checkpoints, lookup
 from ..rules.events import Checkpoint, unmatched
 
@@ -32,7 +33,6 @@ _REQUIRED = (
     "rts_deadline",
     "settlement_net",
 )
-_ZERO_DECIMALS = ("VND", "IDR")
 
 
 def _iso(dt: datetime | None, a: RefStatus) -> str | None:
@@ -54,7 +54,7 @@ def _tz_label(a: RefStatus) -> str:
 def _money(value: Decimal | None, currency: str | None) -> float | None:
     if value is None:
         return None
-    q = Decimal(1) if currency in _ZERO_DECIMALS else Decimal("0.01")
+    q = Decimal(1) if currency in ZERO_DECIMAL_CURRENCIES else Decimal("0.01")
     return float(value.quantize(q, rounding=ROUND_HALF_UP))
 
 
@@ -129,7 +129,7 @@ def _text(ref: str, a: RefStatus, cache: Cache | None = None) -> list[str]:
     else:
         cp = "-"
     if a.settlement_net is not None:
-        places = 0 if a.currency in _ZERO_DECIMALS else 2
+        places = 0 if a.currency in ZERO_DECIMAL_CURRENCIES else 2
         settled = (
             f"{_money(a.settlement_net, a.currency):,.{places}f} {a.currency}, {a.settlement_state}"
         )
