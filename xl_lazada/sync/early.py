@@ -57,6 +57,15 @@ def early_candidates(orders: Iterable[Order], known: dict[str, tuple[str, str]])
 
 
 @dataclass(frozen=True, slots=True)
+class Started:
+    """The order ids early tracing started (answered or still running), and how many of
+    them were urgent."""
+
+    ids: frozenset[str] = frozenset()
+    urgent: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class EarlyResult:
     order_id: str
     result: OrderTrace | LazadaError
@@ -91,7 +100,7 @@ class EarlyTraces:
         self._history: deque[str] = deque()
         self._seen: set[str] = set()
         self._results: list[EarlyResult] = []
-        self._started = 0
+        self._started: list[tuple[str, bool]] = []  # (order id, history) in start order
         self._history_started = 0
         self._running = 0
         self._stopped = False
@@ -126,17 +135,19 @@ class EarlyTraces:
             history = min(history, max(0, self._history_limit - self._history_started))
         n = len(self._urgent) + history
         if self._limit is not None:
-            n = min(n, max(0, self._limit - self._started))
+            n = min(n, max(0, self._limit - len(self._started)))
         return n
 
     def _next(self) -> tuple[str, bool] | None:  # with the lock held
         if self._available() <= 0:
             return None
-        self._started += 1
         if self._urgent:
-            return self._urgent.popleft(), False
-        self._history_started += 1
-        return self._history.popleft(), True
+            nxt = self._urgent.popleft(), False
+        else:
+            self._history_started += 1
+            nxt = self._history.popleft(), True
+        self._started.append(nxt)
+        return nxt
 
     def _work(self) -> None:
         while True:
@@ -161,6 +172,15 @@ class EarlyTraces:
                 continue
             with self._lock:
                 self._results.append(EarlyResult(oid, result, history))
+
+    def stop(self) -> Started:
+        """Start nothing more (the calls running go on); returns what was started."""
+        with self._lock:
+            self._stopped = True
+            return Started(
+                frozenset(oid for oid, _ in self._started),
+                sum(1 for _, history in self._started if not history),
+            )
 
     def finish(self) -> list[EarlyResult]:
         """Start nothing more, wait for the calls running and return every answer (errors

@@ -51,7 +51,7 @@ from ..lazada.errors import (
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ratelimit import CallBudget
 from . import budget as budgets
-from .early import EARLY_EVERY, Candidates, EarlyTraces, early_candidates
+from .early import EARLY_EVERY, Candidates, EarlyTraces, Started, early_candidates
 from .plan import changed_orders, item_statuses, mark_news, trace_plan
 from .policy import FINAL_STATUSES, TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
 from .progress import Progress, SyncSummary
@@ -694,19 +694,24 @@ def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
     meanwhile; its batches are written between trace batches)."""
     cache, shop = run.cache, run.shop
     record_new = cache.watermark(shop, BASELINE_TRACES) is not None
-    early_done = _write_early(run, record_new)
-    due = _plan(run).first
+    # The early traces still running finish beside this stage (no gap on the trace API);
+    # what they started is not planned again, and their results are written at the end.
+    started = run.early.stop() if run.early is not None else Started()
+    due = [oid for oid in _plan(run).first if oid not in started.ids]
     reserve = finance.reserve if finance is not None else 0
-    complete = _trace_orders(
-        run,
-        "traces",
-        due,
-        record_new,
-        reserve=reserve,
-        between=finance,
-        shared_budget=finance is not None,  # finance set the budget both share
-        already=early_done,
-    )
+    try:
+        complete = _trace_orders(
+            run,
+            "traces",
+            due,
+            record_new,
+            reserve=reserve,
+            between=finance,
+            shared_budget=finance is not None,  # finance set the budget both share
+            already=started.urgent,
+        )
+    finally:
+        _write_early(run, record_new)
     if complete and not record_new:
         with cache.transaction():
             cache.set_watermark(
@@ -853,15 +858,17 @@ def _tick_early(run: _Run) -> None:
             run.tick("traces", done, None, "while orders are listed")
 
 
-def _write_early(run: _Run, record_new: bool) -> int:
-    """Write what the early traces brought (history never goes to the change log); returns
-    how many parcels a seller acts on they traced. Raises a fatal error after writing."""
+def _write_early(run: _Run, record_new: bool) -> None:
+    """Write what the early traces brought (history never goes to the change log); raises a
+    fatal error that stopped them, after writing."""
     early, run.early = run.early, None
     if early is None:
-        return 0
+        return
     results = early.finish()
     history = sum(1 for r in results if r.history)
-    calls = run._api_counts("traces")[0] - run.early_calls0
+    # Calls made before the trace stage began (it counts the ones still running then).
+    mark = run.stages.get("traces")
+    calls = (mark.calls if mark is not None else run._api_counts("traces")[0]) - run.early_calls0
     by_stage = run.summary.calls_by_stage
     by_stage["traces"] = by_stage.get("traces", 0) + calls - history
     by_stage["history"] = by_stage.get("history", 0) + history
@@ -886,7 +893,6 @@ def _write_early(run: _Run, record_new: bool) -> int:
     run.early_history = history
     if isinstance(early.halt, FATAL):
         raise early.halt
-    return len(results) - history
 
 
 # ---- finance -----------------------------------------------------------------------------
