@@ -159,8 +159,9 @@ class _Run:
     calls_at_start: int = 0
     stages: dict[str, _StageMark] = field(default_factory=dict)
     early: EarlyTraces | None = None  # parcels traced while the orders are listed
-    early_calls0: int = 0  # trace calls made before the early traces started
-    early_history: int = 0  # history parcels the early traces covered
+    prefetch: EarlyTraces | None = None  # history traced while the last moving ones finish
+    trace_calls0: int = 0  # trace API calls made before this run
+    history_traced: int = 0  # history parcels traced (or failed) so far, in any stage
     seller: _SellerFetch | None = None  # the seller profile, fetched beside the first page
 
     # -- calls, throttles and the budget ---------------------------------------------------
@@ -281,6 +282,7 @@ def sync_shop(
     started = time.monotonic()
     run = _Run(client, cache, shop, options, progress)
     run.calls_at_start = run.calls()
+    run.trace_calls0 = run._api_counts("traces")[0]
     throttled_before = _stat(client, "throttled")
     run.app_key = str(getattr(client.conn, "app_key", "") or "")
     _adopt_rates(run)
@@ -319,9 +321,11 @@ def sync_shop(
     finally:
         if run.seller is not None:
             run.seller.close()
-        if run.early is not None:
-            run.early.close()
+        for early in (run.early, run.prefetch):
+            if early is not None:
+                early.close()
         _set_budget(client, None)
+        _split_trace_calls(run)
         run.summary.calls = run.calls() - run.calls_at_start
         run.summary.throttled = _stat(client, "throttled") - throttled_before
         run.summary.elapsed_s = time.monotonic() - started
@@ -344,6 +348,19 @@ def _stage(
         run.end(stage)
         if not keep_budget:  # (finance may still be reading under the shared budget)
             _set_budget(run.client, None)
+
+
+def _split_trace_calls(run: _Run) -> None:
+    """Trace calls by stage: history parcels are traced in several stages (while the orders
+    are listed, beside the last moving parcels, in their own), so count them by parcel."""
+    by_stage = run.summary.calls_by_stage
+    if "traces" not in by_stage and "history" not in by_stage:
+        return
+    calls = run._api_counts("traces")[0] - run.trace_calls0
+    history = min(run.history_traced, calls)
+    by_stage["traces"] = calls - history
+    if "history" in by_stage or history:
+        by_stage["history"] = history
 
 
 def _adopt_rates(run: _Run) -> None:
@@ -699,6 +716,7 @@ def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
     started = run.early.stop() if run.early is not None else Started()
     due = [oid for oid in _plan(run).first if oid not in started.ids]
     reserve = finance.reserve if finance is not None else 0
+    early, run.early = run.early, None
     try:
         complete = _trace_orders(
             run,
@@ -709,9 +727,10 @@ def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
             between=finance,
             shared_budget=finance is not None,  # finance set the budget both share
             already=started.urgent,
+            on_fed=lambda: _prefetch_history(run, finance, started.ids),
         )
     finally:
-        _write_early(run, record_new)
+        _write_early(run, early, record_new)
     if complete and not record_new:
         with cache.transaction():
             cache.set_watermark(
@@ -721,10 +740,36 @@ def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
 
 def _sync_history(run: _Run) -> None:
     """Back-fill parcels already delivered or closed: their checkpoints are history, not
-    news, so they never go to the change log."""
-    _trace_orders(
-        run, "history", _plan(run).backfill, record_new=False, reserve=0, already=run.early_history
+    news, so they never go to the change log. Those traced while the orders were listed or
+    beside the last moving parcels count as done; the ones still running finish meanwhile."""
+    prefetch, run.prefetch = run.prefetch, None
+    started = prefetch.stop() if prefetch is not None else Started()
+    due = [oid for oid in _plan(run).backfill if oid not in started.ids]
+    already = run.history_traced + len(started.ids)
+    try:
+        _trace_orders(run, "history", due, record_new=False, reserve=0, already=already)
+    finally:
+        _write_early(run, prefetch, record_new=False)
+
+
+def _prefetch_history(run: _Run, finance: _FinanceRun | None, exclude: frozenset[str]) -> None:
+    """Every moving parcel is on its way to the trace API and finance has been read: start
+    the history back-fill now, so the trace API has no gap between the two stages."""
+    if not (run.options.history and (finance is None or finance.read())):
+        return
+    left = run.left()
+    if left is not None and left < EARLY_MIN_LEFT:
+        return
+    backfill = [oid for oid in _plan(run).backfill if oid not in exclude]
+    if not backfill:
+        return
+    run.prefetch = EarlyTraces(
+        run.client.trace,
+        workers=max(1, int(getattr(run.client, "max_workers", 4))),
+        limit=None if left is None else left // 4,
+        halt=HALT,
     )
+    run.prefetch.add(history=backfill)
 
 
 def _trace_orders(
@@ -737,12 +782,14 @@ def _trace_orders(
     between: _FinanceRun | None = None,
     shared_budget: bool = False,
     already: int = 0,
+    on_fed: Callable[[], None] | None = None,
 ) -> bool:
     """Trace ``due`` (in order) within the call budget; True when every one was traced.
 
     ``reserve`` calls are left for others; with ``shared_budget`` the client's budget is
     already set (shared with finance) and only the list is cut to fit. ``between`` is
-    drained (written) after each batch of traces.
+    drained (written) after each batch of traces. ``on_fed`` is called once every one of
+    ``due`` has been handed to the trace calls (unless the budget stopped them).
     """
     cache, shop, opts = run.cache, run.shop, run.options
     total = len(due)
@@ -784,6 +831,8 @@ def _trace_orders(
             run.record_calls()
         done += len(buffer)
         run.summary.traced_orders += len(ok)
+        if stage == "history":
+            run.history_traced += len(buffer)
         buffer.clear()
         run.tick(stage, done, total, f"{run.summary.new_checkpoints} new checkpoints")
 
@@ -792,6 +841,8 @@ def _trace_orders(
             if halt is not None:
                 return
             yield oid
+        if on_fed is not None and halt is None:
+            on_fed()
 
     try:
         # On a halt (dead network, spent budget) stop feeding, but keep what is in flight.
@@ -836,7 +887,6 @@ def _start_early(run: _Run) -> EarlyTraces | None:
     history_limit = None if left is None else left // 10
     if not run.options.history:
         history_limit = 0
-    run.early_calls0 = run._api_counts("traces")[0]
     return EarlyTraces(
         run.client.trace,
         workers=max(1, int(getattr(run.client, "max_workers", 4))),
@@ -858,20 +908,13 @@ def _tick_early(run: _Run) -> None:
             run.tick("traces", done, None, "while orders are listed")
 
 
-def _write_early(run: _Run, record_new: bool) -> None:
-    """Write what the early traces brought (history never goes to the change log); raises a
-    fatal error that stopped them, after writing."""
-    early, run.early = run.early, None
+def _write_early(run: _Run, early: EarlyTraces | None, record_new: bool) -> None:
+    """Write what traces started ahead of their stage brought (history never goes to the
+    change log); raises a fatal error that stopped them, after writing."""
     if early is None:
         return
     results = early.finish()
-    history = sum(1 for r in results if r.history)
-    # Calls made before the trace stage began (it counts the ones still running then).
-    mark = run.stages.get("traces")
-    calls = (mark.calls if mark is not None else run._api_counts("traces")[0]) - run.early_calls0
-    by_stage = run.summary.calls_by_stage
-    by_stage["traces"] = by_stage.get("traces", 0) + calls - history
-    by_stage["history"] = by_stage.get("history", 0) + history
+    run.history_traced += sum(1 for r in results if r.history)
     if results:
         observed = utcnow()
         ok: list[str] = []
@@ -890,7 +933,6 @@ def _write_early(run: _Run, record_new: bool) -> None:
             run.cache.clear_failures(run.shop, "trace", ok)
             run.record_calls()
         run.summary.traced_orders += len(ok)
-    run.early_history = history
     if isinstance(early.halt, FATAL):
         raise early.halt
 
@@ -992,6 +1034,10 @@ class _FinanceRun:
             self._put("error", exc)
         finally:
             self._put("end", None)
+
+    def read(self) -> bool:
+        """Lazada has been read (whatever is left is writing)."""
+        return self._thread is not None and not self._thread.is_alive()
 
     def ready(self) -> bool:
         return not self._queue.empty()
