@@ -149,7 +149,9 @@ class _Learning:
     ban_until: float = float("-inf")  # when the ban behind the last cut ended
     throttles: int = 0
     settled: float | None = None  # the rate set by the last cut: what to start from next time
-    proven: float = 0.0  # the most calls/s Lazada took over a queueing second, unthrottled
+    proven: float = 0.0  # calls/s Lazada took while callers queued (>= 1 s of it), unthrottled
+    queued_answers: int = 0  # calls answered while callers queued ...
+    queued_s: float = 0.0  # ... and for how long (what ``proven`` averages over)
     answered: deque[float] = field(default_factory=deque)  # when recent calls were answered
 
 
@@ -303,11 +305,14 @@ class LearnedRateLimiter(RateLimiter):
             last, state.grown_at = state.grown_at, now
             if last is None or now - state.saturated_at > 0.5:
                 return  # not the bottleneck lately: nothing to learn from
-            if now - state.ban_until >= 1.0:  # a whole queueing second: what Lazada took
-                state.proven = max(state.proven, float(_count_after(answered, now - 1.0)))
+            dt = min(max(0.0, now - last), 0.25)
+            # Averaged over all the queueing, not the best second: a burst proves less.
+            state.queued_answers += 1
+            state.queued_s += dt
+            if state.queued_s >= 1.0:
+                state.proven = max(state.proven, state.queued_answers / state.queued_s)
             if now - state.throttled_at < 1.0:
                 return  # just cut: let the new rate settle before growing again
-            dt = min(max(0.0, now - last), 0.25)
             if state.probing:
                 state.rate *= 2.0 ** (dt / self._probe_double_s)
             else:
