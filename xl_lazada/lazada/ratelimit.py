@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from .errors import BudgetExhaustedError
 from .signing import api_path
@@ -140,16 +141,18 @@ class _Learning:
     """What one path has learned: its rate and how it got there."""
 
     rate: float
-    limit_seen: float | None = None  # the rate at the last throttle (an upper bound)
+    limit_seen: float | None = None  # what got through in the second before the last throttle
     probing: bool = True  # no throttle yet: grow fast (doubling) instead of a few % a second
     saturated_at: float = float("-inf")  # last time a caller had to wait for this path
     grown_at: float | None = None  # last time the rate was raised
     throttled_at: float = float("-inf")  # when the rate was last cut
+    ban_until: float = float("-inf")  # when the ban behind the last cut ended
     throttles: int = 0
     settled: float | None = None  # the rate set by the last cut: what to start from next time
-    proven: float = 0.0  # the most calls/s Lazada took over a queueing second, unthrottled
-    answered: int = 0  # calls answered while queueing, since the last cut
-    busy: float = 0.0  # seconds spent queueing (callers waiting on this path) since then
+    proven: float = 0.0  # calls/s Lazada took while callers queued (>= 1 s of it), unthrottled
+    queued_answers: int = 0  # calls answered while callers queued ...
+    queued_s: float = 0.0  # ... and for how long (what ``proven`` averages over)
+    answered: deque[float] = field(default_factory=deque)  # when recent calls were answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,19 +183,27 @@ class LearnedRate:
 
 
 class LearnedRateLimiter(RateLimiter):
-    """Per-path rates learned from Lazada's answers (additive increase, multiplicative cut).
+    """Per-path rates learned from Lazada's answers: slow start, then additive increase and
+    multiplicative cut, each cut measured against what Lazada actually let through.
 
     Lazada does not publish its per-API limits; it answers ``ApiCallLimit`` and bans the path
-    for a few seconds. Each path starts at what an earlier run learned (``learned``) or at
-    ``start_qps``; while callers queue for it and calls succeed its rate doubles every
-    ``probe_double_s`` seconds until the first throttle (which cuts it to ``probe_cut`` of
-    its value, the doubling having overshot), then grows ``steady_growth`` (a fraction) per
-    second; each later throttle (one per ban, however many calls it hit) cuts the rate to
-    ``cut`` of its value, or to just under the rate Lazada let through since the previous
-    ban (counting only time when callers queued, plus the ban) if that is lower, and holds
-    every thread back for the ban. A configured
-    ceiling (``ceilings`` per path, ``ceiling`` for the rest) always wins. Rates only grow
-    while the limiter is the bottleneck, so an idle path never drifts upward unproven.
+    for a second or so. Each path starts at what an earlier run learned (``learned``) or at
+    ``start_qps``, and grows only while callers queue for it (an idle path never drifts up):
+
+    * **slow start** — until the first throttle the rate doubles every ``probe_double_s``
+      seconds. The throttle that ends it comes after an overshoot, and Lazada may have let a
+      burst through before banning, so the calls it answered in the last second overstate
+      what it sustains. The new rate is the steadiest estimate from what it answered: over
+      the last ``window`` seconds, the most calls per second it let through counting the ban
+      as part of the stretch (a limit that lets a burst through recovers it during the ban),
+      and never less than ``probe_cut`` of what it answered in the last second nor than a
+      quarter of the rate (a throttle with nothing answered just before it).
+    * **steady** — after that the rate grows by ``steady_growth`` (a fraction) per second;
+      each later throttle cuts it to ``cut`` of the rate, or of what got through in the last
+      second if that was less (never below half the rate).
+
+    One cut per ban, however many calls it hit; every thread is held back for the ban.
+    A configured ceiling (``ceilings`` per path, ``ceiling`` for the rest) always wins.
     """
 
     def __init__(
@@ -203,9 +214,10 @@ class LearnedRateLimiter(RateLimiter):
         start_qps: float = SAFE_START_QPS,
         learned: Mapping[str, LearnedRate] | None = None,
         probe_double_s: float = 1.0,
-        steady_growth: float = 0.06,
+        steady_growth: float = 0.015,
         cut: float = 0.85,
-        probe_cut: float = 0.6,
+        probe_cut: float = 0.5,
+        window: float = 4.0,
         min_qps: float = MIN_QPS,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -213,6 +225,8 @@ class LearnedRateLimiter(RateLimiter):
         super().__init__(None, default_qps=start_qps, clock=clock, sleep=sleep)
         if not (0 < cut < 1 and 0 < probe_cut < 1):
             raise ValueError("cut and probe_cut must be between 0 and 1")
+        if window < 1:
+            raise ValueError("window must be at least 1 second")
         self._probe_cut = float(probe_cut)
         self._ceilings = {api_path(k): float(v) for k, v in (ceilings or {}).items()}
         self._ceiling = float(ceiling)
@@ -221,6 +235,7 @@ class LearnedRateLimiter(RateLimiter):
         self._probe_double_s = float(probe_double_s)
         self._growth = float(steady_growth)
         self._cut = float(cut)
+        self._window = float(window)
         self._min = float(min_qps)
         self._paths: dict[str, _Learning] = {}
 
@@ -283,15 +298,19 @@ class LearnedRateLimiter(RateLimiter):
         with self._lock:
             now = self._clock()
             state = self._learning(path)
+            answered = state.answered
+            answered.append(now)
+            while answered and answered[0] <= now - self._window:
+                answered.popleft()
             last, state.grown_at = state.grown_at, now
             if last is None or now - state.saturated_at > 0.5:
                 return  # not the bottleneck lately: nothing to learn from
             dt = min(max(0.0, now - last), 0.25)
-            # What Lazada let through while callers queued: the measure a cut falls back on.
-            state.answered += 1
-            state.busy += dt
-            if state.busy >= 1.0:
-                state.proven = max(state.proven, state.answered / state.busy)
+            # Averaged over all the queueing, not the best second: a burst proves less.
+            state.queued_answers += 1
+            state.queued_s += dt
+            if state.queued_s >= 1.0:
+                state.proven = max(state.proven, state.queued_answers / state.queued_s)
             if now - state.throttled_at < 1.0:
                 return  # just cut: let the new rate settle before growing again
             if state.probing:
@@ -307,18 +326,24 @@ class LearnedRateLimiter(RateLimiter):
             now = self._clock()
             state = self._learning(path)
             if now - state.throttled_at >= max(ban_seconds, 1.0):  # one cut per ban
-                state.limit_seen = state.rate
-                # Doubling overshoots: the first cut is deeper. Either way, never stay above
-                # what Lazada let through while callers queued (the ban included).
-                new = state.rate * (self._probe_cut if state.probing else self._cut)
-                if state.busy >= 1.0:
-                    new = min(new, 0.95 * state.answered / (state.busy + ban_seconds))
-                state.rate = max(self._min, new)
+                # Only what was answered since the last ban ended says anything about now.
+                since = max(now - self._window, state.ban_until)
+                recent = [t for t in state.answered if t > since]
+                last_second = float(_count_after(recent, now - 1.0))
+                if state.probing:
+                    new = max(
+                        _through_the_ban(recent, now, ban_seconds),
+                        self._probe_cut * last_second,
+                        0.25 * state.rate,
+                    )
+                else:
+                    new = self._cut * max(min(state.rate, last_second), 0.5 * state.rate)
+                state.limit_seen = last_second if last_second > 0 else state.rate
+                state.rate = max(self._min, min(new, state.rate, self.ceiling(path)))
                 state.settled = state.rate
-                state.answered = 0
-                state.busy = 0.0
                 state.probing = False
                 state.throttled_at = now
+                state.ban_until = now + ban_seconds
                 state.grown_at = None
                 state.throttles += 1
         self.penalize(path, ban_seconds)
@@ -349,6 +374,24 @@ class LearnedRateLimiter(RateLimiter):
         """Rate cuts per path in this client's life (one per ban, not per throttled call)."""
         with self._lock:
             return {p: s.throttles for p, s in self._paths.items() if s.throttles}
+
+
+def _count_after(times: Iterable[float], start: float) -> int:
+    """How many of ``times`` (ascending) are after ``start``."""
+    return sum(1 for t in times if t > start)
+
+
+def _through_the_ban(answered: Sequence[float], now: float, ban_seconds: float) -> float:
+    """The most calls per second Lazada let through, counting the ban it then imposed as part
+    of the stretch: over every stretch from an answer until now, answers / (stretch + ban).
+
+    A limit that lets a burst through (a token bucket) refills it during the ban, so this is
+    what it sustains; a strict per-second limit makes it an underestimate that the steady
+    growth then closes.
+    """
+    ban = max(ban_seconds, 1.0)  # as the limiter counts a ban (Lazada's are a second or more)
+    n = len(answered)
+    return max(((n - i) / (now - t + ban) for i, t in enumerate(answered)), default=0.0)
 
 
 class CallBudget:

@@ -6,9 +6,11 @@ now (status news at once, then parcels still moving, newest first; see
 :mod:`~xl_lazada.sync.plan`) → finance (transactions since the finance watermark minus an
 overlap, and payout statements) → history (back-fill of parcels already delivered/closed).
 
-Overlap, because each Lazada API has its own rate limit: the order listing pages ahead in a
-thread while items are fetched; news and moving parcels the listing already shows are traced
-meanwhile (:class:`_EarlyTraces`); finance is read in a thread while parcels are traced. All
+Overlap, because each Lazada API has its own rate limit: the seller profile is fetched while
+the first order page is listed (and written before any order); the listing pages ahead in a
+thread while items are fetched; parcels the listing already shows are traced meanwhile, news
+and moving ones first, history with the trace API's spare capacity
+(:mod:`~xl_lazada.sync.early`); finance is read in a thread while parcels are traced. All
 cache writes stay on the calling thread, in the same transactions as before.
 
 Calls: the client learns each API's rate (the rates learned are saved in the cache and
@@ -30,9 +32,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -50,8 +50,8 @@ from ..lazada.errors import (
 )
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ratelimit import CallBudget
-from ..rules.status import parcel_final
 from . import budget as budgets
+from .early import EARLY_EVERY, Candidates, EarlyTraces, Started, early_candidates
 from .plan import changed_orders, item_statuses, mark_news, trace_plan
 from .policy import TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
 from .progress import Progress, SyncSummary
@@ -158,7 +158,11 @@ class _Run:
     recorded_calls: int = 0  # calls already added to today's count in the cache
     calls_at_start: int = 0
     stages: dict[str, _StageMark] = field(default_factory=dict)
-    early: _EarlyTraces | None = None  # news and moving parcels traced while orders list
+    early: EarlyTraces | None = None  # parcels traced while the orders are listed
+    prefetch: EarlyTraces | None = None  # history traced while the last moving ones finish
+    trace_calls0: int = 0  # trace API calls made before this run
+    history_traced: int = 0  # history parcels traced (or failed) so far, in any stage
+    seller: _SellerFetch | None = None  # the seller profile, fetched beside the first page
 
     # -- calls, throttles and the budget ---------------------------------------------------
     def calls(self) -> int:
@@ -168,7 +172,8 @@ class _Run:
         """Calls left today (``None``: no budget)."""
         if self.budget_left is None:
             return None
-        return max(0, self.budget_left - (self.calls() - self.calls_at_start))
+        unsent = self.seller.unsent() if self.seller is not None else 0  # (read before calls)
+        return max(0, self.budget_left - unsent - (self.calls() - self.calls_at_start))
 
     def limit_calls(self, reserve: int = 0) -> int | None:
         """Give the client a budget of what is left minus ``reserve``; returns that number."""
@@ -277,6 +282,7 @@ def sync_shop(
     started = time.monotonic()
     run = _Run(client, cache, shop, options, progress)
     run.calls_at_start = run.calls()
+    run.trace_calls0 = run._api_counts("traces")[0]
     throttled_before = _stat(client, "throttled")
     run.app_key = str(getattr(client.conn, "app_key", "") or "")
     _adopt_rates(run)
@@ -293,11 +299,14 @@ def sync_shop(
     with cache.transaction():
         run_id = cache.start_run(shop, utcnow())
     try:
-        _stage(run, "seller", _sync_seller)
-        if options.orders:
-            if options.traces and options.items:
-                run.early = _EarlyTraces.maybe(run)
-            _stage(run, "orders", _sync_orders, keep_budget=run.early is not None)
+        run.seller = _SellerFetch.start(run)
+        try:
+            if options.orders:
+                if options.traces and options.items:
+                    run.early = _start_early(run)
+                _stage(run, "orders", _sync_orders, keep_budget=run.early is not None)
+        finally:
+            _finish_seller(run)
         # Finance is read in the background while the parcels a seller acts on are traced
         # (a different API, with its own limit); delivered parcels' history comes last.
         finance = _FinanceRun.start(run) if options.finance else None
@@ -310,9 +319,13 @@ def sync_shop(
         if options.traces and options.history:
             _stage(run, "history", _sync_history)
     finally:
-        if run.early is not None:
-            run.early.close()
+        if run.seller is not None:
+            run.seller.close()
+        for early in (run.early, run.prefetch):
+            if early is not None:
+                early.close()
         _set_budget(client, None)
+        _split_trace_calls(run)
         run.summary.calls = run.calls() - run.calls_at_start
         run.summary.throttled = _stat(client, "throttled") - throttled_before
         run.summary.elapsed_s = time.monotonic() - started
@@ -335,6 +348,19 @@ def _stage(
         run.end(stage)
         if not keep_budget:  # (finance may still be reading under the shared budget)
             _set_budget(run.client, None)
+
+
+def _split_trace_calls(run: _Run) -> None:
+    """Trace calls by stage: history parcels are traced in several stages (while the orders
+    are listed, beside the last moving parcels, in their own), so count them by parcel."""
+    by_stage = run.summary.calls_by_stage
+    if "traces" not in by_stage and "history" not in by_stage:
+        return
+    calls = run._api_counts("traces")[0] - run.trace_calls0
+    history = min(run.history_traced, calls)
+    by_stage["traces"] = calls - history
+    if "history" in by_stage or history:
+        by_stage["history"] = history
 
 
 def _adopt_rates(run: _Run) -> None:
@@ -364,30 +390,87 @@ def _out_of_calls(run: _Run, stage: str, pieces: int = 1) -> bool:
 
 
 # ---- seller ------------------------------------------------------------------------------
-def _sync_seller(run: _Run) -> None:
-    if _out_of_calls(run, "seller"):
-        return
-    run.limit_calls()
-    run.tick("seller", 0, 1)
-    seller: Seller | None = None
-    error: LazadaError | None = None
-    try:
-        seller = run.client.seller()
-    except FATAL:
-        raise
-    except BudgetExhaustedError:
-        run.defer("seller", 1)
-        return
-    except LazadaError as exc:
-        error = exc
-    with run.cache.transaction():
-        run.record_calls()
-        run.cache.upsert_shop(run.shop, _venture(run.client), seller, observed_at=utcnow())
-        if error is not None:
-            run.fail("seller", "seller", error)
-        else:
-            run.cache.clear_failures(run.shop, "seller", ["seller"])
-    run.tick("seller", 1, 1, seller.name if seller else "")
+class _SellerFetch:
+    """The seller stage. Its answer must be in the cache before the first orders are written
+    (their deadlines depend on the shop being cross-border), not before they are listed: with
+    calls to spare it is fetched in a thread while the first order page is listed, and
+    :meth:`finish` (on the sync's thread) waits for it and writes it."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self._outcome: Seller | BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._sent0 = self._sent()
+        self._finished = False
+
+    @classmethod
+    def start(cls, run: _Run) -> _SellerFetch | None:
+        run.begin("seller")
+        if _out_of_calls(run, "seller"):
+            run.end("seller")
+            return None
+        run.limit_calls()
+        run.tick("seller", 0, 1)
+        self = cls(run)
+        left = run.left()
+        if left is None or left >= EARLY_MIN_LEFT:
+            self._thread = threading.Thread(target=self._fetch, name="xl-lazada-seller")
+            self._thread.start()
+        else:  # a tight budget is counted call by call: one stage at a time
+            self._fetch()
+        return self
+
+    def _sent(self) -> int:
+        by_api = getattr(self.run.client.stats, "by_api", {})
+        return int(by_api.get("/seller/get", 0))
+
+    def _fetch(self) -> None:
+        try:
+            self._outcome = self.run.client.seller()
+        except BaseException as exc:  # handed to the sync's thread by finish()
+            self._outcome = exc
+
+    def unsent(self) -> int:
+        """1 while the call is running but not yet in the client's count (budget it)."""
+        thread = self._thread
+        return int(thread is not None and thread.is_alive() and self._sent() == self._sent0)
+
+    def finish(self) -> None:
+        """Wait for the answer and write it (once); raises a fatal error."""
+        if self._finished:
+            return
+        self._finished = True
+        self.close()
+        run, outcome = self.run, self._outcome
+        try:
+            if isinstance(outcome, FATAL):
+                raise outcome
+            if isinstance(outcome, BudgetExhaustedError):
+                run.defer("seller", 1)
+                return
+            if isinstance(outcome, BaseException) and not isinstance(outcome, LazadaError):
+                raise outcome
+            seller = outcome if isinstance(outcome, Seller) else None
+            with run.cache.transaction():
+                run.record_calls()
+                run.cache.upsert_shop(run.shop, _venture(run.client), seller, observed_at=utcnow())
+                if isinstance(outcome, LazadaError):
+                    run.fail("seller", "seller", outcome)
+                else:
+                    run.cache.clear_failures(run.shop, "seller", ["seller"])
+            run.tick("seller", 1, 1, seller.name if seller else "")
+        finally:
+            run.end("seller")
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _finish_seller(run: _Run) -> None:
+    """Write the seller stage's answer before anything else is written (idempotent)."""
+    if run.seller is not None:
+        run.seller.finish()
 
 
 # ---- orders ------------------------------------------------------------------------------
@@ -405,18 +488,19 @@ def _sync_orders(run: _Run) -> None:
     state = _OrderState(start=start)
     listed = 0
     chunk: list[Order] = []
-    run.tick("orders", 0, None, "listing")
+    # The listing pages ahead (in a thread, from now on) while each chunk's items are fetched.
+    listing = _ReadAhead(run.client.iter_orders(update_after=start), 2 * opts.order_chunk)
     try:
-        # The listing pages ahead (in a thread) while each chunk's items are fetched.
-        for order in _read_ahead(run.client.iter_orders(update_after=start), 2 * opts.order_chunk):
+        _finish_seller(run)  # fetched beside the first page; written before any order
+        run.tick("orders", 0, None, "listing")
+        for order in listing:
             chunk.append(order)
             if run.early is not None:
                 if len(chunk) % EARLY_EVERY == 0:  # a page in: start tracing what it shows
                     fresh = chunk[-EARLY_EVERY:]
                     known = cache.order_states(shop, [o.order_id for o in fresh])
-                    run.early.add(_early_candidates(fresh, known))
-                else:
-                    run.early.pump()
+                    _add_early(run, early_candidates(fresh, known))
+                _tick_early(run)
             if len(chunk) >= max(1, opts.order_chunk):
                 listed += len(chunk)
                 _order_chunk(run, chunk, state, record_new)
@@ -437,6 +521,8 @@ def _sync_orders(run: _Run) -> None:
             run.fail("orders", "orders", exc)
         run.tick("orders", listed, None, f"stopped: {_one_line(exc)}")
         return
+    finally:
+        listing.close()
     with cache.transaction():
         if not record_new:
             cache.set_watermark(
@@ -449,46 +535,55 @@ def _sync_orders(run: _Run) -> None:
 T = TypeVar("T")
 
 
-def _read_ahead(source: Iterable[T], size: int) -> Iterator[T]:
-    """Iterate ``source`` in a background thread, up to ``size`` values ahead of the caller.
+class _ReadAhead(Iterator[T]):
+    """Iterate ``source`` in a background thread, started at once, up to ``size`` values
+    ahead of the caller. Its exception is raised by ``next``, in order; :meth:`close` stops
+    the reader (also when nothing was read yet)."""
 
-    Its exception is raised here, in order; closing this generator stops the reader.
-    """
-    box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, size))
-    stop = threading.Event()
-    done = object()
+    _DONE = object()
 
-    def put(item: tuple[bool, Any]) -> bool:
-        while not stop.is_set():
+    def __init__(self, source: Iterable[T], size: int) -> None:
+        self._source = source
+        self._box: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, size))
+        self._stop = threading.Event()
+        self._ended = False
+        self._thread = threading.Thread(target=self._read, name="xl-lazada-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _put(self, item: tuple[bool, Any]) -> bool:
+        while not self._stop.is_set():
             try:
-                box.put(item, timeout=0.2)
+                self._box.put(item, timeout=0.2)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def read() -> None:
+    def _read(self) -> None:
         try:
-            for value in source:
-                if not put((True, value)):
+            for value in self._source:
+                if not self._put((True, value)):
                     return
-            put((True, done))
+            self._put((True, self._DONE))
         except BaseException as exc:  # raised in the caller's thread
-            put((False, exc))
+            self._put((False, exc))
 
-    thread = threading.Thread(target=read, name="xl-lazada-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            ok, value = box.get()
-            if not ok:
-                raise value
-            if value is done:
-                return
-            yield value
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    def __next__(self) -> T:
+        if self._ended:
+            raise StopIteration
+        ok, value = self._box.get()
+        if not ok:
+            self._ended = True
+            raise value
+        if value is self._DONE:
+            self._ended = True
+            raise StopIteration
+        return value
+
+    def close(self) -> None:
+        self._ended = True
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 @dataclass
@@ -512,7 +607,7 @@ def _order_chunk(run: _Run, chunk: Sequence[Order], state: _OrderState, record_n
         if before is None or before != (iso_utc(o.updated_at), statuses_text(o.statuses)):
             todo[o.order_id] = o  # last listing wins if an order shows up twice
     if run.early is not None:
-        run.early.add(_early_candidates(todo.values(), known))
+        _add_early(run, early_candidates(todo.values(), known))
     items: dict[str, list[OrderItem]] = {}
     errors: dict[str, LazadaError | str] = {}
     if run.options.items:
@@ -615,22 +710,26 @@ def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
     meanwhile; its batches are written between trace batches)."""
     cache, shop = run.cache, run.shop
     record_new = cache.watermark(shop, BASELINE_TRACES) is not None
-    early_done = 0
-    if run.early is not None:
-        early_done = run.early.finish(record_new)
-        run.early = None
-    due = _plan(run).first
+    # The early traces still running finish beside this stage (no gap on the trace API);
+    # what they started is not planned again, and their results are written at the end.
+    started = run.early.stop() if run.early is not None else Started()
+    due = [oid for oid in _plan(run).first if oid not in started.ids]
     reserve = finance.reserve if finance is not None else 0
-    complete = _trace_orders(
-        run,
-        "traces",
-        due,
-        record_new,
-        reserve=reserve,
-        between=finance,
-        shared_budget=finance is not None,  # finance set the budget both share
-        already=early_done,
-    )
+    early, run.early = run.early, None
+    try:
+        complete = _trace_orders(
+            run,
+            "traces",
+            due,
+            record_new,
+            reserve=reserve,
+            between=finance,
+            shared_budget=finance is not None,  # finance set the budget both share
+            already=started.urgent,
+            on_fed=lambda: _prefetch_history(run, finance, started.ids),
+        )
+    finally:
+        _write_early(run, early, record_new)
     if complete and not record_new:
         with cache.transaction():
             cache.set_watermark(
@@ -640,8 +739,36 @@ def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
 
 def _sync_history(run: _Run) -> None:
     """Back-fill parcels already delivered or closed: their checkpoints are history, not
-    news, so they never go to the change log."""
-    _trace_orders(run, "history", _plan(run).backfill, record_new=False, reserve=0)
+    news, so they never go to the change log. Those traced while the orders were listed or
+    beside the last moving parcels count as done; the ones still running finish meanwhile."""
+    prefetch, run.prefetch = run.prefetch, None
+    started = prefetch.stop() if prefetch is not None else Started()
+    due = [oid for oid in _plan(run).backfill if oid not in started.ids]
+    already = run.history_traced + len(started.ids)
+    try:
+        _trace_orders(run, "history", due, record_new=False, reserve=0, already=already)
+    finally:
+        _write_early(run, prefetch, record_new=False)
+
+
+def _prefetch_history(run: _Run, finance: _FinanceRun | None, exclude: frozenset[str]) -> None:
+    """Every moving parcel is on its way to the trace API and finance has been read: start
+    the history back-fill now, so the trace API has no gap between the two stages."""
+    if not (run.options.history and (finance is None or finance.read())):
+        return
+    left = run.left()
+    if left is not None and left < EARLY_MIN_LEFT:
+        return
+    backfill = [oid for oid in _plan(run).backfill if oid not in exclude]
+    if not backfill:
+        return
+    run.prefetch = EarlyTraces(
+        run.client.trace,
+        workers=max(1, int(getattr(run.client, "max_workers", 4))),
+        limit=None if left is None else left // 4,
+        halt=HALT,
+    )
+    run.prefetch.add(history=backfill)
 
 
 def _trace_orders(
@@ -654,12 +781,14 @@ def _trace_orders(
     between: _FinanceRun | None = None,
     shared_budget: bool = False,
     already: int = 0,
+    on_fed: Callable[[], None] | None = None,
 ) -> bool:
     """Trace ``due`` (in order) within the call budget; True when every one was traced.
 
     ``reserve`` calls are left for others; with ``shared_budget`` the client's budget is
     already set (shared with finance) and only the list is cut to fit. ``between`` is
-    drained (written) after each batch of traces.
+    drained (written) after each batch of traces. ``on_fed`` is called once every one of
+    ``due`` has been handed to the trace calls (unless the budget stopped them).
     """
     cache, shop, opts = run.cache, run.shop, run.options
     total = len(due)
@@ -701,6 +830,8 @@ def _trace_orders(
             run.record_calls()
         done += len(buffer)
         run.summary.traced_orders += len(ok)
+        if stage == "history":
+            run.history_traced += len(buffer)
         buffer.clear()
         run.tick(stage, done, total, f"{run.summary.new_checkpoints} new checkpoints")
 
@@ -709,6 +840,8 @@ def _trace_orders(
             if halt is not None:
                 return
             yield oid
+        if on_fed is not None and halt is None:
+            on_fed()
 
     try:
         # On a halt (dead network, spent budget) stop feeding, but keep what is in flight.
@@ -739,119 +872,68 @@ def _trace_orders(
     return done == total
 
 
-EARLY_EVERY = 100  # listed orders between looks for parcels to trace early (one page)
+# ---- traces started while the orders are listed -------------------------------------------
+EARLY_MIN_LEFT = 2000  # calls left today below which stages run one at a time
 
 
-def _early_candidates(orders: Iterable[Order], known: dict[str, tuple[str, str]]) -> list[str]:
-    """Orders the listing already shows are worth tracing now: a changed status set (news),
-    or a new order with a parcel on its way. Newest first."""
-    out: list[Order] = []
-    for o in orders:
-        statuses = set(o.statuses)
-        if not statuses & TRACEABLE_STATUSES:
-            continue
-        before = known.get(o.order_id)
-        if before is None:
-            if not parcel_final(statuses):  # still moving (a closed one is history: last)
-                out.append(o)
-        elif before[1] != statuses_text(o.statuses):
-            out.append(o)
-    out.sort(key=lambda o: (o.created_at, o.order_id), reverse=True)
-    return [o.order_id for o in out]
+def _start_early(run: _Run) -> EarlyTraces | None:
+    """Trace from the first order page on (see :mod:`~xl_lazada.sync.early`). With a daily
+    budget, early traces take at most a quarter of what is left (history a tenth), and none
+    when less than :data:`EARLY_MIN_LEFT` calls are left (orders and items come first)."""
+    left = run.left()
+    if left is not None and left < EARLY_MIN_LEFT:
+        return None
+    history_limit = None if left is None else left // 10
+    if not run.options.history:
+        history_limit = 0
+    return EarlyTraces(
+        run.client.trace,
+        workers=max(1, int(getattr(run.client, "max_workers", 4))),
+        limit=None if left is None else left // 4,
+        history_limit=history_limit,
+        halt=HALT,
+    )
 
 
-class _EarlyTraces:
-    """Traces of news and moving parcels, started while the orders are still being listed.
+def _add_early(run: _Run, found: Candidates) -> None:
+    if run.early is not None:
+        run.early.add(found.urgent, found.history)
 
-    The trace API has its own limit, idle while orders and items are read; so parcels the
-    listing already shows are worth tracing (see :func:`_early_candidates`) are traced in a
-    small pool meanwhile. Results wait in memory until the trace stage writes them (their
-    orders are in the cache by then); what was not started by then goes to the trace plan.
-    With a daily budget, early tracing takes at most a quarter of what is left, and none
-    when less than 2,000 calls are left (orders and items come first).
-    """
 
-    def __init__(self, run: _Run, limit: int | None) -> None:
-        self.run = run
-        self.limit = limit
-        workers = max(1, int(getattr(run.client, "max_workers", 4)))
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xl-lazada-early")
-        self._window = 4 * workers
-        self._pending: deque[str] = deque()
-        self._running: dict[Future[OrderTrace], str] = {}
-        self._seen: set[str] = set()
-        self.results: list[tuple[str, OrderTrace | LazadaError]] = []
-        self.halt: LazadaError | None = None
-        self._calls0 = run._api_counts("traces")[0]
+def _tick_early(run: _Run) -> None:
+    if run.early is not None and run.progress is not None:
+        done = run.early.done()
+        if done:
+            run.tick("traces", done, None, "while orders are listed")
 
-    @classmethod
-    def maybe(cls, run: _Run) -> _EarlyTraces | None:
-        left = run.left()
-        if left is None:
-            return cls(run, None)
-        if left < 2000:
-            return None
-        return cls(run, left // 4)
 
-    def add(self, order_ids: Iterable[str]) -> None:
-        for oid in order_ids:
-            if oid in self._seen or (self.limit is not None and len(self._seen) >= self.limit):
-                continue
-            self._seen.add(oid)
-            self._pending.append(oid)
-        self.pump()
-
-    def pump(self) -> None:
-        """Collect finished traces and start more (never blocks)."""
-        for fut in [f for f in self._running if f.done()]:
-            oid = self._running.pop(fut)
-            try:
-                self.results.append((oid, fut.result()))
-            except HALT as exc:
-                self.halt = self.halt or exc
-            except LazadaError as exc:
-                self.results.append((oid, exc))
-        while self.halt is None and self._pending and len(self._running) < self._window:
-            oid = self._pending.popleft()
-            self._running[self._pool.submit(self.run.client.trace, oid)] = oid
-        if self.results:
-            self.run.tick("traces", len(self.results), None, "while orders are listed")
-
-    def finish(self, record_new: bool) -> int:
-        """Stop starting traces, wait for those running, write all results; returns how many
-        orders were traced. Raises a fatal error (after writing) if one stopped them."""
-        self._pending.clear()
-        wait(list(self._running))  # their errors are collected by pump below
-        self.pump()
-        self.close()
-        run, results = self.run, self.results
-        by_stage = run.summary.calls_by_stage
-        by_stage["traces"] = by_stage.get("traces", 0) + run._api_counts("traces")[0] - self._calls0
-        if results:
-            observed = utcnow()
-            ok: list[str] = []
-            with run.cache.transaction():
-                for oid, result in results:
-                    if isinstance(result, OrderTrace):
-                        run.summary.new_checkpoints += run.cache.write_trace(
-                            run.shop,
-                            result,
-                            observed_at=observed,
-                            record_new=record_new,
-                        )
-                        ok.append(oid)
-                    else:
-                        run.fail("trace", oid, result)
-                run.cache.clear_failures(run.shop, "trace", ok)
-                run.record_calls()
-            run.summary.traced_orders += len(ok)
-        if isinstance(self.halt, FATAL):
-            raise self.halt
-        return len(results)
-
-    def close(self) -> None:
-        self._pending.clear()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+def _write_early(run: _Run, early: EarlyTraces | None, record_new: bool) -> None:
+    """Write what traces started ahead of their stage brought (history never goes to the
+    change log); raises a fatal error that stopped them, after writing."""
+    if early is None:
+        return
+    results = early.finish()
+    run.history_traced += sum(1 for r in results if r.history)
+    if results:
+        observed = utcnow()
+        ok: list[str] = []
+        with run.cache.transaction():
+            for r in results:
+                if isinstance(r.result, OrderTrace):
+                    run.summary.new_checkpoints += run.cache.write_trace(
+                        run.shop,
+                        r.result,
+                        observed_at=observed,
+                        record_new=record_new and not r.history,
+                    )
+                    ok.append(r.order_id)
+                else:
+                    run.fail("trace", r.order_id, r.result)
+            run.cache.clear_failures(run.shop, "trace", ok)
+            run.record_calls()
+        run.summary.traced_orders += len(ok)
+    if isinstance(early.halt, FATAL):
+        raise early.halt
 
 
 # ---- finance -----------------------------------------------------------------------------
@@ -951,6 +1033,10 @@ class _FinanceRun:
             self._put("error", exc)
         finally:
             self._put("end", None)
+
+    def read(self) -> bool:
+        """Lazada has been read (whatever is left is writing)."""
+        return self._thread is not None and not self._thread.is_alive()
 
     def ready(self) -> bool:
         return not self._queue.empty()
