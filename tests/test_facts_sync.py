@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,22 +26,13 @@ from xl_lazada.sync import SyncOptions, sync_shop
 SHOP = "fx"
 
 
-@dataclass
-class World:
-    path: Path
-    now: datetime
+SYNCED_ORDERS = 150  # the conftest ``synced`` shop, named SHOP
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    path = Path(tmp_path_factory.mktemp("facts")) / "cache.sqlite3"
-    with SandboxServer(orders=150, seed=5, clock_speed=0.0, qps=1000) as sb:
-        days = int(sb.shop.params["days"]) + 5
-        tok = sb.issue_token()
-        with LazadaClient(sb.connection(tok), default_qps=1000) as client, Cache.open(path) as c:
-            summary = sync_shop(client, c, SHOP, options=SyncOptions(lookback_days=days))
-        assert not summary.failed
-        yield World(path, sb.clock.now())
+def world(synced: Any) -> Iterator[Any]:
+    """The module's synced shop (``path``, ``now``); lookups' per-thread caches closed after."""
+    yield synced
     close_thread_caches()
 
 
@@ -52,7 +43,7 @@ def _facts(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     }
 
 
-def test_the_facts_a_sync_keeps_are_what_the_rules_make_from_its_rows(world: World) -> None:
+def test_the_facts_a_sync_keeps_are_what_the_rules_make_from_its_rows(world: Any) -> None:
     with Cache.open(world.path) as c:
         kept = _facts(c.connection)
         counts = c.connection.execute(
@@ -94,7 +85,7 @@ def _as_v4(fresh: Path, target: Path) -> None:
     conn.close()
 
 
-def test_a_v4_cache_migrates_and_answers_the_same(world: World, tmp_path: Path) -> None:
+def test_a_v4_cache_migrates_and_answers_the_same(world: Any, tmp_path: Path) -> None:
     old = tmp_path / "v4.sqlite3"
     _as_v4(world.path, old)
     probe = sqlite3.connect(old)
@@ -120,7 +111,7 @@ def test_a_v4_cache_migrates_and_answers_the_same(world: World, tmp_path: Path) 
 
 
 def test_a_ready_to_ship_time_from_lazada_is_an_input_the_trace_overrides(
-    world: World, tmp_path: Path
+    world: Any, tmp_path: Path
 ) -> None:
     """``packages.ready_to_ship_at`` is what Lazada sent: the rules use it for a parcel with
     no ready-to-ship scan, and never write their own answer there."""
