@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
@@ -12,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from xl_lazada.cache import Cache
+from xl_lazada.cache import db as cache_db
 
 
 @dataclass
@@ -33,3 +35,30 @@ class SyncedShop:
         from xl_lazada import tables
 
         return getattr(tables, f"{name}_table")(self.cache, now=self.now, **kw)
+
+
+def copy_as_version(fresh: Path, target: Path, version: int) -> sqlite3.Connection:
+    """A cache as an earlier release left it: schema ``version``'s DDL only, holding the
+    rows of ``fresh`` (each table's columns that existed then). Returns the open connection
+    inside a transaction (``BEGIN``), so the caller can add what that release also wrote,
+    then :func:`finish_copy`."""
+    conn = cache_db.connect(target, migrate=False)
+    cache_db.migrate_to(conn, version)
+    conn.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
+    tables = [
+        r[0]
+        for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")
+        if r[0] not in ("schema_version", "sqlite_sequence", "cache_generation")
+    ]
+    conn.execute("BEGIN")
+    for t in tables:
+        conn.execute(f"DELETE FROM main.{t}")
+        cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({t})"))
+        conn.execute(f"INSERT INTO main.{t} ({cols}) SELECT {cols} FROM fresh.{t}")
+    return conn
+
+
+def finish_copy(conn: sqlite3.Connection) -> None:
+    conn.execute("COMMIT")
+    conn.execute("DETACH DATABASE fresh")
+    conn.close()

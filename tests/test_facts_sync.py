@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synced_shop import copy_as_version, finish_copy
 
 from xl_lazada.cache import Cache
 from xl_lazada.cache import db as cache_db
@@ -62,27 +63,13 @@ def test_the_facts_a_sync_keeps_are_what_the_rules_make_from_its_rows(world: Any
 def _as_v4(fresh: Path, target: Path) -> None:
     """The cache as the previous release (schema v4) left it: the same rows, and the rules'
     ready-to-ship time of each parcel copied into ``packages.ready_to_ship_at``."""
-    conn = cache_db.connect(target, migrate=False)
-    cache_db.migrate_to(conn, 4)
-    conn.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
-    tables = [
-        r[0]
-        for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")
-        if r[0] not in ("schema_version", "sqlite_sequence", "cache_generation")
-    ]
-    conn.execute("BEGIN")
-    for t in tables:
-        conn.execute(f"DELETE FROM main.{t}")
-        cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({t})"))
-        conn.execute(f"INSERT INTO main.{t} ({cols}) SELECT {cols} FROM fresh.{t}")
+    conn = copy_as_version(fresh, target, 4)
     conn.execute(
         "UPDATE main.packages SET ready_to_ship_at = (SELECT strftime('%Y-%m-%dT%H:%M:%S+00:00',"
         " pf.rts_at, 'unixepoch') FROM main.package_facts pf WHERE pf.shop = packages.shop"
         " AND pf.package_id = packages.package_id)"
     )
-    conn.execute("COMMIT")
-    conn.execute("DETACH DATABASE fresh")
-    conn.close()
+    finish_copy(conn)
 
 
 def test_a_v4_cache_migrates_and_answers_the_same(world: Any, tmp_path: Path) -> None:

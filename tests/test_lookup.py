@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from synced_shop import copy_as_version, finish_copy
 
 from xl_lazada.cache import Cache, CacheError
 from xl_lazada.cache import db as cache_db
@@ -428,21 +429,7 @@ def test_import_stays_light() -> None:
 
 def _copy_as_v2(fresh: Path, target: Path) -> None:
     """A cache as the previous release wrote it: v1+v2 DDL, the same rows."""
-    conn = cache_db.connect(target, migrate=False)
-    cache_db.migrate_to(conn, 2)
-    conn.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
-    tables = [
-        r[0]
-        for r in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")
-        if r[0] not in ("schema_version", "sqlite_sequence")
-    ]
-    conn.execute("BEGIN")
-    for t in tables:
-        cols = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({t})"))
-        conn.execute(f"INSERT INTO main.{t} ({cols}) SELECT {cols} FROM fresh.{t}")
-    conn.execute("COMMIT")
-    conn.execute("DETACH DATABASE fresh")
-    conn.close()
+    finish_copy(copy_as_version(fresh, target, 2))
 
 
 def test_a_previous_release_cache_migrates_and_answers_the_same(
