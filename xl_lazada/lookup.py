@@ -18,7 +18,6 @@ to the shop's clock. A naive ``now`` means the shop's local time (what Excel pas
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sqlite3
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .cache.codec import parse_utc
 from .cache.refindex import ref_rows
+from .gcpause import no_cycle_collection
 from .refs import NormalizedRef, normalize_ref
 from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
@@ -424,16 +424,12 @@ def lookup(
     :mod:`xl_lazada.refs`). ``shop`` limits the search to one synced shop; ``settings``
     (default: each shop's stored settings) also become the shop's stored settings."""
     values = list(refs)
+    if len(values) <= 64:
+        return _lookup(values, shop, cache, now, settings)
     # A range builds tens of thousands of short-lived objects, none in cycles: the cyclic
     # collector would walk them again and again (a third of a 10,000-row range at times).
-    paused = len(values) > 64 and gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
+    with no_cycle_collection():
         return _lookup(values, shop, cache, now, settings)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _lookup(
@@ -514,7 +510,8 @@ def _lookup(
     used: set[int] = set()
     done: dict[Any, RefStatus] = {}
     for key, n in distinct.items():
-        hit = one.get(n.text) if n.kind == "text" and n.text.upper() == n.text else None
+        cands = n.candidates
+        hit = one.get(cands[0]) if len(cands) == 1 else None
         if hit is None:
             done[key] = _several(n, one, several, answers)
             continue

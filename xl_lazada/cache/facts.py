@@ -16,17 +16,16 @@ made with the shop's *stored* settings (``facts_settings``) and record their fin
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from ..gcpause import no_cycle_collection
 from ..lazada.ventures import VENTURES, ZERO_DECIMAL_CURRENCIES
 from ..rules.deadline import calendar_for
 from ..rules.events import Checkpoint
@@ -261,16 +260,6 @@ def _read(conn: sqlite3.Connection, shop: str, ids: list[str]) -> _Inputs:
                 else:
                     checkpoints[pkg] = [cp]
     return _Inputs(items, names, packages, checkpoints)
-
-
-def compute_facts(
-    conn: sqlite3.Connection,
-    shop: str,
-    order_ids: Collection[str],
-    settings: RuleSettings | None = None,
-) -> dict[str, FactsRow]:
-    """``{order_id: (order row, facts, finance rows, item names)}`` for cached orders."""
-    return _compute(conn, shop, order_ids, settings)[0]
 
 
 def _compute(
@@ -521,24 +510,6 @@ _NO_SETTLEMENT: tuple[Any, ...] = (
 )
 
 
-@contextmanager
-def _acyclic() -> Iterator[None]:
-    """Pause the cycle collector while facts are made (as it was before, after).
-
-    A facts pass makes a few hundred short-lived objects per order (tuples, lists, dicts),
-    none in a reference cycle: reference counting frees them all. Left on, the collector
-    runs every few hundred of them, over the whole heap a sync holds (measured: a third
-    more collections in a 5,000-order sync, and the facts pass a quarter slower)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 def refresh_settlements(conn: sqlite3.Connection, shop: str, order_ids: Collection[str]) -> int:
     """Recompute only the settlement facts of ``order_ids`` (new or changed finance lines:
     nothing else of the order depends on them). Same rule (``settled``) and same columns as
@@ -546,7 +517,7 @@ def refresh_settlements(conn: sqlite3.Connection, shop: str, order_ids: Collecti
     ids = sorted({str(o) for o in order_ids if o})
     if not ids:
         return 0
-    with _acyclic():
+    with no_cycle_collection():
         return _refresh_settlements(conn, shop, ids)
 
 
@@ -623,7 +594,7 @@ def refresh_facts(
     ids = sorted({str(o) for o in order_ids if o})
     if not ids:
         return 0
-    with _acyclic():
+    with no_cycle_collection():
         return _refresh_facts(conn, shop, ids, traced=traced_at is not None)
 
 
@@ -653,7 +624,7 @@ def refresh_trace_facts(conn: sqlite3.Connection, shop: str, order_ids: Collecti
     ids = sorted({str(o) for o in order_ids if o})
     if not ids:
         return 0
-    with _acyclic():
+    with no_cycle_collection():
         return _refresh_trace(conn, shop, ids)
 
 

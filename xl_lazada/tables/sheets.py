@@ -14,17 +14,16 @@ hands text the tables share from one to the next (taken by row, not rebuilt from
 
 from __future__ import annotations
 
-import gc
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..gcpause import no_cycle_collection
 from ..rules.clock_frame import (
     parcel_rank,
     rts_frame,
@@ -559,20 +558,6 @@ def _settlements_frame(
 
 
 # ---- public ------------------------------------------------------------------------
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of short-lived cells are built:
-    none of them form cycles, and each collection would walk them all again (it doubled
-    the time of a 100,000-order refresh)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def orders_table(
     cache: Any,
     *,
@@ -584,7 +569,7 @@ def orders_table(
     settings: RuleSettings | None = None,
 ) -> pd.DataFrame:
     """One row per order: status, deadline, parcels, last checkpoint, settlement."""
-    with _bulk():
+    with no_cycle_collection():
         return _orders_frame(select(cache, shop, date_from, date_to, refs, now, settings))
 
 
@@ -603,7 +588,7 @@ def tracking_table(
     With ``refs``, a tracking number or package id selects only that parcel; an order number
     or id selects all of the order's parcels.
     """
-    with _bulk():
+    with no_cycle_collection():
         return _tracking_frame(select(cache, shop, date_from, date_to, refs, now, settings))
 
 
@@ -618,7 +603,7 @@ def checkpoints_table(
     settings: RuleSettings | None = None,
 ) -> pd.DataFrame:
     """One row per tracking event, oldest first within each parcel (refs as in tracking)."""
-    with _bulk():
+    with no_cycle_collection():
         return _checkpoints_frame(
             cache, select(cache, shop, date_from, date_to, refs, now, settings)
         )
@@ -635,7 +620,7 @@ def settlements_table(
     settings: RuleSettings | None = None,
 ) -> pd.DataFrame:
     """One row per order: fee sums by kind, net, paid part, state, delivered-not-settled."""
-    with _bulk():
+    with no_cycle_collection():
         return _settlements_frame(select(cache, shop, date_from, date_to, refs, now, settings))
 
 
@@ -651,7 +636,7 @@ def all_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every sheet's frame (keys as in ``TABLES``) from one read of the facts: what a full
     refresh uses."""
-    with _bulk():
+    with no_cycle_collection():
         sel = select(cache, shop, date_from, date_to, refs, now, settings)
         if not n_rows(sel.orders):
             return {name: _empty(name, sel) for name in TABLES}

@@ -42,18 +42,23 @@ def _owner_files(path: Path) -> set[Path]:
     return {owner_file(path), path.with_name("~$" + (name[2:] if len(name) > 8 else name))}
 
 
+def _owner_present(path: Path) -> Path | None:
+    """The Excel owner file next to ``path``, if there is one (Excel has it open)."""
+    return next((o for o in sorted(_owner_files(path)) if o.exists()), None)
+
+
 def check_writable(path: Path) -> None:
     """Raise :class:`WorkbookLockedError` when ``path`` must not be written now."""
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such workbook")
     if not path.is_file():
         raise WorkbookLockedError(f"{path} is not a file")
-    for owner in sorted(_owner_files(path)):
-        if owner.exists():
-            raise WorkbookLockedError(
-                f"{path.name} is open in Excel ({owner.name} exists next to it); close it "
-                f"and try again (if Excel is not running, delete {owner.name})"
-            )
+    owner = _owner_present(path)
+    if owner is not None:
+        raise WorkbookLockedError(
+            f"{path.name} is open in Excel ({owner.name} exists next to it); close it "
+            f"and try again (if Excel is not running, delete {owner.name})"
+        )
     if not os.access(path, os.W_OK):
         raise WorkbookLockedError(f"{path} is read-only; cannot refresh it")
     if not os.access(path.parent, os.W_OK | os.X_OK):
@@ -80,12 +85,12 @@ def check_unchanged(path: Path, stamp: tuple[int, int]) -> None:
     """Just before the refreshed book replaces ``path``: refuse when Excel has opened it
     since it was read (macOS Excel leaves only its owner file, no lock) or anything has
     saved it since (replacing it would lose what the seller saved)."""
-    for owner in sorted(_owner_files(path)):
-        if owner.exists():
-            raise WorkbookLockedError(
-                f"{path.name} was opened in Excel during the refresh ({owner.name} appeared);"
-                " nothing was written: close it and refresh again"
-            )
+    owner = _owner_present(path)
+    if owner is not None:
+        raise WorkbookLockedError(
+            f"{path.name} was opened in Excel during the refresh ({owner.name} appeared);"
+            " nothing was written: close it and refresh again"
+        )
     try:
         now = file_stamp(path)
     except FileNotFoundError:
