@@ -115,6 +115,30 @@ def test_history_traced_while_orders_are_listed_never_goes_to_the_change_log(
         assert s.calls_by_stage["history"] >= len(ended & traced)
 
 
+def test_a_second_run_on_the_same_client_counts_only_its_own_calls(cache, monkeypatch) -> None:
+    """The demo and the ribbon sync twice through one client: progress of traces started
+    while the orders are listed must count this run's calls, not every call since the
+    client was made (it showed 1,673 calls in a run of 79)."""
+    with SandboxServer(orders=300, seed=7, clock_speed=0.0, qps=5000.0) as sb:
+        # small chunks: the orders listing goes on while early traces are answered
+        opts = SyncOptions(lookback_days=50, daily_calls=0, order_chunk=10)
+        client = SlowItemsClient(sb.connection(sb.issue_token()), default_qps=5000.0)
+        client.delay = 0.2
+        with client:
+            first = sync_shop(client, cache, "shop", options=opts)
+            assert first.calls > 200
+            sb.clock.advance(timedelta(days=1))
+            monkeypatch.setattr(engine, "utcnow", lambda: utcnow() + timedelta(days=1))
+            ticks: list[Progress] = []
+            second = sync_shop(client, cache, "shop", options=opts, progress=ticks.append)
+    assert second.failed == [] and 0 < second.calls < first.calls
+    early = [p for p in ticks if p.message == "while orders are listed"]
+    assert early, "no trace started while the orders were listed"
+    assert all(0 <= p.calls <= second.calls for p in ticks), [
+        (p.stage, p.calls) for p in ticks if p.calls > second.calls
+    ]
+
+
 # ---- the early tracer on its own (a fake trace call, no HTTP) ---------------------------------
 class Gate:
     """A trace call that records the order it was asked for and waits to be let through."""

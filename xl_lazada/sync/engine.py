@@ -158,6 +158,9 @@ class _Run:
     recorded_calls: int = 0  # calls already added to today's count in the cache
     calls_at_start: int = 0
     stages: dict[str, _StageMark] = field(default_factory=dict)
+    # each stage's counts when the run started: a stage ticking before it begins (traces
+    # started while the orders are listed) counts from here, not from the client's birth
+    at_start: dict[str, _StageMark] = field(default_factory=dict)
     early: EarlyTraces | None = None  # parcels traced while the orders are listed
     prefetch: EarlyTraces | None = None  # history traced while the last moving ones finish
     trace_calls0: int = 0  # trace API calls made before this run
@@ -214,7 +217,9 @@ class _Run:
     def tick(self, stage: str, done: int, total: int | None, message: str = "") -> None:
         if self.progress is None:
             return
-        mark = self.stages.get(stage) or _StageMark(time.monotonic(), 0, 0)
+        mark = (
+            self.stages.get(stage) or self.at_start.get(stage) or _StageMark(time.monotonic(), 0, 0)
+        )
         elapsed = time.monotonic() - mark.started
         calls, throttled = self._api_counts(stage)
         eta: float | None = None
@@ -282,6 +287,7 @@ def sync_shop(
     started = time.monotonic()
     run = _Run(client, cache, shop, options, progress)
     run.calls_at_start = run.calls()
+    run.at_start = {st: _StageMark(started, *run._api_counts(st)) for st in STAGE_APIS}
     run.trace_calls0 = run._api_counts("traces")[0]
     throttled_before = _stat(client, "throttled")
     run.app_key = str(getattr(client.conn, "app_key", "") or "")
