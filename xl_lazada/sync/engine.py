@@ -788,7 +788,8 @@ def _trace_orders(
     ``reserve`` calls are left for others; with ``shared_budget`` the client's budget is
     already set (shared with finance) and only the list is cut to fit. ``between`` is
     drained (written) after each batch of traces. ``on_fed`` is called once every one of
-    ``due`` has been handed to the trace calls (unless the budget stopped them).
+    ``due`` has been handed to the trace calls, unless the budget cut the list or stopped
+    them: then the calls left are for the parcels cut off (in the next run), not for more.
     """
     cache, shop, opts = run.cache, run.shop, run.options
     total = len(due)
@@ -800,6 +801,7 @@ def _trace_orders(
     if allowed is not None and allowed < total:
         run.defer(stage, total - allowed)
         due = due[:allowed]
+        on_fed = None
     total += already  # traced while the orders were listed (see _EarlyTraces)
     run.tick(stage, already, total)
     done = already
