@@ -47,6 +47,7 @@ from ..lazada.errors import (
     LazadaError,
     NetworkDownError,
     SignatureError,
+    one_line,
 )
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ratelimit import CallBudget
@@ -237,7 +238,7 @@ class _Run:
 
     def fail(self, stage: str, ref: str, exc: BaseException | str) -> None:
         """Record one failure (in the caller's transaction) and in the summary."""
-        text = _one_line(exc)
+        text = one_line(exc)
         self.cache.record_failure(self.shop, stage, ref, text, observed_at=utcnow())
         self.summary.failed.append((ref, f"{stage}: {text}"))
         if ref == stage:
@@ -256,11 +257,6 @@ def _stat(client: SyncClient, name: str) -> int:
 def _set_budget(client: SyncClient, budget: CallBudget | None) -> None:
     if hasattr(client, "call_budget"):
         client.call_budget = budget
-
-
-def _one_line(exc: BaseException | str) -> str:
-    text = exc if isinstance(exc, str) else (str(exc) or type(exc).__name__)
-    return " ".join(text.split())[:300]
 
 
 def sync_shop(
@@ -519,7 +515,7 @@ def _sync_orders(run: _Run) -> None:
     except LazadaError as exc:
         with cache.transaction():
             run.fail("orders", "orders", exc)
-        run.tick("orders", listed, None, f"stopped: {_one_line(exc)}")
+        run.tick("orders", listed, None, f"stopped: {one_line(exc)}")
         return
     finally:
         listing.close()
