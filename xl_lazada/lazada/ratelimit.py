@@ -359,11 +359,14 @@ class LearnedRateLimiter(RateLimiter):
             out = dict(self._learned)
             for path, state in self._paths.items():
                 # After a throttle, the rate it settled at (growing since is still unproven);
-                # never throttled, what Lazada took over a second (a short burst proves less).
+                # never throttled, what Lazada took over a second (a short burst proves less),
+                # or what an earlier run learned, which a light run does not undo.
                 if state.settled is not None:
                     rate = min(state.rate, state.settled)
                 else:
-                    rate = min(state.rate, max(self._start, state.proven))
+                    known = self._learned.get(path)
+                    proven = max(self._start, state.proven, known.qps if known else 0.0)
+                    rate = min(state.rate, proven)
                 out[path] = LearnedRate(round(rate, 3), state.limit_seen)
             return out
 
