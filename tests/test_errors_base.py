@@ -47,3 +47,37 @@ def test_cli_turns_a_package_error_into_one_line(
     assert code == 1
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_one_line_folds_control_characters_and_names_a_textless_error() -> None:
+    one_line = lazada_errors.one_line
+    assert one_line("line one\nline two\r\n\x1b[31mred") == "line one line two ?[31mred"
+    assert one_line(ValueError("a\n b")) == "a b"
+    assert one_line(KeyboardInterrupt()) == "KeyboardInterrupt"  # no text: its type
+    assert one_line(None) == one_line("") == ""
+    long = one_line("x" * 1000)
+    assert len(long) == 300 and long.endswith("…")
+
+
+def test_a_failure_the_sync_records_is_the_same_one_line(tmp_path) -> None:
+    """The sync keeps failures (cache and summary) as every other front end shows errors."""
+    from xl_lazada.cache import Cache
+    from xl_lazada.sync import SyncOptions
+    from xl_lazada.sync.engine import _Run
+
+    one_line = lazada_errors.one_line
+    texts = [
+        OSError("socket says\nno\x1b[0m"),
+        RuntimeError(),
+        "Lazada returned no items\tfor this order",
+        "y" * 1000,
+    ]
+    with Cache.open(tmp_path / "cache.sqlite3") as cache:
+        run = _Run(None, cache, "shop", SyncOptions(), None)  # type: ignore[arg-type]
+        with cache.transaction():
+            for i, text in enumerate(texts):
+                run.fail("trace", str(i), text)
+        stored = {f["ref"]: f["error"] for f in cache.failures("shop")}
+    assert stored == {str(i): one_line(text) for i, text in enumerate(texts)}
+    assert [t for _, t in run.summary.failed] == [f"trace: {one_line(t)}" for t in texts]
+    assert stored["0"] == "socket says no?[0m" and stored["1"] == "RuntimeError"

@@ -188,6 +188,25 @@ def test_a_later_run_starts_from_what_was_learned() -> None:
     assert second.rate("/orders/get") == SAFE_START_QPS  # nothing learned there
 
 
+@pytest.mark.parametrize("limit_seen", [45.0, None])
+def test_a_light_run_keeps_what_earlier_runs_learned(limit_seen: float | None) -> None:
+    """A run that never queued a full second (a small incremental sync) proved nothing new:
+    it saves the rate it started from, not the safe start, so the next big run is not slow."""
+    t = FakeTime()
+    limiter = LearnedRateLimiter(
+        learned={TRACE: LearnedRate(40.0, limit_seen)}, clock=t.clock, sleep=t.sleep
+    )
+    for _ in range(5):
+        limiter.acquire(TRACE)
+        limiter.succeeded(TRACE)
+        t.now += 0.05
+    assert limiter.learned()[TRACE] == LearnedRate(40.0, limit_seen)
+    fresh = LearnedRateLimiter(clock=t.clock, sleep=t.sleep)
+    fresh.acquire(TRACE)
+    fresh.succeeded(TRACE)
+    assert fresh.learned()[TRACE].qps == SAFE_START_QPS  # nothing learned, nothing claimed
+
+
 @pytest.mark.parametrize("text", ["", "abc", "-3;", "1e9;", "12;-1", ";"])
 def test_unreadable_saved_rates_count_as_nothing_learned(text: str) -> None:
     assert LearnedRate.from_text(text) is None

@@ -208,6 +208,53 @@ def test_the_budget_holds_whichever_stages_run(cache, sandbox, opts: SyncOptions
         assert client.stats.calls == s.calls
 
 
+def _count_prefetch(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], list[str]]:
+    """Count what goes through the history prefetch alone (not the early history traces
+    started while orders are listed): how often it is asked to start (``calls left`` each
+    time) and the trace calls its own pool makes."""
+    from xl_lazada.sync import engine
+
+    asked: list[int] = []
+    traced: list[str] = []
+    prefetch, pool = engine._prefetch_history, engine.EarlyTraces
+
+    def counting_pool(trace, **kw):
+        def counted(order_id: str):
+            traced.append(order_id)
+            return trace(order_id)
+
+        return pool(counted, **kw)
+
+    def counting_prefetch(run, finance, exclude) -> None:
+        asked.append(run.left() or 0)
+        monkeypatch.setattr(engine, "EarlyTraces", counting_pool)
+        try:
+            prefetch(run, finance, exclude)
+        finally:
+            monkeypatch.setattr(engine, "EarlyTraces", pool)
+
+    monkeypatch.setattr(engine, "_prefetch_history", counting_prefetch)
+    # A small shop never has the 2000 calls left that overlapping stages wait for.
+    monkeypatch.setattr(engine, "EARLY_MIN_LEFT", 0)
+    return asked, traced
+
+
+@pytest.mark.parametrize(("daily_calls", "cut"), [(100, True), (400, False)])
+def test_history_is_not_prefetched_while_the_budget_leaves_moving_parcels_waiting(
+    cache, sandbox, monkeypatch: pytest.MonkeyPatch, daily_calls: int, cut: bool
+) -> None:
+    asked, traced = _count_prefetch(monkeypatch)
+    opts = SyncOptions(lookback_days=DAYS + 5, daily_calls=daily_calls, finance=False)
+    with fast_client(sandbox) as client:
+        s = sync_shop(client, cache, "shop", options=opts)
+    assert s.failed == [] and s.failed_stages == [] and s.calls <= daily_calls
+    assert bool(s.deferred.get("traces")) == cut
+    if cut:  # the calls left belong to the moving parcels cut off, in the next run
+        assert asked == [] and traced == []
+    else:  # the back-fill starts beside the last moving parcels
+        assert len(asked) == 1 and traced
+
+
 def test_the_day_count_moves_with_lazadas_day(cache) -> None:
     from datetime import UTC, datetime
 

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -596,3 +597,81 @@ def test_refresh_and_the_ribbon_say_the_same_data_as_of_on_the_shops_clock(
     assert expected in line
     check = macros.check_connection(ribbon)
     assert f"cache synced {expected.removeprefix('data as of ')}" in check, check
+
+
+# ---- one clock for the sheets' "now" -----------------------------------------------------------
+@pytest.fixture
+def malaysian_computer() -> Iterator[None]:
+    """This computer's clock at UTC+08:00 (a POSIX zone: no time zone data needed)."""
+    import os
+    import time
+
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "MYT-8"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def _sheet_frames(zones: dict[str, str], checkpoints: list[dict]) -> dict:
+    """Orders, tracking and checkpoints tables as the cache gives them for shops of ``zones``
+    (empty orders and tracking; the zone attrs as :mod:`xl_lazada.tables` sets them)."""
+    from xl_lazada.tables import TABLES
+    from xl_lazada.tables.columns import frame
+
+    shops = {row["Shop"] for row in checkpoints}
+    frames = {
+        "orders": frame(TABLES["orders"], []),
+        "tracking": frame(TABLES["tracking"], []),
+        "checkpoints": frame(TABLES["checkpoints"], checkpoints),
+    }
+    for df in frames.values():
+        df.attrs["timezones"] = {s: z for s, z in zones.items() if s in shops} if len(df) else {}
+        labels = set(df.attrs["timezones"].values())
+        df.attrs["tz"] = labels.pop() if len(labels) == 1 else None
+    return frames
+
+
+def _status(spec) -> str:
+    from xl_lazada.workbook.contract import STATUS_ROW
+
+    return next(str(b.values[0][0]) for b in spec.blocks if b.row == STATUS_ROW)
+
+
+def test_sheets_use_the_shops_clock_and_else_this_computers(malaysian_computer) -> None:
+    """'Now' for the Checkpoints bound and the status line: the shop's clock when the tables
+    know it (an empty sheet takes it from the others), this computer's when they do not
+    (nothing synced yet, or shops of several zones), never UTC."""
+    from datetime import UTC
+
+    from xl_lazada.workbook.contract import WorkbookSettings
+    from xl_lazada.workbook.refresh import sheetspecs_from_tables
+
+    now = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)  # 12:00 in Kuala Lumpur, 11:00 in Bangkok
+    settings = WorkbookSettings(checkpoint_days=1)
+    parts = ["orders", "checkpoints"]
+    zones = {"my": "UTC+08:00", "th": "UTC+07:00"}
+    # 26 hours before noon on the computer: older than a day, but not on UTC's clock
+    old = {"Package id": "p1", "Shop": "my", "Time": datetime(2026, 12, 1, 10, 0)}
+    recent = {"Package id": "p2", "Shop": "th", "Time": datetime(2026, 12, 1, 13, 0)}
+
+    def sheets(frames: dict) -> tuple[dict[str, str], set[str]]:
+        specs, _ = sheetspecs_from_tables(frames, parts, settings=settings, now=now)
+        kept = next(b.values for b in specs[1].blocks if b.header)["Package id"]
+        return {s.name: _status(s) for s in specs}, set(kept)
+
+    status, kept = sheets(_sheet_frames(zones, [old, recent]))  # two zones: the computer's
+    assert kept == {"p2"}
+    assert all(" UTC+08:00 — " in line for line in status.values()), status
+
+    status, kept = sheets(_sheet_frames(zones, []))  # nothing synced yet: the computer's
+    assert all(" UTC+08:00 — " in line for line in status.values()), status
+
+    th_only = _sheet_frames(zones, [{**old, "Shop": "th"}, recent])  # one shop: its clock
+    status, kept = sheets(th_only)
+    assert kept == {"p2"}  # 10:00 Bangkok yesterday is 25 hours before 11:00 Bangkok today
+    assert all(" UTC+07:00 — " in line for line in status.values()), status

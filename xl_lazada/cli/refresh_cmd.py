@@ -92,7 +92,7 @@ def _sync(cache: Cache, shop: str | None, settings: Any) -> str:
             with progress_bar() as on_progress:
                 summary = sync_shop(client, cache, name, options=options, progress=on_progress)
     except Exception as exc:  # noqa: BLE001 - any failure: refresh from the cache instead
-        reason = one_line(exc, 200) or type(exc).__name__
+        reason = one_line(exc, 200)
         click.echo(f"sync failed: {reason}; refreshing from the cache", err=True)
         return _as_of(cache, name, prefix=f"sync failed ({reason[:80]})")
     click.echo(summary_line(name or "", summary), err=True)

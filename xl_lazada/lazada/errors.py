@@ -179,7 +179,11 @@ _BAN_SECONDS = re.compile(r"ban will last (\d+(?:\.\d+)?) second", re.IGNORECASE
 
 
 def one_line(value: Any, limit: int = 300) -> str:
-    """Lazada's text made safe for one line of output: printable, whitespace folded, bounded."""
+    """Text (Lazada's, or an error's) made safe for one line of output: printable,
+    whitespace folded, bounded. An error without text is named by its type, so a failure
+    never reads as blank."""
+    if isinstance(value, BaseException) and not str(value).strip():
+        value = type(value).__name__
     text = " ".join(str(value or "").split())
     text = "".join(c if c.isprintable() else "?" for c in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -149,7 +149,7 @@ class _Learning:
     ban_until: float = float("-inf")  # when the ban behind the last cut ended
     throttles: int = 0
     settled: float | None = None  # the rate set by the last cut: what to start from next time
-    proven: float = 0.0  # calls/s Lazada took while callers queued (>= 1 s of it), unthrottled
+    proven: float = 0.0  # calls/s Lazada took while callers queued (>= 1 s), until a cut
     queued_answers: int = 0  # calls answered while callers queued ...
     queued_s: float = 0.0  # ... and for how long (what ``proven`` averages over)
     answered: deque[float] = field(default_factory=deque)  # when recent calls were answered
@@ -306,11 +306,8 @@ class LearnedRateLimiter(RateLimiter):
             if last is None or now - state.saturated_at > 0.5:
                 return  # not the bottleneck lately: nothing to learn from
             dt = min(max(0.0, now - last), 0.25)
-            # Averaged over all the queueing, not the best second: a burst proves less.
-            state.queued_answers += 1
-            state.queued_s += dt
-            if state.queued_s >= 1.0:
-                state.proven = max(state.proven, state.queued_answers / state.queued_s)
+            if state.settled is None:  # once cut, what is saved is the cut (see learned)
+                _prove(state, dt)
             if now - state.throttled_at < 1.0:
                 return  # just cut: let the new rate settle before growing again
             if state.probing:
@@ -362,11 +359,14 @@ class LearnedRateLimiter(RateLimiter):
             out = dict(self._learned)
             for path, state in self._paths.items():
                 # After a throttle, the rate it settled at (growing since is still unproven);
-                # never throttled, what Lazada took over a second (a short burst proves less).
+                # never throttled, what Lazada took over a second (a short burst proves less),
+                # or what an earlier run learned, which a light run does not undo.
                 if state.settled is not None:
                     rate = min(state.rate, state.settled)
                 else:
-                    rate = min(state.rate, max(self._start, state.proven))
+                    known = self._learned.get(path)
+                    proven = max(self._start, state.proven, known.qps if known else 0.0)
+                    rate = min(state.rate, proven)
                 out[path] = LearnedRate(round(rate, 3), state.limit_seen)
             return out
 
@@ -374,6 +374,15 @@ class LearnedRateLimiter(RateLimiter):
         """Rate cuts per path in this client's life (one per ban, not per throttled call)."""
         with self._lock:
             return {p: s.throttles for p, s in self._paths.items() if s.throttles}
+
+
+def _prove(state: _Learning, dt: float) -> None:
+    """One more answer while callers queued, ``dt`` after the last: what a path never cut
+    proved is averaged over all its queueing, not its best second (a burst proves less)."""
+    state.queued_answers += 1
+    state.queued_s += dt
+    if state.queued_s >= 1.0:
+        state.proven = max(state.proven, state.queued_answers / state.queued_s)
 
 
 def _count_after(times: Iterable[float], start: float) -> int:

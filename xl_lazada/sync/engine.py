@@ -47,6 +47,7 @@ from ..lazada.errors import (
     LazadaError,
     NetworkDownError,
     SignatureError,
+    one_line,
 )
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ratelimit import CallBudget
@@ -242,7 +243,7 @@ class _Run:
 
     def fail(self, stage: str, ref: str, exc: BaseException | str) -> None:
         """Record one failure (in the caller's transaction) and in the summary."""
-        text = _one_line(exc)
+        text = one_line(exc)
         self.cache.record_failure(self.shop, stage, ref, text, observed_at=utcnow())
         self.summary.failed.append((ref, f"{stage}: {text}"))
         if ref == stage:
@@ -261,11 +262,6 @@ def _stat(client: SyncClient, name: str) -> int:
 def _set_budget(client: SyncClient, budget: CallBudget | None) -> None:
     if hasattr(client, "call_budget"):
         client.call_budget = budget
-
-
-def _one_line(exc: BaseException | str) -> str:
-    text = exc if isinstance(exc, str) else (str(exc) or type(exc).__name__)
-    return " ".join(text.split())[:300]
 
 
 def sync_shop(
@@ -525,7 +521,7 @@ def _sync_orders(run: _Run) -> None:
     except LazadaError as exc:
         with cache.transaction():
             run.fail("orders", "orders", exc)
-        run.tick("orders", listed, None, f"stopped: {_one_line(exc)}")
+        run.tick("orders", listed, None, f"stopped: {one_line(exc)}")
         return
     finally:
         listing.close()
@@ -794,7 +790,8 @@ def _trace_orders(
     ``reserve`` calls are left for others; with ``shared_budget`` the client's budget is
     already set (shared with finance) and only the list is cut to fit. ``between`` is
     drained (written) after each batch of traces. ``on_fed`` is called once every one of
-    ``due`` has been handed to the trace calls (unless the budget stopped them).
+    ``due`` has been handed to the trace calls, unless the budget cut the list or stopped
+    them: then the calls left are for the parcels cut off (in the next run), not for more.
     """
     cache, shop, opts = run.cache, run.shop, run.options
     total = len(due)
@@ -806,6 +803,7 @@ def _trace_orders(
     if allowed is not None and allowed < total:
         run.defer(stage, total - allowed)
         due = due[:allowed]
+        on_fed = None
     total += already  # traced while the orders were listed (see _EarlyTraces)
     run.tick(stage, already, total)
     done = already

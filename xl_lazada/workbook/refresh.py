@@ -242,12 +242,14 @@ def sheetspecs_from_tables(
     """The data sheets' SheetSpecs from the tables (the Checkpoints sheet bounded by the
     Settings, a status line on each) and the notes the bound produced: one recipe for the
     headless refresh and the ribbon's live writer, so both write the same sheets. The
-    status line's time is on the shop's clock, as the sheet's times and "data as of" are."""
+    status line's time and the Checkpoints bound's "now" are on the shop's clock, as the
+    sheet's times and "data as of" are (see :func:`_shop_clock` when it is unknown)."""
     refreshed = datetime.now(UTC)
     specs: list[SheetSpec] = []
     notes: list[str] = []
     for part in (p for p in parts if p in DATA_SHEETS):
         frame = frames[part]
+        zone = _sheet_zone(frame, frames)
         note = ""
         if part == "checkpoints":
             frame, note = bound_checkpoints(
@@ -255,11 +257,11 @@ def sheetspecs_from_tables(
                 frames.get("tracking"),
                 days=settings.checkpoint_days,
                 max_rows=settings.checkpoint_max_rows,
-                now=_local_now(frame, now),
+                now=_shop_clock(zone, now).replace(tzinfo=None),  # naive, as the Time column
             )
             if note:
                 notes.append(note)
-        line = status_line(len(frame), _shop_clock(frame, refreshed), note=note, as_of=as_of)
+        line = status_line(len(frame), _shop_clock(zone, refreshed), note=note, as_of=as_of)
         specs.append(data_sheetspec(part, frame, status_text=line))
     return specs, notes
 
@@ -302,24 +304,31 @@ def _tables(
     return {k: v for k, v in frames.items() if k in need}
 
 
-def _local_now(frame: Any, now: datetime | None) -> datetime:
-    """'Now' on the same (shop-local, naive) clock as the Time column."""
+def _sheet_zone(frame: Any, frames: Mapping[str, Any]) -> str | None:
+    """The zone of a sheet's times, from the cache: its shop's (one zone across its rows); an
+    empty table takes the one zone of the other tables (its shop has nothing there yet).
+    ``None``: no shop synced yet, or shops of several zones."""
+    attrs = getattr(frame, "attrs", {})
+    if attrs.get("tz") or len(frame):
+        return attrs.get("tz") or None
+    zones = {
+        z for f in frames.values() for z in getattr(f, "attrs", {}).get("timezones", {}).values()
+    }
+    return zones.pop() if len(zones) == 1 else None
+
+
+def _shop_clock(zone: str | None, moment: datetime | None = None) -> datetime:
+    """``moment`` (default: now; naive means UTC) on a sheet's clock, aware: the shop's UTC
+    offset when ``zone`` is known, else this computer's clock. A workbook refreshed before
+    any sync (or over shops of several zones) has no one shop clock; the seller then expects
+    the time on this computer's screen (as "data as of" uses for shops of several zones),
+    not UTC, which is hours off for a seller in South-East Asia."""
     from ..tables.shops import parse_tz
 
-    moment = now or datetime.now(UTC)
+    moment = moment or datetime.now(UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    tz = frame.attrs.get("tz") if hasattr(frame, "attrs") else None
-    return moment.astimezone(parse_tz(tz)).replace(tzinfo=None)
-
-
-def _shop_clock(frame: Any, moment: datetime) -> datetime:
-    """``moment`` on the frame's shop clock (aware); shops of several zones (or none known):
-    this computer's."""
-    from ..tables.shops import parse_tz
-
-    tz = frame.attrs.get("tz") if hasattr(frame, "attrs") else None
-    return moment.astimezone(parse_tz(tz) if tz else None)
+    return moment.astimezone(parse_tz(zone) if zone else None)
 
 
 __all__ = [
