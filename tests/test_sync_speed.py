@@ -17,12 +17,12 @@ import pytest
 from xl_lazada.cache import Cache
 from xl_lazada.cache.codec import iso_utc
 from xl_lazada.lazada.client import LazadaClient
-from xl_lazada.lazada.dates import parse_datetime
+from xl_lazada.lazada.dates import parse_datetime, utcnow
 from xl_lazada.lazada.errors import NetworkDownError
 from xl_lazada.lazada.ventures import venture
 from xl_lazada.sandbox.catalog import WIRE_CODE
 from xl_lazada.sandbox.server import SandboxServer
-from xl_lazada.sync import Progress, SyncOptions, sync_shop
+from xl_lazada.sync import Progress, SyncOptions, engine, sync_shop
 from xl_lazada.sync import budget as budgets
 from xl_lazada.sync.plan import trace_plan
 from xl_lazada.sync.policy import FINAL_STATUSES, TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
@@ -212,7 +212,6 @@ def _count_prefetch(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], list[st
     """Count what goes through the history prefetch alone (not the early history traces
     started while orders are listed): how often it is asked to start (``calls left`` each
     time) and the trace calls its own pool makes."""
-    from xl_lazada.sync import engine
 
     asked: list[int] = []
     traced: list[str] = []
@@ -253,6 +252,24 @@ def test_history_is_not_prefetched_while_the_budget_leaves_moving_parcels_waitin
         assert asked == [] and traced == []
     else:  # the back-fill starts beside the last moving parcels
         assert len(asked) == 1 and traced
+
+
+def test_no_history_back_fill_while_the_budget_leaves_moving_parcels_waiting(
+    cache, sandbox
+) -> None:
+    """Finance's reserve (what it took last time) is kept while parcels are traced; when
+    finance needs less this time, the calls left belong to the moving parcels the budget
+    cut off (the next run traces them first), not to delivered parcels' history."""
+    with cache.transaction():  # a run before this one: finance took 30 calls
+        cache.set_watermark("shop", engine.WM_FINANCE_CALLS, "30", observed_at=utcnow())
+    opts = SyncOptions(lookback_days=DAYS + 5, daily_calls=150)
+    with fast_client(sandbox) as client:
+        s = sync_shop(client, cache, "shop", options=opts)
+    assert s.failed == [] and s.failed_stages == [] and s.calls <= 150
+    assert s.deferred.get("traces")  # moving parcels were cut ...
+    assert s.calls_by_stage.get("finance", 0) < 30  # ... while finance left calls unused
+    assert s.calls_by_stage.get("history", 0) == 0
+    assert s.deferred.get("history")  # and the summary says history waits too
 
 
 def test_the_day_count_moves_with_lazadas_day(cache) -> None:
