@@ -174,7 +174,7 @@ def _refresh(shop: str | None, cache: Cache) -> None:
             f"refresh failed: the {', '.join(stages)} stage{'s' * (len(stages) > 1)} failed"
         )
     click.echo(
-        f"synced {name}: {summary.new_orders} new, {summary.changed_orders} changed orders",
+        f"synced {name}: {summary.new_orders:,} new, {summary.changed_orders:,} changed orders",
         err=True,
     )
 

@@ -34,15 +34,15 @@ def _open_client(shop: str | None, **client_kwargs: Any) -> Any:
 def summary_line(shop: str, s: SyncSummary) -> str:
     """One human line: what changed, calls and time."""
     parts = [
-        f"{s.new_orders} new orders",
-        f"{s.changed_orders} changed",
-        f"{s.status_changes} status changes",
-        f"{s.new_checkpoints} new checkpoints",
-        f"{s.new_transactions} new transactions",
+        f"{s.new_orders:,} new orders",
+        f"{s.changed_orders:,} changed",
+        f"{s.status_changes:,} status changes",
+        f"{s.new_checkpoints:,} new checkpoints",
+        f"{s.new_transactions:,} new transactions",
     ]
-    calls = f"{s.calls} calls"
+    calls = f"{s.calls:,} calls"
     if s.throttled:
-        calls += f" ({s.throttled} throttled, {100 * s.throttled / max(1, s.calls):.1f}%)"
+        calls += f" ({s.throttled:,} throttled, {100 * s.throttled / max(1, s.calls):.1f}%)"
     text = f"{shop}: " + ", ".join(parts) + f" — {calls} in {s.elapsed_s:.1f} s"
     if s.failed:
         text += f"; {len(s.failed)} failed (retried next sync)"

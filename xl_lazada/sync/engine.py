@@ -601,7 +601,7 @@ class _OrderState:
     changed: int = 0
 
     def message(self) -> str:
-        return f"{self.new} new, {self.changed} changed"
+        return f"{self.new:,} new, {self.changed:,} changed"
 
 
 def _order_chunk(run: _Run, chunk: Sequence[Order], state: _OrderState, record_new: bool) -> None:
@@ -853,7 +853,7 @@ def _trace_orders(
         if stage == "history":
             run.history_traced += len(buffer)
         buffer.clear()
-        run.tick(stage, done, total, f"{run.summary.new_checkpoints} new checkpoints")
+        run.tick(stage, done, total, f"{run.summary.new_checkpoints:,} new checkpoints")
 
     def feed() -> Iterator[str]:
         for oid in due:
@@ -1093,7 +1093,7 @@ class _FinanceRun:
         run.summary.new_transactions += w.new
         run.summary.paid_changes += w.paid_changes
         self.seen += len(batch)
-        run.tick("finance", self.seen, None, f"{run.summary.new_transactions} new transactions")
+        run.tick("finance", self.seen, None, f"{run.summary.new_transactions:,} new transactions")
 
     def finish(self) -> None:
         """Wait for the reader, write the rest, move the watermarks (or record the failure)."""
@@ -1135,7 +1135,7 @@ class _FinanceRun:
         run.summary.new_statements += ws.new
         run.summary.paid_changes += ws.paid_changes
         run.tick(
-            "finance", self.seen, self.seen, f"{run.summary.new_transactions} new transactions"
+            "finance", self.seen, self.seen, f"{run.summary.new_transactions:,} new transactions"
         )
 
 
