@@ -607,6 +607,100 @@ def test_a_trace_of_an_order_without_facts_gets_all_of_them(cache):
     assert len(_all_facts(cache)["order_facts"]) == 1
 
 
+def test_trace_facts_take_the_checkpoints_the_writer_holds_in_the_stored_order(cache):
+    """A trace's facts use the checkpoints its writer has just read and written (no second
+    read), in the order a rebuild reads them: by time, then as stored. Events at the same
+    time as stored ones come after them; a package traced twice in one transaction keeps
+    both traces' events; a trace written outside a transaction is the same."""
+    t0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+    t1 = t0 + timedelta(days=1)
+    write(
+        cache,
+        [
+            order("1", "2026-11-03 10:00:00 +0800", statuses=("shipped",)),
+            order("2", "2026-11-03 11:00:00 +0800", statuses=("shipped",)),
+        ],
+        {
+            "1": [item("1", "a", "shipped", "FP1", "TN1")],
+            "2": [item("2", "b", "shipped", "FP2", "TN2")],
+        },
+    )
+    with cache.transaction():
+        cache.write_trace(
+            "my",
+            trace("1", "FP1", "TN1", ("1200", t0), ("2000", t1)),
+            observed_at=NOW,
+            record_new=False,
+        )
+    statements: list[str] = []
+    cache.connection.set_trace_callback(statements.append)
+    try:
+        with cache.transaction():
+            # "1300" at the time of the stored "2000": stored first, so it is the last scan.
+            cache.write_trace(
+                "my",
+                trace("1", "FP1", "TN1", ("2000", t1), ("1300", t1)),
+                observed_at=NOW,
+                record_new=False,
+            )
+            cache.write_trace(
+                "my", trace("2", "FP2", "TN2", ("1200", t0)), observed_at=NOW, record_new=False
+            )
+            cache.write_trace(  # the same package again in the same transaction
+                "my",
+                trace("2", "FP2", "TN2", ("1200", t0), ("1300", t1)),
+                observed_at=NOW,
+                record_new=False,
+            )
+    finally:
+        cache.connection.set_trace_callback(None)
+    assert not [s for s in statements if "CROSS JOIN checkpoints" in s]  # none read again
+    last = {
+        r[0]: r[1:]
+        for r in cache.connection.execute("SELECT order_id, last_code, last_time FROM order_facts")
+    }
+    assert last == {"1": ("1300", int(t1.timestamp())), "2": ("1300", int(t1.timestamp()))}
+    assert _all_facts(cache) == _rebuilt(cache)
+    cache.write_trace(  # outside a transaction: recomputed at once, the same way
+        "my", trace("2", "FP2", "TN2", ("2000", t1)), observed_at=NOW, record_new=False
+    )
+    assert (
+        cache.connection.execute(
+            "SELECT last_code FROM order_facts WHERE order_id = '2'"
+        ).fetchone()[0]
+        == "2000"
+    )
+    assert _all_facts(cache) == _rebuilt(cache)
+
+
+def test_a_trace_refresh_counts_one_generation_whatever_it_recomputed(cache):
+    """The generation tells front ends that facts changed: one count per refresh, also
+    when some of its orders had no facts yet (recomputed whole)."""
+    from xl_lazada.cache.facts import refresh_trace_facts
+
+    write(
+        cache,
+        [
+            order("1", "2026-11-03 10:00:00 +0800", statuses=("shipped",)),
+            order("2", "2026-11-03 11:00:00 +0800", statuses=("shipped",)),
+        ],
+        {
+            "1": [item("1", "a", "shipped", "FP1", "TN1")],
+            "2": [item("2", "b", "shipped", "FP2", "TN2")],
+        },
+    )
+
+    def gen() -> int:
+        return cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0]
+
+    with cache.transaction():
+        cache.connection.execute("DELETE FROM order_facts WHERE order_id = '2'")
+        before = gen()
+        assert refresh_trace_facts(cache.connection, "my", ["1", "2"]) == 2
+        assert gen() == before + 1
+    assert _all_facts(cache) == _rebuilt(cache)
+
+
 def test_failures_are_recorded_and_cleared(cache):
     with cache.transaction():
         cache.record_failure("my", "items", "1", "boom\nsecond line", observed_at=NOW)

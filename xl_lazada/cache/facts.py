@@ -19,7 +19,7 @@ import functools
 import hashlib
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -175,6 +175,13 @@ _CHECKPOINTS_SQL = (
     " FROM json_each(?) j CROSS JOIN checkpoints c"
     " WHERE c.shop = ? AND c.package_id = j.value ORDER BY c.event_time, c.id"
 )
+#: What the facts read of a stored checkpoint: event_time, status_code, title, location,
+#: detail_type (the ``checkpoints`` columns as stored).
+CheckpointRow = tuple[str | None, str | None, str | None, str | None, str | None]
+#: Every stored checkpoint of some packages, by package id, oldest first and, at equal
+#: times, in the order they were stored (``ORDER BY event_time, id``): what the cache's
+#: trace writer has just read and written, so the facts need not read it again.
+HeldCheckpoints = Mapping[str, Sequence[CheckpointRow]]
 _FINANCE_SQL = (
     "SELECT t.order_no, t.fee_type, t.fee_name, t.amount, t.paid, t.statement,"
     " t.transaction_date FROM json_each(?) j CROSS JOIN transactions t"
@@ -217,8 +224,11 @@ class _Inputs:
         return parcels
 
 
-def _read(conn: sqlite3.Connection, shop: str, ids: list[str]) -> _Inputs:
-    """Items, packages and checkpoints of the orders ``ids`` (each an index search)."""
+def _read(
+    conn: sqlite3.Connection, shop: str, ids: list[str], held: HeldCheckpoints | None = None
+) -> _Inputs:
+    """Items, packages and checkpoints of the orders ``ids`` (each an index search); the
+    checkpoints of packages in ``held`` are taken from there instead of read again."""
     parse = parse_utc
     items: dict[str, list[ItemInput]] = {}
     names: dict[str, list[str]] = {}
@@ -248,13 +258,16 @@ def _read(conn: sqlite3.Connection, shop: str, ids: list[str]) -> _Inputs:
         packages.setdefault(r[0], []).append(r)
         package_ids.add(r[1])
     checkpoints: dict[str, list[Checkpoint]] = {}
+    if held:
+        for pkg in package_ids & held.keys():
+            checkpoints[pkg] = _checkpoints(held[pkg])
+        package_ids -= held.keys()
     if package_ids:
         for pkg, when, code, title, location, dtype in _by(
             conn, _CHECKPOINTS_SQL, shop, sorted(package_ids)
         ):
-            at = parse(when)
-            if at is not None:
-                cp = Checkpoint(code or "", at, location or "", title or "", "", dtype or "")
+            cp = _checkpoint(when, code, title, location, dtype)
+            if cp is not None:
                 if pkg in checkpoints:
                     checkpoints[pkg].append(cp)
                 else:
@@ -262,11 +275,27 @@ def _read(conn: sqlite3.Connection, shop: str, ids: list[str]) -> _Inputs:
     return _Inputs(items, names, packages, checkpoints)
 
 
+def _checkpoint(
+    when: str | None, code: str | None, title: str | None, location: str | None, dtype: str | None
+) -> Checkpoint | None:
+    """The rules' checkpoint of a stored row (``CheckpointRow``); None without a time."""
+    at = parse_utc(when)
+    if at is None:
+        return None
+    return Checkpoint(code or "", at, location or "", title or "", "", dtype or "")
+
+
+def _checkpoints(rows: Iterable[CheckpointRow]) -> list[Checkpoint]:
+    """:func:`_checkpoint` of each row, in the stored order."""
+    return [cp for cp in (_checkpoint(*r) for r in rows) if cp is not None]
+
+
 def _compute(
     conn: sqlite3.Connection,
     shop: str,
     order_ids: Collection[str],
     settings: RuleSettings | None,
+    held: HeldCheckpoints | None = None,
 ) -> tuple[dict[str, FactsRow], _Inputs | None]:
     if settings is None:
         settings, _ = stored_settings(conn, shop)
@@ -275,7 +304,7 @@ def _compute(
     orders = _by(conn, _ORDERS_SQL, shop, ids)
     if not orders:
         return {}, None
-    inputs = _read(conn, shop, ids)
+    inputs = _read(conn, shop, ids, held)
     finance: dict[str, list[tuple]] = {}
     for r in _by(conn, _FINANCE_SQL, shop, sorted({str(o[1] or o[0]) for o in orders})):
         finance.setdefault(r[0], []).append(r)
@@ -405,8 +434,9 @@ def _rows(
     shop: str,
     order_ids: Collection[str],
     settings: RuleSettings | None,
+    held: HeldCheckpoints | None = None,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, OrderFacts], _Inputs | None]:
-    computed, inputs = _compute(conn, shop, order_ids, settings)
+    computed, inputs = _compute(conn, shop, order_ids, settings, held)
     if not computed:
         return [], [], {}, None
     order_rows: list[tuple[Any, ...]] = []
@@ -581,6 +611,7 @@ def refresh_facts(
     order_ids: Collection[str],
     *,
     traced_at: datetime | None = None,
+    checkpoints: HeldCheckpoints | None = None,
 ) -> int:
     """Recompute and store the facts of ``order_ids`` (call inside the write transaction).
 
@@ -589,43 +620,63 @@ def refresh_facts(
     just stored) the sync's ``packages.final`` flag is set from the same rule the sheets
     show. The rules' ready-to-ship time stays in the facts (``package_facts.rts_at``):
     ``packages.ready_to_ship_at`` holds only what Lazada sent, an input of the rules.
-    Returns the number of orders written.
+    ``checkpoints``: every stored checkpoint of some packages, as the caller (the cache's
+    trace writer) has just read and written them; the others are read.
+    Returns the number of orders written; the cache generation counts one change.
     """
     ids = sorted({str(o) for o in order_ids if o})
     if not ids:
         return 0
     with no_cycle_collection():
-        return _refresh_facts(conn, shop, ids, traced=traced_at is not None)
+        written = _refresh_facts(conn, shop, ids, traced=traced_at is not None, held=checkpoints)
+        bump_generation(conn)
+        return written
 
 
-def _refresh_facts(conn: sqlite3.Connection, shop: str, ids: list[str], *, traced: bool) -> int:
+def _refresh_facts(
+    conn: sqlite3.Connection,
+    shop: str,
+    ids: list[str],
+    *,
+    traced: bool,
+    held: HeldCheckpoints | None = None,
+) -> int:
+    """:func:`refresh_facts` without counting a generation (the caller counts one)."""
     settings, fp = stored_settings(conn, shop)
     if fp is None:
         set_settings(conn, shop, settings)
     written = 0
     for start in range(0, len(ids), _BATCH):
         chunk = ids[start : start + _BATCH]
-        order_rows, package_rows, facts, inputs = _rows(conn, shop, chunk, settings)
+        order_rows, package_rows, facts, inputs = _rows(conn, shop, chunk, settings, held)
         conn.executemany(_INSERT_ORDER, order_rows)
         parcels = [f.parcels for f in facts.values()]
         _write_parcels(conn, shop, chunk, package_rows, parcels, inputs, traced=traced)
         written += len(order_rows)
-    bump_generation(conn)
     return written
 
 
-def refresh_trace_facts(conn: sqlite3.Connection, shop: str, order_ids: Collection[str]) -> int:
+def refresh_trace_facts(
+    conn: sqlite3.Connection,
+    shop: str,
+    order_ids: Collection[str],
+    *,
+    checkpoints: HeldCheckpoints | None = None,
+) -> int:
     """Recompute what a trace decides of ``order_ids`` (``TRACE_COLUMNS`` and the package
     facts; call inside the write transaction that stored only their traces). The same
     rules as :func:`refresh_facts` (``trace_facts`` is part of ``order_facts``), without
     reading or rewriting what a trace cannot change (finance lines, item names, status).
     Sets ``packages.final`` as ``refresh_facts(traced_at=...)`` does; orders without facts
-    yet get all of theirs. Returns the number of orders written."""
+    yet get all of theirs. ``checkpoints`` as for :func:`refresh_facts`. Returns the number
+    of orders written; the cache generation counts one change, however many batches."""
     ids = sorted({str(o) for o in order_ids if o})
     if not ids:
         return 0
     with no_cycle_collection():
-        return _refresh_trace(conn, shop, ids)
+        written = _refresh_trace(conn, shop, ids, checkpoints)
+        bump_generation(conn)
+        return written
 
 
 _TRACE_ORDERS_SQL = (
@@ -639,10 +690,12 @@ _UPDATE_TRACE = (
 )
 
 
-def _refresh_trace(conn: sqlite3.Connection, shop: str, ids: list[str]) -> int:
+def _refresh_trace(
+    conn: sqlite3.Connection, shop: str, ids: list[str], held: HeldCheckpoints | None
+) -> int:
     settings, fp = stored_settings(conn, shop)
     if fp is None:  # no facts kept for this shop yet: make all of them
-        return _refresh_facts(conn, shop, ids, traced=True)
+        return _refresh_facts(conn, shop, ids, traced=True, held=held)
     rules = _shop(conn, shop, settings).rules
     written = 0
     without: list[str] = []  # orders with no facts yet
@@ -653,7 +706,7 @@ def _refresh_trace(conn: sqlite3.Connection, shop: str, ids: list[str]) -> int:
         without += sorted(set(chunk) - set(found))
         if not orders:
             continue
-        inputs = _read(conn, shop, found)
+        inputs = _read(conn, shop, found, held)
         package_rows: list[tuple[Any, ...]] = []
         updates = []
         parcels = []
@@ -672,8 +725,7 @@ def _refresh_trace(conn: sqlite3.Connection, shop: str, ids: list[str]) -> int:
         _write_parcels(conn, shop, found, package_rows, parcels, inputs, traced=True)
         written += len(orders)
     if without:
-        written += _refresh_facts(conn, shop, without, traced=True)
-    bump_generation(conn)
+        written += _refresh_facts(conn, shop, without, traced=True, held=held)
     return written
 
 

@@ -16,6 +16,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from operator import itemgetter
 from typing import Any
 
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
@@ -89,6 +90,9 @@ class FinanceWrite:
     extra: dict[str, int] = field(default_factory=dict)
 
 
+_event_time = itemgetter(0)  # of a ``facts.CheckpointRow``
+
+
 def _ids(values: Iterable[str]) -> str:
     """A list of ids as one JSON parameter (``IN (SELECT value FROM json_each(?))``): no
     variable-count limit however many refs a worksheet passes."""
@@ -128,6 +132,10 @@ class Cache:
         #: ``{shop: (order ids, order ids just traced, order ids with new finance lines)}``;
         #: None outside a transaction.
         self._dirty: dict[str, tuple[set[str], set[str], set[str]]] | None = None
+        #: Every stored checkpoint of the packages traced in the open transaction, as
+        #: :meth:`write_trace` read and wrote them (``{shop: {package id: rows}}``): the
+        #: facts take them from here instead of reading them back.
+        self._held: dict[str, dict[str, Sequence[facts.CheckpointRow]]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -180,15 +188,23 @@ class Cache:
                 finally:
                     if outer:
                         self._dirty = None
+                        self._held = {}
         except sqlite3.OperationalError as exc:
             raise db.CacheError(f"{self.path}: cannot write the cache ({exc})") from None
 
     def _changed(
-        self, shop: str, order_ids: Iterable[str], *, traced: bool = False, finance: bool = False
+        self,
+        shop: str,
+        order_ids: Iterable[str],
+        *,
+        traced: bool = False,
+        finance: bool = False,
+        checkpoints: facts.HeldCheckpoints | None = None,
     ) -> None:
         """Orders whose facts must be recomputed. Inside :meth:`transaction` they are
         recomputed once, in one batch, just before it commits (a batch of 100 traces is one
-        facts pass, not 100); outside one, at once."""
+        facts pass, not 100); outside one, at once. ``checkpoints``: see
+        :func:`~.facts.refresh_trace_facts` (a trace's, just written)."""
         ids = [o for o in order_ids if o]
         if not ids:
             return
@@ -196,12 +212,15 @@ class Cache:
             if finance:
                 facts.refresh_settlements(self.connection, shop, ids)
             elif traced:
-                facts.refresh_trace_facts(self.connection, shop, ids)
+                facts.refresh_trace_facts(self.connection, shop, ids, checkpoints=checkpoints)
             else:
                 facts.refresh_facts(self.connection, shop, ids)
             return
         plain, traced_ids, finance_ids = self._dirty.setdefault(shop, (set(), set(), set()))
         (finance_ids if finance else traced_ids if traced else plain).update(ids)
+        if checkpoints:
+            # A later trace of the same package read the earlier one's rows: it wins.
+            self._held.setdefault(shop, {}).update(checkpoints)
 
     def _pending(self, shop: str, order_id: str) -> bool:
         """Is the order waiting, in this transaction, for its facts to be recomputed?"""
@@ -211,16 +230,22 @@ class Cache:
 
     def _flush_facts(self) -> None:
         dirty, self._dirty = self._dirty or {}, {}
+        held, self._held = self._held, {}
         for shop, (plain, traced_ids, finance_ids) in dirty.items():
             # Each order once, as little as its changes need: written whole → all its facts;
             # only traced → what a trace decides; only new finance lines → its settlement.
+            cps = held.get(shop)
             both = plain & traced_ids
             if both:
-                facts.refresh_facts(self.connection, shop, both, traced_at=datetime.now(UTC))
+                facts.refresh_facts(
+                    self.connection, shop, both, traced_at=datetime.now(UTC), checkpoints=cps
+                )
             if traced_ids - plain:
-                facts.refresh_trace_facts(self.connection, shop, traced_ids - plain)
+                facts.refresh_trace_facts(
+                    self.connection, shop, traced_ids - plain, checkpoints=cps
+                )
             if plain - traced_ids:
-                facts.refresh_facts(self.connection, shop, plain - traced_ids)
+                facts.refresh_facts(self.connection, shop, plain - traced_ids, checkpoints=cps)
             money = finance_ids - plain  # a whole recompute read the lines too
             if money:
                 facts.refresh_settlements(self.connection, shop, money)
@@ -827,6 +852,9 @@ class Cache:
         )
         parcels_before = set(conn.execute(parcels_sql, (shop, order_id)).fetchall())
         new = 0
+        held: dict[str, list[facts.CheckpointRow]] = {}  # each package's checkpoints, all
+        bare = conn.cursor()
+        bare.row_factory = None  # plain tuples, as the facts read them
         for pkg in trace.packages:
             package_id = pkg.package_id or pkg.tracking_number
             if not package_id:
@@ -842,14 +870,14 @@ class Cache:
                 order_id,
                 [("package_id", package_id), ("tracking_number", pkg.tracking_number)],
             )
-            have = {
-                (r[0], r[1])
-                for r in conn.execute(
-                    "SELECT event_time, status_code FROM checkpoints"
-                    " WHERE shop = ? AND package_id = ?",
-                    (shop, package_id),
-                )
-            }
+            # As the facts read them (``facts.CheckpointRow``, in their order), so the facts
+            # of this trace need not read them back.
+            stored: list[facts.CheckpointRow] = bare.execute(
+                "SELECT event_time, status_code, title, location, detail_type FROM checkpoints"
+                " WHERE shop = ? AND package_id = ? ORDER BY event_time, id",
+                (shop, package_id),
+            ).fetchall()
+            have: set[tuple[str | None, str | None]] = {(r[0], r[1]) for r in stored}
             rows = []
             for ev in pkg.events:
                 key = (iso_utc(ev.event_time), ev.status_code)
@@ -878,6 +906,9 @@ class Cache:
                 rows,
             )
             new += len(rows)
+            # New rows get higher ids: after the stored ones at equal times (a stable sort).
+            stored += [(r[3], r[4], r[6], r[8], r[5]) for r in rows]
+            held[package_id] = sorted(stored, key=_event_time) if rows else stored
             if record_new and rows:
                 conn.executemany(
                     "INSERT INTO history (shop, observed_at, kind, order_id, entity_id,"
@@ -904,7 +935,7 @@ class Cache:
                 (shop, order_id),
             )
         else:
-            self._changed(shop, [order_id], traced=True)
+            self._changed(shop, [order_id], traced=True, checkpoints=held)
         return new
 
     # ---- finance ---------------------------------------------------------------------
