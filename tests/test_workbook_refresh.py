@@ -457,6 +457,31 @@ def test_unusable_setting_is_one_line_before_anything_is_written(
     assert book.read_bytes() == before
 
 
+def test_a_full_disk_is_one_line_and_keeps_the_workbook(
+    env, tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new workbook cannot be written (disk full, a read-only or network drive gone):
+    one line and exit 1, the old workbook as it was, no temporary file left beside it."""
+    import errno
+
+    from xl_lazada.workbook import save
+
+    book = _new_book(tmp_path)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    before = book.read_bytes()
+    monkeypatch.setattr(save.os, "fsync", full)
+    code = main(["refresh", str(book), "--cache", str(tmp_path / "c.sqlite3")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "Traceback" not in err, err
+    last = err.splitlines()[-1]
+    assert "MyShop.xlsm" in last and "No space left on device" in last, err
+    assert book.read_bytes() == before
+    assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
+
+
 def test_killed_refreshes_leave_the_old_or_the_new_workbook(shop, tmp_path: Path) -> None:
     """SIGKILL a refresh at random moments: the workbook always opens, old or new."""
     import random

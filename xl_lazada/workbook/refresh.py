@@ -229,6 +229,10 @@ def _save(opened: OpenBook, specs: list[SheetSpec]) -> None:
         raise RefreshError(
             f"{opened.path.name} is open in another program (Excel?); close it and try again"
         ) from None
+    except OSError as exc:  # a full disk, a network drive gone: the old book is untouched
+        raise RefreshError(
+            f"{opened.path.name}: cannot save it ({exc.strerror or exc}); nothing was written"
+        ) from None
 
 
 def sheetspecs_from_tables(
