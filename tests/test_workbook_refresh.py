@@ -482,6 +482,24 @@ def test_a_full_disk_is_one_line_and_keeps_the_workbook(
     assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
 
 
+def test_refresh_through_a_symlink_updates_the_workbook_it_points_to(env, tmp_path, capsys) -> None:
+    """A seller who keeps a link to the workbook (e.g. on the desktop) and refreshes through
+    it gets the real workbook refreshed; the link stays a link, not a second, diverging
+    copy that leaves the real one stale."""
+    book = _new_book(tmp_path)
+    link = tmp_path / "Desktop link.xlsm"
+    try:
+        link.symlink_to(book)
+    except OSError:
+        pytest.skip("this system cannot make symbolic links")
+    before = book.read_bytes()
+    assert main(["refresh", str(link), "--cache", str(tmp_path / "c.sqlite3")]) == 0
+    capsys.readouterr()
+    assert link.is_symlink() and link.resolve() == book.resolve()
+    assert book.read_bytes() != before  # the real workbook has the data
+    assert openpyxl.load_workbook(book, read_only=True)["Orders"].max_row > 10
+
+
 def test_killed_refreshes_leave_the_old_or_the_new_workbook(shop, tmp_path: Path) -> None:
     """SIGKILL a refresh at random moments: the workbook always opens, old or new."""
     import random

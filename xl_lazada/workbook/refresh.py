@@ -106,6 +106,8 @@ def open_book(path: str | Path, parts: Iterable[str] = PARTS) -> OpenBook:
     book = Path(path)
     if not book.exists():
         raise RefreshError(f"{book}: no such workbook (make one with `xl-lazada workbook new`)")
+    if book.is_symlink():  # refresh the workbook itself: replacing the link would fork it
+        book = book.resolve()
     try:
         check_writable(book)
         stamp = file_stamp(book)
