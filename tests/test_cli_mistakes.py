@@ -181,3 +181,28 @@ def test_sandbox_load_of_a_garbage_file_is_one_line(
         err = capsys.readouterr().err
         assert code == 1
         assert f"cannot load {bad}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["bars", "lines"])
+def test_sync_progress_shows_the_shop_name_lazada_sends_as_plain_text(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str], terminal: bool
+) -> None:
+    """The seller name in the progress output is Lazada's text: rich's markup in it must
+    neither break the progress bars (an unmatched closing tag raised mid-sync) nor become a
+    terminal link, and escape sequences in it must not reach the terminal."""
+    from xl_lazada.sandbox.shop import Shop
+
+    name = "[/bold]Gadget [link=http://evil.example/]Hub[/link] \x1b]8;;http://evil.example/\x07"
+    env.setattr(Shop, "seller_profile", lambda self: {**self._plan.seller, "name": name})
+    env.setenv("TTY_COMPATIBLE", "1" if terminal else "0")
+    env.setenv("COLUMNS", "400")  # room for the whole note on one bar line
+    with SandboxServer(orders=6, seed=3, clock_speed=0.0, qps=1000) as sb:
+        env.setenv("XL_LAZADA_BASE_URL", sb.base_url)
+        env.setenv("XL_LAZADA_APP_KEY", sb.app_key)
+        env.setenv("XL_LAZADA_APP_SECRET", SECRET)
+        env.setenv("XL_LAZADA_ACCESS_TOKEN", sb.issue_token()["access_token"])
+        code = main(["sync", "--cache", str(tmp_path / "c.sqlite3")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "[/bold]Gadget [link=http://evil.example/]Hub[/link]" in err  # shown as sent
+    assert "\x1b]8;;http://evil" not in err and "\x07" not in err

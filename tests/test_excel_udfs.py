@@ -467,3 +467,26 @@ def test_budget_zero_or_no_shop_never_calls_lazada(
         "not synced yet — press Refresh (no shop connected — run xl-lazada login)"
     )
     assert live.sb.stats.total == calls
+
+
+def test_not_found_after_a_fetch_says_when_on_the_shops_clock(live: Live) -> None:
+    """Every time a seller sees in the workbook is on the shop's clock (with its offset);
+    'asked Lazada at' in a not-found cell is too, not UTC, whatever this computer's zone."""
+    from datetime import UTC, datetime
+
+    from xl_lazada.cache import Cache
+
+    with Cache.open(live.path) as cache:
+        tz = cache.shops()[0].tz
+    source.clear()
+    fetch.reset()
+    before = datetime.now(UTC)
+    out = answers.status_values([["NOPE789"]], cache=live.path)
+    after = datetime.now(UTC)
+    text = out[0][0]
+    offset = before.astimezone(tz).utcoffset()
+    assert offset is not None
+    minutes = int(offset.total_seconds() // 60)
+    zone = f"UTC+{minutes // 60:02d}:{minutes % 60:02d}"
+    stamps = {t.astimezone(tz).strftime("%H:%M") for t in (before, after)}
+    assert any(text == f"not found in shop fetchshop (asked Lazada at {s} {zone})" for s in stamps)

@@ -654,3 +654,33 @@ def test_cli_pdf_without_libreoffice_and_bad_outputs(
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and words in err, (args, err)
     assert not out.exists()
+
+
+def test_cli_output_that_cannot_be_written_is_one_line_and_keeps_the_old_file(
+    synced: Synced,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Windows refuses to replace a report.xlsx that is open in Excel: the seller gets one
+    line and exit 1, the old report stays, and no temporary file is left beside it."""
+    from xl_lazada.cli import main
+    from xl_lazada.report import xlsx
+
+    lo, hi = _period(synced, 3)
+    args = ["report", "--cache", str(synced.path), "--from", lo.isoformat(), "--to", hi.isoformat()]
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"the report from yesterday")
+    real_replace = os.replace
+
+    def locked(src: Any, dst: Any) -> None:
+        if Path(dst) == out:
+            raise PermissionError(13, "Permission denied", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(xlsx.os, "replace", locked)
+    assert main(args + ["--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "r.xlsx" in err and "Traceback" not in err, err
+    assert out.read_bytes() == b"the report from yesterday"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]

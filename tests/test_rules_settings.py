@@ -41,3 +41,13 @@ def test_negative_thresholds_rejected() -> None:
         RuleSettings(stuck_days=-1)
     with pytest.raises(ValueError):
         RuleSettings(rts_hours=0)
+
+
+def test_holiday_country_and_threshold_bounds_checked_up_front() -> None:
+    for known in ("CN", "cn", "CHN", "MY", ""):
+        RuleSettings(holiday_country=known)
+    with pytest.raises(ValueError, match="no holiday calendar for 'XX'"):
+        RuleSettings(holiday_country="XX")
+    with pytest.raises(ValueError, match="rts_hours must be at most"):
+        RuleSettings(rts_hours=1e12)
+    RuleSettings(rts_hours=87_600, stuck_days=3_650)  # ten years is still a setting

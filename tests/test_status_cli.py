@@ -173,3 +173,83 @@ def test_unusable_cache_is_one_line_and_exit_1(
     err = capsys.readouterr().err
     assert code == 1
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_text_answer_shows_lazada_text_without_terminal_controls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checkpoint title or location is Lazada's text: printed to a terminal it must not
+    carry escape sequences (an OSC 8 link, a screen clear) or a line break that forges a
+    line of the answer."""
+    from xl_lazada.sandbox.shop import Shop
+
+    link = "\x1b]8;;http://evil.example/\x07Click here\x1b]8;;\x07"
+    forged = "Delivered\n  Settlement:       999.00 MYR, Paid\x1b[2J"
+    plain = Shop._package_dict
+
+    def hostile(self: Shop, pkg: Any, ts: int) -> dict | None:
+        out = plain(self, pkg, ts)
+        if out:
+            for event in out["logistic_detail_info_list"]:
+                event["title"] = forged
+                event["package_location_name"] = link
+        return out
+
+    monkeypatch.setattr(Shop, "_package_dict", hostile)
+    path = tmp_path / "cache.sqlite3"
+    with SandboxServer(orders=12, seed=5, clock_speed=0.0, qps=1000) as sb:
+        days = int(sb.shop.params["days"]) + 5
+        with (
+            LazadaClient(sb.connection(sb.issue_token()), default_qps=1000) as client,
+            Cache.open(path) as cache,
+        ):
+            sync_shop(client, cache, "sb", options=SyncOptions(lookback_days=days))
+        now = sb.clock.now()
+        traced = next(
+            o for o in sb.shop.snapshot(now)["orders"] if sb.shop.trace(now, o["order_id"])
+        )
+    code = main(
+        ["status", "--cache", str(path), "--at", now.isoformat(), str(traced["order_number"])]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Click here" in out and "Delivered" in out  # the text is shown ...
+    assert "\x1b" not in out and "\x07" not in out  # ... without its controls
+    assert sum(line.lstrip().startswith("Settlement:") for line in out.splitlines()) == 1
+
+
+def test_doctor_lists_unknown_trace_codes_without_terminal_controls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A trace code nobody knows is listed by ``doctor`` with its code, type and title, all
+    Lazada's text: none may carry an escape sequence or a line break to the terminal."""
+    from xl_lazada.sandbox.shop import Shop
+
+    code_text = "X9\x1b]8;;http://evil.example/\x07code\x1b]8;;\x07"
+    kind = "odd\n  checkpoints: forged\x1b[2J"
+    plain = Shop._package_dict
+
+    def hostile(self: Shop, pkg: Any, ts: int) -> dict | None:
+        out = plain(self, pkg, ts)
+        if out:
+            out["logistic_detail_info_list"][-1].update(
+                status_code=code_text, detail_type=kind, title="Something new"
+            )
+        return out
+
+    monkeypatch.setattr(Shop, "_package_dict", hostile)
+    monkeypatch.setenv("XL_LAZADA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XL_LAZADA_KEYRING", "file")
+    path = tmp_path / "cache.sqlite3"
+    with SandboxServer(orders=12, seed=5, clock_speed=0.0, qps=1000) as sb:
+        days = int(sb.shop.params["days"]) + 5
+        with (
+            LazadaClient(sb.connection(sb.issue_token()), default_qps=1000) as client,
+            Cache.open(path) as cache,
+        ):
+            sync_shop(client, cache, "sb", options=SyncOptions(lookback_days=days))
+    main(["doctor", "--cache", str(path)])
+    out = capsys.readouterr().out
+    assert "X9" in out and "Something new" in out, out
+    assert "\x1b" not in out and "\x07" not in out, out
+    assert not any(line.lstrip().startswith("checkpoints: forged") for line in out.splitlines())

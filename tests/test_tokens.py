@@ -549,3 +549,38 @@ def test_login_rejects_a_pasted_url_without_code(home, sandbox) -> None:
     )
     assert result.exit_code != 0 and "code" in result.output
     assert not (home / "profiles.json").exists()
+
+
+def test_login_and_shops_print_the_seller_name_without_terminal_controls(
+    home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seller name is Lazada's text: ``login`` and ``shops`` show it, but an escape
+    sequence in it (a terminal link, a screen clear) or a line break never reaches the
+    terminal; ``shops --json`` keeps it exactly as Lazada sent it."""
+    from click.testing import CliRunner
+
+    from xl_lazada.cli import cli
+    from xl_lazada.sandbox.server import SandboxServer
+    from xl_lazada.sandbox.shop import Shop
+
+    name = "Gadget \x1b]8;;http://evil.example/\x07Hub\x1b]8;;\x07\n  WARNING: forged\x1b[2J"
+    monkeypatch.setattr(Shop, "seller_profile", lambda self: {**self._plan.seller, "name": name})
+    redirect = "https://seller.example/callback"
+    with SandboxServer(orders=5, seed=1, clock_speed=0.0, qps=1000) as sb:
+        url = authorize_url(sb.app_key, redirect, base=authorize_base(sb.base_url))
+        back = httpx.get(url, follow_redirects=False).headers["location"]
+        runner = CliRunner()
+        args = ["login", "--base-url", sb.base_url, "--app-key", sb.app_key]
+        args += ["--redirect-uri", redirect, "--name", "hostile"]
+        result = runner.invoke(cli, args, input=f"{sb.app_secret}\n{back}\n", color=False)
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(cli, ["shops"])
+    assert listed.exit_code == 0
+    for output in (result.output, listed.output):
+        assert "Gadget" in output and "Hub" in output
+        assert "\x1b" not in output and "\x07" not in output, output
+        assert not any(line.lstrip().startswith("WARNING: forged") for line in output.splitlines())
+    rows = [
+        json.loads(line) for line in runner.invoke(cli, ["shops", "--json"]).output.splitlines()
+    ]
+    assert rows[0]["seller_name"] == name

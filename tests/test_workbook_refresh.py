@@ -405,6 +405,101 @@ def test_bad_settings_value_is_one_line_naming_the_key(env, tmp_path, capsys) ->
     assert "at_risk_hours must be a number" in err and "twelve" in err
 
 
+def _set_setting(book: Path, key: str, cell_xml: str) -> None:
+    """Put ``cell_xml`` (a value cell's attributes and content) as ``key``'s value."""
+    from xl_lazada.workbook.contract import settings_rows
+
+    parts = part_bytes(book)
+    sheet = parts["xl/worksheets/sheet7.xml"].decode()  # Settings
+    row = 4 + [k for k, *_ in settings_rows()].index(key)
+    cell = re.search(rf'<c r="B{row}"[^>]*?(?:/>|>.*?</c>)', sheet)
+    assert cell is not None
+    style = re.search(r' s="\d+"', cell.group(0))
+    new = f'<c r="B{row}"{style.group(0) if style else ""}{cell_xml}'
+    sheet = sheet[: cell.start()] + new + sheet[cell.end() :]
+    parts["xl/worksheets/sheet7.xml"] = sheet.encode()
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("holiday_country", "XX", "holiday_country: no holiday calendar for 'XX'"),
+        ("rts_hours", 1e12, "rts_hours must be at most"),
+        ("sorting_center_days", 1e12, "sorting_center_days must be at most"),
+        ("extra_milestones", "NOTJSON", "not JSON"),
+    ],
+)
+def test_unusable_setting_is_one_line_before_anything_is_written(
+    env, tmp_path, capsys, key: str, value: object, words: str
+) -> None:
+    """A Settings value the rules cannot use (a typo'd country, a threshold of a billion
+    hours, a milestone file that is not JSON) is one line naming it and exit 1, with the
+    workbook untouched; not a traceback half-way through the refresh."""
+    book = _new_book(tmp_path)
+    if value == "NOTJSON":
+        junk = tmp_path / "codes.txt"
+        junk.write_text("not json at all")
+        value = str(junk)
+    if isinstance(value, str):
+        cell = f' t="inlineStr"><is><t>{value}</t></is></c>'
+    else:
+        cell = f"><v>{value!r}</v></c>"
+    _set_setting(book, key, cell)
+    before = book.read_bytes()
+    code = main(["refresh", str(book), "--cache", str(tmp_path / "c.sqlite3")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1, err
+    last = err.splitlines()[-1]
+    assert words in last and "Traceback" not in err, err
+    assert book.read_bytes() == before
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_workbook(
+    env, tmp_path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new workbook cannot be written (disk full, a read-only or network drive gone):
+    one line and exit 1, the old workbook as it was, no temporary file left beside it."""
+    import errno
+
+    from xl_lazada.workbook import save
+
+    book = _new_book(tmp_path)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    before = book.read_bytes()
+    monkeypatch.setattr(save.os, "fsync", full)
+    code = main(["refresh", str(book), "--cache", str(tmp_path / "c.sqlite3")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and "Traceback" not in err, err
+    last = err.splitlines()[-1]
+    assert "MyShop.xlsm" in last and "No space left on device" in last, err
+    assert book.read_bytes() == before
+    assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
+
+
+def test_refresh_through_a_symlink_updates_the_workbook_it_points_to(env, tmp_path, capsys) -> None:
+    """A seller who keeps a link to the workbook (e.g. on the desktop) and refreshes through
+    it gets the real workbook refreshed; the link stays a link, not a second, diverging
+    copy that leaves the real one stale."""
+    book = _new_book(tmp_path)
+    link = tmp_path / "Desktop link.xlsm"
+    try:
+        link.symlink_to(book)
+    except OSError:
+        pytest.skip("this system cannot make symbolic links")
+    before = book.read_bytes()
+    assert main(["refresh", str(link), "--cache", str(tmp_path / "c.sqlite3")]) == 0
+    capsys.readouterr()
+    assert link.is_symlink() and link.resolve() == book.resolve()
+    assert book.read_bytes() != before  # the real workbook has the data
+    assert openpyxl.load_workbook(book, read_only=True)["Orders"].max_row > 10
+
+
 def test_killed_refreshes_leave_the_old_or_the_new_workbook(shop, tmp_path: Path) -> None:
     """SIGKILL a refresh at random moments: the workbook always opens, old or new."""
     import random

@@ -142,7 +142,8 @@ def doctor(shop: str | None, cache_path: str | None, as_json: bool) -> None:
                     for c in rows[:_SHOWN]:
                         meaning = c.milestone or "?"
                         click.echo(
-                            f"    {c.status_code or '(blank)'} {c.detail_type or '-'} "
+                            f"    {one_line(c.status_code, 40) or '(blank)'}"
+                            f" {one_line(c.detail_type, 40) or '-'} "
                             f"{one_line(c.title, 80)!r}: {c.events} event(s) -> {meaning}"
                         )
                     if len(rows) > _SHOWN:

@@ -14,6 +14,7 @@ import click
 
 from ..config import ENV_APP_SECRET, ConfigError, Connection, check_url, connection_from_env
 from ..lazada.client import LazadaClient
+from ..lazada.errors import one_line
 from ..lazada.token_store import ShopSecrets, TokenStore
 from ..lazada.tokens import authorize_base, authorize_url, code_from_redirect, exchange_code
 from ..lazada.ventures import AUTH_URL, VENTURES
@@ -121,7 +122,7 @@ def login(
     profile.note_token(token)
     save_profile(profile, make_default=make_default)
     click.echo(
-        f"Saved shop {profile_name!r}: {click.style(seller.name or '?', bold=True)} "
+        f"Saved shop {profile_name!r}: {click.style(one_line(seller.name) or '?', bold=True)} "
         f"(seller id {seller.seller_id or '?'}, {code}); secrets in the {store.backend} store."
     )
     click.echo(f"Access token valid until {expiry_text(profile.token_expires_at)}.")
@@ -159,7 +160,7 @@ def shops(as_json: bool) -> None:
     for p in profiles:
         mark = "*" if p.name == default else " "
         click.echo(
-            f"{mark} {p.name}  [{p.venture}]  {p.seller_name} (seller id {p.seller_id or '?'})"
+            f"{mark} {p.name}  [{p.venture}]  {one_line(p.seller_name)} (seller id {p.seller_id or '?'})"
         )
         click.echo(f"    gateway {p.base_url}  app key {p.app_key}")
         click.echo(f"    access token until {expiry_text(p.token_expires_at)}")

@@ -27,6 +27,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from ..lazada.errors import one_line
 from ..sync.progress import Progress as SyncProgress
 
 STAGE_LABELS = {
@@ -65,7 +66,7 @@ def progress_line(p: SyncProgress) -> str:
     elif p.elapsed_s >= 1:
         parts.append(f"{duration(p.elapsed_s)}")
     line = ", ".join(parts)
-    return f"{line} — {p.message}" if p.message else line
+    return f"{line} — {one_line(p.message)}" if p.message else line
 
 
 class _RateColumn(ProgressColumn):
@@ -148,7 +149,7 @@ def progress_bar(every: float | None = None) -> Iterator[Callable[[SyncProgress]
         _RateColumn(),
         _CallsColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[note]}"),
+        TextColumn("{task.fields[note]}", markup=False),  # Lazada's text: never markup
         console=err,
         transient=False,
     )
@@ -168,7 +169,7 @@ def progress_bar(every: float | None = None) -> Iterator[Callable[[SyncProgress]
             tasks[p.stage],
             completed=p.done,
             total=p.total,
-            note=p.message,
+            note=one_line(p.message),
             calls=p.calls,
             throttled=p.throttled,
             eta=p.eta_s,

@@ -9,6 +9,7 @@ Bad input is one line and exit 1, before any file is written.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,17 +116,18 @@ def report(
     if out is not None:
         from ..report.xlsx import write_xlsx
 
-        write_xlsx(result, out)
+        _write("--out", out, lambda: write_xlsx(result, out))
         written.append(str(out))
     if csv_out is not None:
         from ..report.csv import write_csv
 
-        write_csv(result, csv_out)
+        _write("--csv", csv_out, lambda: write_csv(result, csv_out))
         written.append(str(csv_out))
     if pdf_out is not None:
         from ..report.pdf import write_pdf
 
-        write_pdf(result, pdf_out, xlsx=out)  # from the --out workbook, if one was written
+        # from the --out workbook, if one was written
+        _write("--pdf", pdf_out, lambda: write_pdf(result, pdf_out, xlsx=out))
         written.append(str(pdf_out))
     table = result.table
     parcels = int(table["Package id"].notna().sum())
@@ -138,6 +140,17 @@ def report(
         line += f"; {len(result.not_found):,} of {len(inputs.refs) + len(inputs.rejected):,} numbers not found"
     click.echo(line)
     click.echo("wrote " + ", ".join(written))
+
+
+def _write(option: str, path: Path, write: Callable[[], None]) -> None:
+    """Run one file writer; a file the system refuses (open in Excel on Windows, a folder
+    without write access, a full disk) is one line, and the old file stays as it was."""
+    try:
+        write()
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        hint = "; is it open in Excel?" if isinstance(exc, PermissionError) else ""
+        raise ReportInputError(f"{option} {path}: cannot write it ({why}{hint})") from None
 
 
 def _when(at: str | None) -> datetime:

@@ -123,9 +123,9 @@ def _text(ref: str, a: RefStatus, cache: Cache | None = None) -> list[str]:
     else:
         when = "done"
     if a.last_checkpoint_time is not None:
-        cp = f"{_shown(a.last_checkpoint_time, a)}  {a.last_checkpoint_title}"
+        cp = f"{_shown(a.last_checkpoint_time, a)}  {one_line(a.last_checkpoint_title)}"
         if a.last_checkpoint_location:
-            cp += f" — {a.last_checkpoint_location}"
+            cp += f" — {one_line(a.last_checkpoint_location)}"
     else:
         cp = "-"
     if a.settlement_net is not None:
@@ -138,7 +138,7 @@ def _text(ref: str, a: RefStatus, cache: Cache | None = None) -> list[str]:
     lines = [
         head,
         f"  Items:            {count_text(a.item_statuses) or '-'}",
-        f"  Tracking:         {', '.join(a.tracking_numbers) or '-'}",
+        f"  Tracking:         {one_line(', '.join(a.tracking_numbers)) or '-'}",
         f"  Last checkpoint:  {cp}",
         f"  RTS deadline:     {_shown(a.rts_deadline, a)} {_tz_label(a)} ({when})",
     ]

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from ..lazada.dates import utcnow
@@ -75,6 +75,7 @@ class Attempt:
     finished: bool = False
     error: str = ""
     new_orders: int = 0
+    tz: tzinfo | None = None  # the shop's clock, from the cache once synced
     done: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -129,6 +130,7 @@ def _run(attempt: Attempt, cache_path: str, profile: str | None) -> None:
             # Orders and their parcels are what a reference resolves to; checkpoints follow,
             # finance (the slow part) waits for the next Refresh.
             summary = sync_shop(client, cache, attempt.shop, options=SyncOptions(finance=False))
+            attempt.tz = next((s.tz for s in cache.shops() if s.name == attempt.shop), None)
         attempt.new_orders = summary.new_orders
         stages = [ref for ref, _ in summary.failed if ref in ("seller", "orders")]
         if stages:
@@ -180,8 +182,19 @@ def fetch(
         return Outcome(False, "still fetching from Lazada — press Refresh in a moment")
     if attempt.error:
         return Outcome(waited_for_new, f"not found — {attempt.error}")
-    stamp = attempt.started_at.strftime("%H:%M UTC")
-    return Outcome(waited_for_new, f"not found in shop {name} (asked Lazada at {stamp})")
+    return Outcome(waited_for_new, f"not found in shop {name} (asked Lazada at {_stamp(attempt)})")
+
+
+def _stamp(attempt: Attempt) -> str:
+    """When Lazada was asked, on the shop's clock like every time in the workbook (UTC only
+    for a shop the cache does not know)."""
+    if attempt.tz is None:
+        return attempt.started_at.strftime("%H:%M UTC")
+    local = attempt.started_at.astimezone(attempt.tz)
+    offset = local.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    return f"{local:%H:%M} UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def reset() -> None:

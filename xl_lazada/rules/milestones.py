@@ -31,6 +31,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
+
 PACKED = "packed"
 HANDED_OVER = "handed_over"
 SORT_CENTRE_INBOUND = "sort_centre_inbound"
@@ -93,7 +95,7 @@ BY_TITLE = "title"
 BY_TYPE = "detail_type"
 
 
-class MilestoneTableError(ValueError):
+class MilestoneTableError(InputError):
     """An extra milestone table that cannot be read (the message names the file and entry)."""
 
 

@@ -16,9 +16,33 @@ tests all mean the same numbers. Edge conventions (tested):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from functools import cache
 from typing import Any
 
 from ..errors import InputError
+
+#: Largest threshold the rules can count to: dates and deadlines further out overflow the
+#: calendar arithmetic, and no seller rule spans more than ten years.
+_MOST = {
+    "rts_hours": 87_600,
+    "at_risk_hours": 87_600,
+    "sorting_center_days": 3_650,
+    "stuck_days": 3_650,
+    "unsettled_days": 3_650,
+}
+
+
+@cache
+def _has_holidays(country: str) -> bool:
+    """Whether the maintained holiday calendar knows ``country`` (a two- or three-letter
+    code): a typo is caught when the setting is read, not half-way through a refresh."""
+    import holidays
+
+    try:
+        holidays.country_holidays(country)
+    except NotImplementedError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +71,16 @@ class RuleSettings:
                 raise InputError(f"{f.name} must not be negative (got {value!r})")
         if self.rts_hours <= 0:
             raise InputError("rts_hours must be positive")
+        for name, most in _MOST.items():
+            if getattr(self, name) > most:
+                unit = "hours" if name.endswith("_hours") else "days"
+                raise InputError(f"{name} must be at most {most:,} {unit} (ten years)")
+        country = (self.holiday_country or "").strip().upper()
+        if country and not _has_holidays(country):
+            raise InputError(
+                f"holiday_country: no holiday calendar for {self.holiday_country!r}"
+                " (a two-letter country code such as CN, or - for none)"
+            )
 
     def holiday_country_for(self, cross_border: bool) -> str | None:
         """The holiday calendar to use, or ``None`` for none (local shops count plain hours)."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..errors import InputError
+from ..rules.milestones import table_for
 from ..rules.settings import RuleSettings
 from ..tables.columns import BOOL, DATETIME, FLOAT, INT, STRING, TABLES, Column
 
@@ -343,6 +344,7 @@ def settings_from_values(mapping: Mapping[Any, Any]) -> tuple[RuleSettings, Work
         (rules if key in _RULE_KEYS else book)[key] = value
     try:
         rule_settings = replace(RuleSettings(), **rules)
+        table_for(rule_settings)  # an extra milestone file that cannot be read: say so now
     except ValueError as exc:
         raise SettingsError(f"Settings: {exc}") from None
     try:

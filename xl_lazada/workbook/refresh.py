@@ -106,6 +106,8 @@ def open_book(path: str | Path, parts: Iterable[str] = PARTS) -> OpenBook:
     book = Path(path)
     if not book.exists():
         raise RefreshError(f"{book}: no such workbook (make one with `xl-lazada workbook new`)")
+    if book.is_symlink():  # refresh the workbook itself: replacing the link would fork it
+        book = book.resolve()
     try:
         check_writable(book)
         stamp = file_stamp(book)
@@ -228,6 +230,10 @@ def _save(opened: OpenBook, specs: list[SheetSpec]) -> None:
     except PermissionError:  # Excel opened it since the check (Windows locks what it opens)
         raise RefreshError(
             f"{opened.path.name} is open in another program (Excel?); close it and try again"
+        ) from None
+    except OSError as exc:  # a full disk, a network drive gone: the old book is untouched
+        raise RefreshError(
+            f"{opened.path.name}: cannot save it ({exc.strerror or exc}); nothing was written"
         ) from None
 
 
