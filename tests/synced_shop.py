@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from xl_lazada.cache import Cache
+from xl_lazada.cache import Cache, answers
 from xl_lazada.cache import db as cache_db
 
 
@@ -62,3 +62,30 @@ def finish_copy(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
     conn.execute("DETACH DATABASE fresh")
     conn.close()
+
+
+def stored_facts(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    """Every stored fact and packed answer (decoded), in key order: what a rebuild from the
+    rows must reproduce exactly. Also checks each packed answer is what its facts columns
+    say (``lookup`` reads the one, the sheets the other)."""
+    out = {
+        t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3")]
+        for t in ("order_facts", "package_facts")
+    }
+    out["order_answers"] = [
+        (shop, oid, answers.unpack(blob))
+        for shop, oid, blob in conn.execute(
+            "SELECT shop, order_id, answer FROM order_answers ORDER BY 1, 2"
+        )
+    ]
+    from_columns = [
+        (shop, oid, answer)
+        for shop in sorted({r[0] for r in out["order_facts"]})
+        for oid, answer in sorted(
+            answers.read_columns(
+                conn, shop, [r[1] for r in out["order_facts"] if r[0] == shop]
+            ).items()
+        )
+    ]
+    assert out["order_answers"] == from_columns
+    return out

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from synced_shop import stored_facts
 
 from xl_lazada.cache import Cache, CacheError, default_path
 from xl_lazada.cache import db as cache_db
@@ -486,11 +487,7 @@ def test_facts_follow_every_write_in_the_same_transaction(cache):
 
 
 def _all_facts(cache) -> dict[str, list[tuple]]:
-    conn = cache.connection
-    return {
-        t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3")]
-        for t in ("order_facts", "package_facts")
-    }
+    return stored_facts(cache.connection)
 
 
 def _rebuilt(cache) -> dict[str, list[tuple]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from synced_shop import copy_as_version, finish_copy
+from synced_shop import copy_as_version, finish_copy, stored_facts
 
 from xl_lazada.cache import Cache
 from xl_lazada.cache import db as cache_db
@@ -37,11 +37,7 @@ def world(synced: Any) -> Iterator[Any]:
     close_thread_caches()
 
 
-def _facts(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
-    return {
-        t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY shop, order_id, 1, 2, 3")]
-        for t in ("order_facts", "package_facts")
-    }
+_facts = stored_facts
 
 
 def test_the_facts_a_sync_keeps_are_what_the_rules_make_from_its_rows(world: Any) -> None:
@@ -85,7 +81,8 @@ def test_a_v4_cache_migrates_and_answers_the_same(world: Any, tmp_path: Path) ->
     with Cache.open(world.path) as c:
         refs = [r[0] for r in c.connection.execute("SELECT ref FROM refs ORDER BY ref")]
     with Cache.open(old) as migrated:
-        assert migrated.schema_version == cache_db.CURRENT_VERSION == 5
+        assert migrated.schema_version == cache_db.CURRENT_VERSION == 6
+        assert stored_facts(migrated.connection)["order_answers"]  # packed by the migration
         left = migrated.connection.execute(
             "SELECT COUNT(*) FROM packages WHERE ready_to_ship_at IS NOT NULL"
         ).fetchone()[0]

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from synced_shop import copy_as_version, finish_copy
 
-from xl_lazada.cache import Cache, CacheError
+from xl_lazada.cache import Cache, CacheError, answers
 from xl_lazada.cache import db as cache_db
 from xl_lazada.cli import main
 from xl_lazada.lazada.client import LazadaClient
@@ -340,6 +340,10 @@ def test_reads_while_a_sync_holds_the_write_lock(world: World, tmp_path: Path) -
             conn.execute(
                 "UPDATE order_facts SET status = 'Writing' WHERE order_number = ?", (number,)
             )
+            shop, oid = conn.execute(
+                "SELECT shop, order_id FROM order_facts WHERE order_number = ?", (number,)
+            ).fetchone()
+            answers.repack(conn, shop, [oid])  # a sync writes the answer with the facts
             (during,) = lookup([number], cache=reader, now=world.now)  # not blocked, old answer
             assert during == before
         (after,) = lookup([number], cache=reader, now=world.now)

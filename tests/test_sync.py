@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from xl_lazada.cache import Cache
+from xl_lazada.cache import Cache, answers
 from xl_lazada.cache.codec import iso_utc
 from xl_lazada.lazada.client import LazadaClient
 from xl_lazada.lazada.dates import parse_datetime, utcnow
@@ -314,6 +314,14 @@ OBSERVED = {
 OBSERVED_MARKS = {"baseline_orders", "baseline_traces", "finance_unpaid_checked_at"}
 
 
+def _unobserved(blob: bytes) -> tuple:
+    answer = answers.unpack(blob)
+    assert answer is not None
+    order = list(answer[0])
+    order[answers.ORDER_COLUMNS.index("synced_at")] = None
+    return (tuple(order), answer[1])
+
+
 def table_contents(path: Path) -> dict[str, list[tuple]]:
     """Every table's rows minus observation timestamps (what this computer saw, and when)."""
     conn = sqlite3.connect(path)
@@ -335,6 +343,8 @@ def table_contents(path: Path) -> dict[str, list[tuple]]:
             rows = conn.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
         if table == "watermarks":  # some markers hold observation times
             rows = [(n, "set" if n in OBSERVED_MARKS else v) for n, v in rows]
+        if table == "order_answers":  # packed: the answer's copy of synced_at is observed too
+            rows = [(shop, oid, _unobserved(blob)) for shop, oid, blob in rows]
         out[table] = sorted(rows, key=repr)
     conn.close()
     return out

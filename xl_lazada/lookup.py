@@ -14,6 +14,11 @@ thread that opened it, and reopened (once per thread) from any other.
 
 Times: every time in a :class:`RefStatus` is an aware UTC datetime; ``shop_tz`` converts
 to the shop's clock. A naive ``now`` means the shop's local time (what Excel passes).
+
+Speed: each order's answer is read as one packed value (:mod:`xl_lazada.cache.answers`),
+and a found reference's fields are worked out from it when first read, at the ``now`` of
+the call: a range formula that shows one field pays for that one. Nothing is read from the
+cache after :func:`lookup` returns, so an answer never mixes two syncs.
 """
 
 from __future__ import annotations
@@ -24,14 +29,13 @@ import sqlite3
 import sys
 import threading
 import types
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
-from itertools import chain, repeat
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
+from .cache import answers as packed
 from .cache.codec import parse_utc
 from .cache.refindex import ref_rows
 from .gcpause import no_cycle_collection
@@ -99,6 +103,126 @@ class _Components(Mapping[str, Decimal]):
 _EMPTY = _Components(None)
 
 
+class _Source:
+    """What a found reference's fields are worked out from: its order's packed answer
+    (``ORDER_COLUMNS`` values, parcels' ``PARCEL_COLUMNS`` values), the shop, and ``now``."""
+
+    __slots__ = ("order", "parcels", "shop", "now")
+
+    def __init__(
+        self,
+        order: tuple[Any, ...],
+        parcels: tuple[tuple[Any, ...], ...],
+        shop: _Shop,
+        now: datetime,
+    ) -> None:
+        self.order = order
+        self.parcels = parcels
+        self.shop = shop
+        self.now = now
+
+
+def _dt(stamp: int | None) -> datetime | None:
+    """A stored instant (Unix seconds) as an aware UTC datetime."""
+    return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
+
+
+def _split(sep: str, index: int) -> Callable[[_Source], tuple[str, ...]]:
+    def fill(src: _Source) -> tuple[str, ...]:
+        text = src.order[index]
+        return tuple(text.split(sep)) if text else ()
+
+    return fill
+
+
+def _rts(src: _Source) -> tuple[Any, ...]:
+    o = src.order
+    deadline = _dt(o[12])
+    if deadline is None:
+        return (None, None, False, False)
+    return (deadline, *rts_now(deadline, bool(o[13]), bool(o[14]), src.now, src.shop.settings))
+
+
+def _sorting(src: _Source) -> tuple[Any, ...]:
+    """The parcel that speaks for the order's sorting centre (``rules.clock.parcel_rank``)."""
+    best = None
+    for p in src.parcels:
+        if p[5]:
+            arrived = _dt(p[6])
+            sc = sorting_now(
+                arrived, p[7], bool(p[8]), bool(p[9]), _dt(p[2]), src.now, src.shop.settings
+            )
+            key = parcel_rank(sc.rank, p[6], p[1])
+            if best is None or key < best[0]:
+                best = (key, sc, arrived)
+    if best is None:
+        return (None, None, False)
+    return (best[1].label, best[2], best[1].late)
+
+
+def _stuck(src: _Source) -> bool:
+    """Any of the order's parcels stuck at ``now``."""
+    for p in src.parcels:
+        if p[4] and p[3] is not None and stuck_now(True, _dt(p[3]), src.now, src.shop.settings)[0]:
+            return True
+    return False
+
+
+def _unsettled(src: _Source) -> bool:
+    o = src.order
+    if o[16] is None:
+        return False
+    return unsettled_now(o[17], _dt(o[16]), src.now, src.shop.settings)[0]
+
+
+class _Derived:
+    """A :class:`RefStatus` field that :func:`lookup` works out on first read. On the class
+    it is the field's default (what ``RefStatus(...)`` uses, and an instance made that way
+    holds every field itself); on an answer lookup made, the first read fills the field —
+    and the fields worked out with it, ``names`` — into the instance from its ``_src``."""
+
+    __slots__ = ("default", "fill", "names", "name")
+
+    def __init__(
+        self, default: Any, fill: Callable[[_Source], Any], names: tuple[str, ...] = ()
+    ) -> None:
+        self.default = default
+        self.fill = fill
+        self.names = names
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return self.default
+        d = obj.__dict__
+        src = d.get("_src")
+        if src is None:
+            return self.default
+        value = self.fill(src)
+        if self.names:
+            d.update(zip(self.names, value, strict=True))
+            return d[self.name]
+        d[self.name] = value
+        return value
+
+
+def _derived(default: Any, fill: Callable[[_Source], Any], names: tuple[str, ...] = ()) -> Any:
+    return _Derived(default, fill, names)
+
+
+def _group(fill: Callable[[_Source], tuple[Any, ...]], *names: str) -> list[Any]:
+    """Descriptors for fields worked out together (one rule call answers all of them)."""
+    defaults = {"rts_at_risk": False, "rts_late": False, "sorting_centre_late": False}
+    return [_derived(defaults.get(n), fill, names) for n in names]
+
+
+_RTS = _group(_rts, "rts_deadline", "rts_hours_left", "rts_at_risk", "rts_late")
+_SC = _group(_sorting, "sorting_centre", "sorting_centre_arrival", "sorting_centre_late")
+
+
 @dataclass(frozen=True)
 class RefStatus:
     """What one reference means now. ``found`` is false for blank, invalid, rounded,
@@ -114,30 +238,38 @@ class RefStatus:
     order_number: str | None = None
     order_id: str | None = None
     shop: str | None = None
-    status: str | None = None  # Seller Center's words (rules.status)
-    item_statuses: tuple[str, ...] = ()  # Lazada's status of every unit
-    tracking_numbers: tuple[str, ...] = ()
-    package_ids: tuple[str, ...] = ()
-    last_checkpoint_time: datetime | None = None
-    last_checkpoint_title: str | None = None
-    last_checkpoint_code: str | None = None
-    last_checkpoint_location: str | None = None
-    rts_deadline: datetime | None = None
-    rts_hours_left: float | None = None  # None once set ready-to-ship, canceled or unpaid
-    rts_at_risk: bool = False
-    rts_late: bool = False
-    ready_to_ship_at: datetime | None = None
-    sorting_centre: str | None = None  # Arrived, Arrived late, Not arrived, ... (None: local shop)
-    sorting_centre_arrival: datetime | None = None
-    sorting_centre_late: bool = False
-    stuck: bool = False
-    delivered_at: datetime | None = None
-    settlement_net: Decimal | None = None  # None while the order has no finance line
-    settlement_state: str | None = None  # Paid, Unpaid, Partially paid, Not settled
-    settlement_components: Mapping[str, Decimal] = field(default_factory=dict)
-    unsettled: bool = False  # delivered, nothing settled, more than the unsettled days ago
-    currency: str | None = None
-    synced_at: datetime | None = None  # when a sync last wrote the order
+    # Seller Center's words (rules.status)
+    status: str | None = _derived(None, lambda s: status_at(s.order[3], _dt(s.order[4]), s.now))
+    item_statuses: tuple[str, ...] = _derived((), _split(",", 5))  # Lazada's, every unit
+    tracking_numbers: tuple[str, ...] = _derived((), _split(", ", 6))
+    package_ids: tuple[str, ...] = _derived((), _split(",", 7))
+    last_checkpoint_time: datetime | None = _derived(None, lambda s: _dt(s.order[8]))
+    last_checkpoint_title: str | None = _derived(None, lambda s: s.order[9])
+    last_checkpoint_code: str | None = _derived(None, lambda s: s.order[10])
+    last_checkpoint_location: str | None = _derived(None, lambda s: s.order[11])
+    rts_deadline: datetime | None = _RTS[0]
+    rts_hours_left: float | None = _RTS[1]  # None once set ready-to-ship, canceled or unpaid
+    rts_at_risk: bool = _RTS[2]
+    rts_late: bool = _RTS[3]
+    ready_to_ship_at: datetime | None = _derived(None, lambda s: _dt(s.order[15]))
+    sorting_centre: str | None = _SC[0]  # Arrived, Arrived late, Not arrived, ... (None: local)
+    sorting_centre_arrival: datetime | None = _SC[1]
+    sorting_centre_late: bool = _SC[2]
+    stuck: bool = _derived(False, _stuck)
+    delivered_at: datetime | None = _derived(None, lambda s: _dt(s.order[16]))
+    # None while the order has no finance line
+    settlement_net: Decimal | None = _derived(
+        None, lambda s: Decimal(s.order[19]) if s.order[17] else None
+    )
+    # Paid, Unpaid, Partially paid, Not settled
+    settlement_state: str | None = _derived(None, lambda s: s.order[18])
+    settlement_components: Mapping[str, Decimal] = _derived(
+        _EMPTY, lambda s: _Components(s.order[20]) if s.order[17] else _EMPTY
+    )
+    # delivered, nothing settled, more than the unsettled days ago
+    unsettled: bool = _derived(False, _unsettled)
+    currency: str | None = _derived(None, lambda s: s.order[21] or None)
+    synced_at: datetime | None = _derived(None, lambda s: parse_utc(s.order[22]))
     shop_tz: tzinfo | None = None
     matches: tuple[RefStatus, ...] = ()
 
@@ -228,21 +360,6 @@ def generation(cache: Cache | str | os.PathLike[str] | None = None) -> str:
 
 
 # ---- lookup ---------------------------------------------------------------------------
-_ORDER_SQL = (
-    "SELECT f.shop, f.order_id, f.order_number, f.status, f.delayed_after, f.item_statuses,"
-    " f.tracking_numbers, f.package_ids, f.last_time, f.last_title, f.last_code,"
-    " f.last_location, f.rts_deadline, f.rts_open, f.rts_late, f.rts_at, f.delivered_at,"
-    " f.settlement_lines, f.settlement_state, f.settlement_net, f.settlement_components,"
-    " f.currency, f.synced_at FROM json_each(?) j CROSS JOIN order_facts f"
-    " WHERE f.shop = ? AND f.order_id = j.value"
-)
-_PACKAGE_SQL = (
-    "SELECT p.order_id, p.position, p.rts_at, p.idle_since, p.can_stick, p.sorting_applies,"
-    " p.sc_arrived_at, p.sc_days, p.sc_late, p.sc_handed_over FROM json_each(?) j"
-    " CROSS JOIN package_facts p WHERE p.shop = ? AND p.order_id = j.value"
-)
-
-
 @dataclass(slots=True)
 class _Shop:
     name: str
@@ -281,41 +398,17 @@ def _prepare_facts(
     return ensure_settings(conn, shops, settings, known_stale=stale)
 
 
-def _tuples(conn: sqlite3.Connection, sql: str, params: Any) -> list[tuple]:
-    """Rows as plain tuples (the connection's ``sqlite3.Row`` costs more per row and per
-    index than the answer does)."""
-    cur = conn.cursor()
-    cur.row_factory = None
-    return cur.execute(sql, params).fetchall()
-
-
-def _order_rows(
+def _from_columns(
     conn: sqlite3.Connection, shop: str, ids: list[str], settings: RuleSettings, in_memory: bool
-) -> tuple[list[tuple], list[tuple]]:
+) -> dict[str, packed.Answer]:
+    """Answers made from the facts columns: orders whose packed answer is missing or
+    unreadable, or (``in_memory``) a read-only cache whose facts were made with other
+    settings, computed here without being stored."""
     if not in_memory:
-        ids_json = json.dumps(ids)
-        orders = _tuples(conn, _ORDER_SQL, (ids_json, shop))
-        packages = _tuples(conn, _PACKAGE_SQL, (ids_json, shop))
-        return orders, packages
+        return packed.read_columns(conn, shop, ids)
     from .cache import facts
 
-    order_rows, package_rows, _ = facts.fact_rows(conn, shop, ids, settings)
-    col = {c: i for i, c in enumerate(facts.ORDER_FACT_COLUMNS)}
-    pcol = {c: i for i, c in enumerate(facts.PACKAGE_FACT_COLUMNS)}
-    names = [
-        "shop", "order_id", "order_number", "status", "delayed_after", "item_statuses",
-        "tracking_numbers", "package_ids", "last_time", "last_title", "last_code",
-        "last_location", "rts_deadline", "rts_open", "rts_late", "rts_at", "delivered_at",
-        "settlement_lines", "settlement_state", "settlement_net", "settlement_components",
-        "currency", "synced_at",
-    ]  # fmt: skip
-    pnames = [
-        "order_id", "position", "rts_at", "idle_since", "can_stick", "sorting_applies",
-        "sc_arrived_at", "sc_days", "sc_late", "sc_handed_over",
-    ]  # fmt: skip
-    orders = [tuple(r[col[n]] for n in names) for r in order_rows]
-    packages = [tuple(r[pcol[n]] for n in pnames) for r in package_rows]
-    return orders, packages
+    return facts.answers_in_memory(conn, shop, ids, settings)
 
 
 def _aware(now: datetime | None, tz: tzinfo) -> datetime:
@@ -324,89 +417,19 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-_ORDER_STAMPS = itemgetter(4, 8, 12, 15, 16)  # delayed_after, last_time, rts_deadline, ...
-_PARCEL_STAMPS = itemgetter(2, 3, 6)  # rts_at, idle_since, sc_arrived_at
-
-
-def _times(orders: list[tuple], packages: list[tuple]) -> dict[Any, datetime | None]:
-    """Every stored time of these rows → an aware UTC datetime, each distinct value once
-    and in one C-level pass (Unix seconds; ``synced_at`` is ISO text; ``None`` stays
-    ``None``). Datetimes are immutable, so answers share them."""
-    stamps = set(chain.from_iterable(map(_ORDER_STAMPS, orders)))
-    stamps.update(chain.from_iterable(map(_PARCEL_STAMPS, packages)))
-    stamps.discard(None)
-    out: dict[Any, datetime | None] = dict(
-        zip(stamps, map(datetime.fromtimestamp, stamps, repeat(UTC)), strict=True)
-    )
-    for text in {r[22] for r in orders}:
-        out[text] = parse_utc(text)
-    out[None] = None
-    return out
-
-
-def _answer(
-    row: tuple,
-    parcels: Iterable[tuple],
-    shop: _Shop,
-    now: datetime,
-    times: dict[Any, datetime | None],
-) -> dict[str, Any]:
-    """One order's answer at ``now``: RefStatus's fields but ``ref`` and ``kind``."""
-    s = shop.settings
-    deadline = times[row[12]]
-    if deadline is not None:
-        hours, at_risk, late = rts_now(deadline, bool(row[13]), bool(row[14]), now, s)
-    else:
-        hours, at_risk, late = None, False, False
-    stuck = False
-    best = None
-    for p in parcels:
-        if p[4] and not stuck and p[3] is not None:
-            stuck = stuck_now(True, times[p[3]], now, s)[0]
-        if p[5]:
-            arrived = times[p[6]]
-            sc = sorting_now(arrived, p[7], bool(p[8]), bool(p[9]), times[p[2]], now, s)
-            key = parcel_rank(sc.rank, p[6], p[1])
-            if best is None or key < best[0]:
-                best = (key, sc, arrived)
-    delivered = times[row[16]]
-    lines = row[17]
+def _base(answer: packed.Answer, shop: _Shop, now: datetime) -> dict[str, Any]:
+    """A found order's answer: the fields every reference reads at once, and the packed
+    answer the others are worked out from when read (:class:`_Derived`)."""
+    o = answer[0]
     return {
         "ref": None,  # set per reference (keeps the fields in declaration order)
         "kind": None,
         "found": True,
-        "message": "",
-        "order_number": row[2],
-        "order_id": row[1],
-        "shop": row[0],
-        "status": status_at(row[3], times[row[4]], now),
-        "item_statuses": tuple(row[5].split(",")) if row[5] else (),
-        "tracking_numbers": tuple(row[6].split(", ")) if row[6] else (),
-        "package_ids": tuple(row[7].split(",")) if row[7] else (),
-        "last_checkpoint_time": times[row[8]],
-        "last_checkpoint_title": row[9],
-        "last_checkpoint_code": row[10],
-        "last_checkpoint_location": row[11],
-        "rts_deadline": deadline,
-        "rts_hours_left": hours,
-        "rts_at_risk": at_risk,
-        "rts_late": late,
-        "ready_to_ship_at": times[row[15]],
-        "sorting_centre": best[1].label if best else None,
-        "sorting_centre_arrival": best[2] if best else None,
-        "sorting_centre_late": best[1].late if best else False,
-        "stuck": stuck,
-        "delivered_at": delivered,
-        "settlement_net": Decimal(row[19]) if lines else None,
-        "settlement_state": row[18],
-        "settlement_components": _Components(row[20]) if lines else _EMPTY,
-        "unsettled": (
-            unsettled_now(lines, delivered, now, s)[0] if delivered is not None else False
-        ),
-        "currency": row[21] or None,
-        "synced_at": times[row[22]],
+        "order_number": o[2],
+        "order_id": o[1],
+        "shop": o[0],
         "shop_tz": shop.tz,
-        "matches": (),
+        "_src": _Source(o, answer[1], shop, now),
     }
 
 
@@ -467,62 +490,72 @@ def _lookup(
         if n is None:
             n = distinct[key] = normalize_ref(v)
         keys.append(key)
-    texts = sorted({c for n in distinct.values() for c in n.candidates})
+    cands_of = {key: n.candidates for key, n in distinct.items()}
+    texts = sorted({c for cands in cands_of.values() for c in cands})
     # text -> its one order (shop, kind, order id), or every row when it names several
     one: dict[str, tuple[str, str, str]] = {}
     several: dict[str, list[tuple[str, str, str]]] = {}
-    wanted: dict[str, set[str]] = {}
-    if texts:
-        rank = _KIND_ORDER.__getitem__
-        for text, s, kind, oid in ref_rows(conn, texts, shop):
-            ids = wanted.get(s)
-            if ids is None:
-                ids = wanted[s] = set()
-            ids.add(oid)
-            prev = one.get(text)
-            if prev is None:
-                if text in several:
-                    several[text].append((s, kind, oid))
-                else:
-                    one[text] = (s, kind, oid)
-            elif prev[0] == s and prev[2] == oid:  # one order, as both its id and its number
-                if rank(kind) < rank(prev[1]):
-                    one[text] = (s, kind, oid)
-            else:
-                several[text] = [prev, (s, kind, oid)]
-                del one[text]
+    rows = ref_rows(conn, texts, shop, answers=True) if texts else []
     in_memory: set[str] = set()
-    if wanted and stale & set(wanted):
-        in_memory = _prepare_facts(conn, wanted, settings, stale)
+    if stale and rows:
+        named = {r[1] for r in rows}
+        if stale & named:  # made with other settings: rebuilt (then read again) or in memory
+            in_memory = _prepare_facts(conn, named, settings, stale)
+            rows = ref_rows(conn, texts, shop, answers=True)
+    blobs: dict[tuple[str, str], bytes | None] = {}
+    rank = _KIND_ORDER.__getitem__
+    for text, s, kind, oid, blob in rows:
+        blobs[(s, oid)] = blob
+        prev = one.get(text)
+        if prev is None:
+            if text in several:
+                several[text].append((s, kind, oid))
+            else:
+                one[text] = (s, kind, oid)
+        elif prev[0] == s and prev[2] == oid:  # one order, as both its id and its number
+            if rank(kind) < rank(prev[1]):
+                one[text] = (s, kind, oid)
+        else:
+            several[text] = [prev, (s, kind, oid)]
+            del one[text]
     answers: dict[tuple[str, str], dict[str, Any]] = {}
-    for s, ids in wanted.items():
-        info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
-        orders, packages = _order_rows(conn, s, sorted(ids), info.settings, s in in_memory)
-        by_order: dict[str, list[tuple]] = {}
-        for p in packages:
-            by_order.setdefault(p[0], []).append(p)
-        when = _aware(now, info.tz)
-        times = _times(orders, packages)
-        for row in orders:
-            answers[(s, row[1])] = _answer(row, by_order.get(row[1], ()), info, when, times)
+    unpacked: dict[str, list[str]] = {}
+    contexts: dict[str, tuple[_Shop, datetime]] = {}
+    unpack = packed.unpack
+    for key, blob in blobs.items():
+        s = key[0]
+        ctx = contexts.get(s)
+        if ctx is None:
+            info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
+            ctx = contexts[s] = (info, _aware(now, info.tz))
+        answer = None if s in in_memory else unpack(blob)
+        if answer is None:
+            unpacked.setdefault(s, []).append(key[1])
+        else:
+            answers[key] = _base(answer, *ctx)
+    for s, ids in unpacked.items():
+        info, when = contexts[s]
+        got = _from_columns(conn, s, sorted(ids), info.settings, s in in_memory)
+        for oid, answer in got.items():
+            answers[(s, oid)] = _base(answer, info, when)
     # Each order's field dict is copied only for its second and later references (a range
     # usually names each order once).
     used: set[int] = set()
     done: dict[Any, RefStatus] = {}
     for key, n in distinct.items():
-        cands = n.candidates
+        cands = cands_of[key]
         hit = one.get(cands[0]) if len(cands) == 1 else None
         if hit is None:
             done[key] = _several(n, one, several, answers)
             continue
-        answer = answers.get((hit[0], hit[2]))
-        if answer is None:  # its facts vanished between the two reads (a sync rebuilt them)
+        fields = answers.get((hit[0], hit[2]))
+        if fields is None:  # a reference whose order has no facts (yet)
             done[key] = _unmatched(n, "not_found", NOT_FOUND)
-        elif id(answer) in used:
-            done[key] = _status(n.value, hit[1], answer)
+        elif id(fields) in used:
+            done[key] = _status(n.value, hit[1], fields)
         else:
-            used.add(id(answer))
-            done[key] = _own(n.value, hit[1], answer)
+            used.add(id(fields))
+            done[key] = _own(n.value, hit[1], fields)
     return [done[key] for key in keys]
 
 

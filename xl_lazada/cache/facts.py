@@ -23,6 +23,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from ..gcpause import no_cycle_collection
@@ -43,6 +44,7 @@ from ..rules.facts import (
 )
 from ..rules.settings import DEFAULT_SETTINGS, RuleSettings
 from ..rules.settlement import KINDS, Line, settled
+from . import answers
 from .codec import epoch, iso_utc, parse_utc
 
 #: Bump when the rules change what a stored fact means: every cache recomputes on next open.
@@ -342,6 +344,9 @@ PACKAGE_FACT_COLUMNS = (
     "sc_location", "sc_inferred", "sc_handed_over", "sc_days", "sc_late", "delivered_at",
     "final",
 )  # fmt: skip
+#: Where each of an answer's values sits in a facts row (:mod:`.answers`).
+_ANSWER_OF_ORDER = itemgetter(*(ORDER_FACT_COLUMNS.index(c) for c in answers.ORDER_COLUMNS))
+_ANSWER_OF_PARCEL = itemgetter(*(PACKAGE_FACT_COLUMNS.index(c) for c in answers.PARCEL_COLUMNS))
 
 
 def _products(items: Sequence[str]) -> str:
@@ -363,6 +368,22 @@ TRACE_COLUMNS = (
     "rts_late", "rts_at", "tracking_numbers", "package_ids", "packages", "last_time",
     "last_title", "last_code", "last_location", "last_package", "delivered_at",
 )  # fmt: skip
+
+
+def _answer_positions(columns: Sequence[str]) -> dict[int, int]:
+    """Where ``columns``' values go in an answer: {answer position: position in columns}."""
+    return {
+        answers.ORDER_COLUMNS.index(c): i
+        for i, c in enumerate(columns)
+        if c in answers.ORDER_COLUMNS
+    }
+
+
+def _patched(
+    blob: bytes | None, at: dict[int, int], values: Sequence[Any], parcels: Any = None
+) -> bytes | None:
+    """:func:`answers.patch` with ``values`` (in the order of the columns ``at`` was made of)."""
+    return answers.patch(blob, {a: values[i] for a, i in at.items()}, parcels)
 
 
 def _parcel_rows(
@@ -427,6 +448,23 @@ def fact_rows(
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, OrderFacts]]:
     """The ``order_facts`` and ``package_facts`` rows of the given orders (not written)."""
     return _rows(conn, shop, order_ids, settings)[:3]
+
+
+def answers_in_memory(
+    conn: sqlite3.Connection, shop: str, order_ids: Collection[str], settings: RuleSettings
+) -> dict[str, answers.Answer]:
+    """The answers of ``order_ids`` computed with ``settings`` and not stored (a read-only
+    cache whose facts were made with other settings), as they would be stored."""
+    order_rows, package_rows, _ = fact_rows(conn, shop, order_ids, settings)
+    by_order: dict[str, list[tuple[Any, ...]]] = {}
+    for p in package_rows:
+        by_order.setdefault(p[1], []).append(_ANSWER_OF_PARCEL(p))
+    out = {}
+    for o in order_rows:
+        got = answers.unpack(answers.pack(_ANSWER_OF_ORDER(o), by_order.get(o[1], ())))
+        if got is not None:
+            out[o[1]] = got
+    return out
 
 
 def _rows(
@@ -526,6 +564,7 @@ def _components_json(comps: dict[str, Decimal]) -> str:
     return "{" + ", ".join(f'"{k}": "{v}"' for k, v in comps.items()) + "}"
 
 
+_SETTLEMENT_IN_ANSWER = _answer_positions(SETTLEMENT_COLUMNS)
 _NO_SETTLEMENT: tuple[Any, ...] = (
     0,
     "",
@@ -554,8 +593,10 @@ def refresh_settlements(conn: sqlite3.Connection, shop: str, order_ids: Collecti
 def _refresh_settlements(conn: sqlite3.Connection, shop: str, ids: list[str]) -> int:
     rows = _by(
         conn,
-        "SELECT f.order_id, f.order_number, f.currency FROM json_each(?) j"
-        " CROSS JOIN order_facts f WHERE f.shop = ? AND f.order_id = j.value",
+        "SELECT f.order_id, f.order_number, f.currency, a.answer FROM json_each(?) j"
+        " CROSS JOIN order_facts f LEFT JOIN order_answers a"
+        " ON a.shop = f.shop AND a.order_id = f.order_id"
+        " WHERE f.shop = ? AND f.order_id = j.value",
         shop,
         ids,
     )
@@ -571,7 +612,9 @@ def _refresh_settlements(conn: sqlite3.Connection, shop: str, ids: list[str]) ->
     ):
         finance.setdefault(r[0], []).append(r)
     updates = []
-    for oid, number, currency in rows:
+    packed: list[tuple[str, bytes]] = []
+    unpacked: list[str] = []
+    for oid, number, currency, answer in rows:
         lines = finance.get(number, [])
         s = settled([_line(t) for t in lines])
         comps = {k: s.totals.get(k, Decimal(0)) for k in KINDS}
@@ -579,8 +622,16 @@ def _refresh_settlements(conn: sqlite3.Connection, shop: str, ids: list[str]) ->
             s.lines, s.state, s.net, s.paid_amount, comps, currency or "", lines
         )
         updates.append((*values, shop, oid))
+        blob = _patched(answer, _SETTLEMENT_IN_ANSWER, values)
+        if blob is None:
+            unpacked.append(oid)
+        else:
+            packed.append((oid, blob))
     sets = ", ".join(f"{c} = ?" for c in SETTLEMENT_COLUMNS)
     conn.executemany(f"UPDATE order_facts SET {sets} WHERE shop = ? AND order_id = ?", updates)
+    answers.write(conn, shop, packed)
+    if unpacked:
+        answers.repack(conn, shop, unpacked)
     if updates:
         bump_generation(conn)
     return len(updates)
@@ -650,10 +701,28 @@ def _refresh_facts(
         chunk = ids[start : start + _BATCH]
         order_rows, package_rows, facts, inputs = _rows(conn, shop, chunk, settings, held)
         conn.executemany(_INSERT_ORDER, order_rows)
+        _write_answers(conn, shop, order_rows, package_rows)
         parcels = [f.parcels for f in facts.values()]
         _write_parcels(conn, shop, chunk, package_rows, parcels, inputs, traced=traced)
         written += len(order_rows)
     return written
+
+
+def _write_answers(
+    conn: sqlite3.Connection,
+    shop: str,
+    order_rows: Sequence[tuple[Any, ...]],
+    package_rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """Store the answers of freshly computed facts rows (no read back)."""
+    by_order: dict[str, list[tuple[Any, ...]]] = {}
+    for p in package_rows:
+        by_order.setdefault(p[1], []).append(_ANSWER_OF_PARCEL(p))
+    answers.write(
+        conn,
+        shop,
+        ((o[1], answers.pack(_ANSWER_OF_ORDER(o), by_order.get(o[1], ()))) for o in order_rows),
+    )
 
 
 def refresh_trace_facts(
@@ -680,10 +749,12 @@ def refresh_trace_facts(
 
 
 _TRACE_ORDERS_SQL = (
-    "SELECT o.order_id, o.created_at, o.statuses FROM json_each(?) j CROSS JOIN orders o"
-    " JOIN order_facts f ON f.shop = o.shop AND f.order_id = o.order_id"
+    "SELECT o.order_id, o.created_at, o.statuses, a.answer FROM json_each(?) j"
+    " CROSS JOIN orders o JOIN order_facts f ON f.shop = o.shop AND f.order_id = o.order_id"
+    " LEFT JOIN order_answers a ON a.shop = o.shop AND a.order_id = o.order_id"
     " WHERE o.shop = ? AND o.order_id = j.value"
 )
+_TRACE_IN_ANSWER = _answer_positions(TRACE_COLUMNS)
 _UPDATE_TRACE = (
     f"UPDATE order_facts SET {', '.join(f'{c} = ?' for c in TRACE_COLUMNS)}"
     " WHERE shop = ? AND order_id = ?"
@@ -710,7 +781,9 @@ def _refresh_trace(
         package_rows: list[tuple[Any, ...]] = []
         updates = []
         parcels = []
-        for oid, created, statuses in orders:
+        packed: list[tuple[str, bytes]] = []
+        unpacked: list[str] = []
+        for oid, created, statuses, answer in orders:
             trace = trace_facts(
                 created_at=parse_utc(created) or datetime.now(UTC),
                 items=inputs.items.get(oid, []),
@@ -719,10 +792,21 @@ def _refresh_trace(
                 order_statuses=[s for s in str(statuses or "").split(",") if s],
                 settings=settings,
             )
-            updates.append((*_parcel_rows(shop, oid, trace, package_rows), shop, oid))
+            first = len(package_rows)
+            values = _parcel_rows(shop, oid, trace, package_rows)
+            updates.append((*values, shop, oid))
             parcels.append(trace.parcels)
+            own = map(_ANSWER_OF_PARCEL, package_rows[first:])
+            blob = _patched(answer, _TRACE_IN_ANSWER, values, own)
+            if blob is None:
+                unpacked.append(oid)
+            else:
+                packed.append((oid, blob))
         conn.executemany(_UPDATE_TRACE, updates)
+        answers.write(conn, shop, packed)
         _write_parcels(conn, shop, found, package_rows, parcels, inputs, traced=True)
+        if unpacked:
+            answers.repack(conn, shop, unpacked)
         written += len(orders)
     if without:
         written += _refresh_facts(conn, shop, without, traced=True, held=held)
@@ -809,11 +893,15 @@ def rebuild_shop(conn: sqlite3.Connection, shop: str, settings: RuleSettings | N
     ids = [r[0] for r in conn.execute("SELECT order_id FROM orders WHERE shop = ?", (shop,))]
     conn.execute("DELETE FROM order_facts WHERE shop = ?", (shop,))
     conn.execute("DELETE FROM package_facts WHERE shop = ?", (shop,))
+    conn.execute("DELETE FROM order_answers WHERE shop = ?", (shop,))
     return refresh_facts(conn, shop, ids)
 
 
 def backfill(conn: sqlite3.Connection) -> None:
-    """Migration step: facts for every cached order (inside the migration's transaction)."""
+    """Migration step: facts for every cached order (inside the migration's transaction).
+    Also makes the table of packed answers they are written with (schema v6's; a cache made
+    before v3 gets it here)."""
+    conn.execute(answers.DDL)
     for (shop,) in conn.execute("SELECT shop FROM shops ORDER BY shop").fetchall():
         rebuild_shop(conn, shop)
 

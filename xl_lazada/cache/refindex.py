@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["ref_rows"]
 
@@ -19,15 +20,26 @@ _SQL = (
     "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r"
     " WHERE r.ref = j.value"
 )
+#: The same, with each order's packed answer (:mod:`.answers`; NULL when it has none).
+_ANSWERS_SQL = (
+    "SELECT j.value, r.shop, r.kind, r.order_id, a.answer FROM json_each(?) j"
+    " CROSS JOIN refs r LEFT JOIN order_answers a ON a.shop = r.shop AND a.order_id = r.order_id"
+    " WHERE r.ref = j.value"
+)
 
 
 def ref_rows(
-    conn: sqlite3.Connection, texts: Iterable[str], shop: str | None = None
-) -> list[tuple[str, str, str, str]]:
+    conn: sqlite3.Connection,
+    texts: Iterable[str],
+    shop: str | None = None,
+    *,
+    answers: bool = False,
+) -> list[tuple[Any, ...]]:
     """``(text, shop, kind, order_id)`` for every cached reference equal to one of ``texts``
-    (``shop``: only that shop's). ``texts`` must already be cleaned (:func:`xl_lazada.refs.
-    normalize_ref`); sorted texts read the index in order."""
-    sql = _SQL
+    (``shop``: only that shop's), and with ``answers`` the order's packed answer as a fifth
+    value. ``texts`` must already be cleaned (:func:`xl_lazada.refs.normalize_ref`); sorted
+    texts read the index in order."""
+    sql = _ANSWERS_SQL if answers else _SQL
     params: list[str] = [json.dumps(list(texts))]
     if shop is not None:
         sql += " AND +r.shop = ?"  # the unary + keeps SQLite on the ref index
