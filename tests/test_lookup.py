@@ -7,7 +7,9 @@ hands over: floats, scientific notation, rounded numbers, blanks, threads, read-
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import pickle
 import random
 import sqlite3
 import subprocess
@@ -28,8 +30,8 @@ from xl_lazada.cache import db as cache_db
 from xl_lazada.cli import main
 from xl_lazada.lazada.client import LazadaClient
 from xl_lazada.lazada.dates import parse_datetime
+from xl_lazada.lookup import RefStatus, close_thread_caches, generation, lookup
 from xl_lazada.lookup import checkpoints as lookup_checkpoints
-from xl_lazada.lookup import close_thread_caches, generation, lookup
 from xl_lazada.refs import ROUNDED_MESSAGE
 from xl_lazada.rules.settings import RuleSettings
 from xl_lazada.rules.status import PRE_RTS, display_status
@@ -451,3 +453,32 @@ def test_a_previous_release_cache_migrates_and_answers_the_same(
     assert len(got) == len(want) == len(refs)
     for g, w in zip(got, want, strict=True):
         assert g == w, g.ref
+
+
+def test_an_answer_is_fixed_when_lookup_returns_whatever_is_read_later(
+    world: World, tmp_path: Path
+) -> None:
+    """Fields are worked out when first read, but only from what lookup read: a sync that
+    commits after the call never shows through half an answer. And the answer is a plain
+    RefStatus: equal to one built field by field, hashable, picklable."""
+    path = tmp_path / "later.sqlite3"
+    with world.cache() as src:
+        src.connection.execute("VACUUM INTO ?", (str(path),))
+    number = _orders(world)[0][1]
+    with Cache.open(path) as c:
+        (eager,) = lookup([number], cache=c, now=world.now)
+        copy = RefStatus(**{f.name: getattr(eager, f.name) for f in dataclasses.fields(RefStatus)})
+        (answer,) = lookup([number], cache=c, now=world.now)  # nothing read yet
+        with c.transaction() as conn:
+            conn.execute(
+                "UPDATE order_facts SET status = 'Later' WHERE order_number = ?", (number,)
+            )
+            shop, oid = conn.execute(
+                "SELECT shop, order_id FROM order_facts WHERE order_number = ?", (number,)
+            ).fetchone()
+            answers.repack(conn, shop, [oid])
+        (newer,) = lookup([number], cache=c, now=world.now)
+    assert newer.status == "Later"
+    assert answer.status == eager.status != "Later"
+    assert answer == copy and hash(answer) == hash(copy) and type(answer) is RefStatus
+    assert pickle.loads(pickle.dumps(answer)) == answer
