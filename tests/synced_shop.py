@@ -72,12 +72,14 @@ def stored_facts(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
         t: [tuple(r) for r in conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2, 3")]
         for t in ("order_facts", "package_facts")
     }
-    out["order_answers"] = [
-        (shop, oid, answers.unpack(blob))
-        for shop, oid, blob in conn.execute(
-            "SELECT shop, order_id, answer FROM order_answers ORDER BY 1, 2"
-        )
-    ]
+    stored = conn.execute(
+        "SELECT shop, order_id, status, delayed_after, answer FROM order_answers ORDER BY 1, 2"
+    ).fetchall()
+    out["order_answers"] = [(shop, oid, answers.unpack(blob)) for shop, oid, _, _, blob in stored]
+    for (_, _, status, delayed_after, _), (_, _, answer) in zip(
+        stored, out["order_answers"], strict=True
+    ):
+        assert answer is not None and (status, delayed_after) == answer[0][3:5]
     from_columns = [
         (shop, oid, answer)
         for shop in sorted({r[0] for r in out["order_facts"]})

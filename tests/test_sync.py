@@ -344,7 +344,7 @@ def table_contents(path: Path) -> dict[str, list[tuple]]:
         if table == "watermarks":  # some markers hold observation times
             rows = [(n, "set" if n in OBSERVED_MARKS else v) for n, v in rows]
         if table == "order_answers":  # packed: the answer's copy of synced_at is observed too
-            rows = [(shop, oid, _unobserved(blob)) for shop, oid, blob in rows]
+            rows = [(*r[:-1], _unobserved(r[-1])) for r in rows]
         out[table] = sorted(rows, key=repr)
     conn.close()
     return out

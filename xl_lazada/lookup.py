@@ -39,7 +39,7 @@ from .cache import answers as packed
 from .cache.codec import parse_utc
 from .cache.refindex import ref_rows
 from .gcpause import no_cycle_collection
-from .refs import NormalizedRef, normalize_ref
+from .refs import NormalizedRef, is_clean, normalize_ref
 from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
 
@@ -104,22 +104,42 @@ _EMPTY = _Components(None)
 
 
 class _Source:
-    """What a found reference's fields are worked out from: its order's packed answer
-    (``ORDER_COLUMNS`` values, parcels' ``PARCEL_COLUMNS`` values), the shop, and ``now``."""
+    """What a found reference's fields are worked out from: its order's answer
+    (``ORDER_COLUMNS`` values, parcels' ``PARCEL_COLUMNS`` values; kept packed as read
+    until a field needs it), the shop, and ``now``."""
 
-    __slots__ = ("order", "parcels", "shop", "now")
+    __slots__ = ("_packed", "_answer", "shop", "now")
 
-    def __init__(
-        self,
-        order: tuple[Any, ...],
-        parcels: tuple[tuple[Any, ...], ...],
-        shop: _Shop,
-        now: datetime,
-    ) -> None:
-        self.order = order
-        self.parcels = parcels
+    def __init__(self, answer: bytes | packed.Answer, shop: _Shop, now: datetime) -> None:
+        if type(answer) is bytes:
+            self._packed: bytes | None = answer
+            self._answer: packed.Answer | None = None
+        else:
+            self._packed = None
+            self._answer = answer  # type: ignore[assignment]
         self.shop = shop
         self.now = now
+
+    def _load(self) -> packed.Answer:
+        answer = self._answer
+        if answer is None:
+            answer = self._answer = packed.unpack(self._packed)
+            if answer is None:
+                from .cache.db import CacheError
+
+                raise CacheError(
+                    "an order's stored answer cannot be read (the cache file is damaged): "
+                    "delete it and run `xl-lazada sync` again"
+                )
+        return answer
+
+    @property
+    def order(self) -> tuple[Any, ...]:
+        return self._load()[0]
+
+    @property
+    def parcels(self) -> tuple[tuple[Any, ...], ...]:
+        return self._load()[1]
 
 
 def _dt(stamp: int | None) -> datetime | None:
@@ -127,12 +147,28 @@ def _dt(stamp: int | None) -> datetime | None:
     return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
 
 
-def _split(sep: str, index: int) -> Callable[[_Source], tuple[str, ...]]:
-    def fill(src: _Source) -> tuple[str, ...]:
-        text = src.order[index]
-        return tuple(text.split(sep)) if text else ()
-
-    return fill
+def _stored(src: _Source) -> tuple[Any, ...]:
+    """The fields that are the stored facts as they stand (no clock), worked out together:
+    one read of any of them pays for all, and none for the rules' groups below."""
+    o = src.order
+    lines = o[17]
+    return (
+        o[2],
+        tuple(o[5].split(",")) if o[5] else (),
+        tuple(o[6].split(", ")) if o[6] else (),
+        tuple(o[7].split(",")) if o[7] else (),
+        _dt(o[8]),
+        o[9],
+        o[10],
+        o[11],
+        _dt(o[15]),
+        _dt(o[16]),
+        Decimal(o[19]) if lines else None,
+        o[18],
+        _Components(o[20]) if lines else _EMPTY,
+        o[21] or None,
+        parse_utc(o[22]),
+    )
 
 
 def _rts(src: _Source) -> tuple[Any, ...]:
@@ -213,14 +249,33 @@ def _derived(default: Any, fill: Callable[[_Source], Any], names: tuple[str, ...
     return _Derived(default, fill, names)
 
 
-def _group(fill: Callable[[_Source], tuple[Any, ...]], *names: str) -> list[Any]:
-    """Descriptors for fields worked out together (one rule call answers all of them)."""
-    defaults = {"rts_at_risk": False, "rts_late": False, "sorting_centre_late": False}
-    return [_derived(defaults.get(n), fill, names) for n in names]
+def _group(fill: Callable[[_Source], tuple[Any, ...]], **defaults: Any) -> list[Any]:
+    """Descriptors for fields worked out together (``defaults``: each one's name and
+    default, in the order ``fill`` returns them)."""
+    names = tuple(defaults)
+    return [_derived(d, fill, names) for d in defaults.values()]
 
 
-_RTS = _group(_rts, "rts_deadline", "rts_hours_left", "rts_at_risk", "rts_late")
-_SC = _group(_sorting, "sorting_centre", "sorting_centre_arrival", "sorting_centre_late")
+_STORED = _group(
+    _stored,
+    order_number=None,
+    item_statuses=(),
+    tracking_numbers=(),
+    package_ids=(),
+    last_checkpoint_time=None,
+    last_checkpoint_title=None,
+    last_checkpoint_code=None,
+    last_checkpoint_location=None,
+    ready_to_ship_at=None,
+    delivered_at=None,
+    settlement_net=None,
+    settlement_state=None,
+    settlement_components=_EMPTY,
+    currency=None,
+    synced_at=None,
+)
+_RTS = _group(_rts, rts_deadline=None, rts_hours_left=None, rts_at_risk=False, rts_late=False)
+_SC = _group(_sorting, sorting_centre=None, sorting_centre_arrival=None, sorting_centre_late=False)
 
 
 @dataclass(frozen=True)
@@ -235,41 +290,35 @@ class RefStatus:
     kind: Kind
     found: bool = False
     message: str = ""
-    order_number: str | None = None
+    order_number: str | None = _STORED[0]
     order_id: str | None = None
     shop: str | None = None
     # Seller Center's words (rules.status)
     status: str | None = _derived(None, lambda s: status_at(s.order[3], _dt(s.order[4]), s.now))
-    item_statuses: tuple[str, ...] = _derived((), _split(",", 5))  # Lazada's, every unit
-    tracking_numbers: tuple[str, ...] = _derived((), _split(", ", 6))
-    package_ids: tuple[str, ...] = _derived((), _split(",", 7))
-    last_checkpoint_time: datetime | None = _derived(None, lambda s: _dt(s.order[8]))
-    last_checkpoint_title: str | None = _derived(None, lambda s: s.order[9])
-    last_checkpoint_code: str | None = _derived(None, lambda s: s.order[10])
-    last_checkpoint_location: str | None = _derived(None, lambda s: s.order[11])
+    item_statuses: tuple[str, ...] = _STORED[1]  # Lazada's status of every unit
+    tracking_numbers: tuple[str, ...] = _STORED[2]
+    package_ids: tuple[str, ...] = _STORED[3]
+    last_checkpoint_time: datetime | None = _STORED[4]
+    last_checkpoint_title: str | None = _STORED[5]
+    last_checkpoint_code: str | None = _STORED[6]
+    last_checkpoint_location: str | None = _STORED[7]
     rts_deadline: datetime | None = _RTS[0]
     rts_hours_left: float | None = _RTS[1]  # None once set ready-to-ship, canceled or unpaid
     rts_at_risk: bool = _RTS[2]
     rts_late: bool = _RTS[3]
-    ready_to_ship_at: datetime | None = _derived(None, lambda s: _dt(s.order[15]))
+    ready_to_ship_at: datetime | None = _STORED[8]
     sorting_centre: str | None = _SC[0]  # Arrived, Arrived late, Not arrived, ... (None: local)
     sorting_centre_arrival: datetime | None = _SC[1]
     sorting_centre_late: bool = _SC[2]
     stuck: bool = _derived(False, _stuck)
-    delivered_at: datetime | None = _derived(None, lambda s: _dt(s.order[16]))
-    # None while the order has no finance line
-    settlement_net: Decimal | None = _derived(
-        None, lambda s: Decimal(s.order[19]) if s.order[17] else None
-    )
-    # Paid, Unpaid, Partially paid, Not settled
-    settlement_state: str | None = _derived(None, lambda s: s.order[18])
-    settlement_components: Mapping[str, Decimal] = _derived(
-        _EMPTY, lambda s: _Components(s.order[20]) if s.order[17] else _EMPTY
-    )
+    delivered_at: datetime | None = _STORED[9]
+    settlement_net: Decimal | None = _STORED[10]  # None while the order has no finance line
+    settlement_state: str | None = _STORED[11]  # Paid, Unpaid, Partially paid, Not settled
+    settlement_components: Mapping[str, Decimal] = _STORED[12]
     # delivered, nothing settled, more than the unsettled days ago
     unsettled: bool = _derived(False, _unsettled)
-    currency: str | None = _derived(None, lambda s: s.order[21] or None)
-    synced_at: datetime | None = _derived(None, lambda s: parse_utc(s.order[22]))
+    currency: str | None = _STORED[13]
+    synced_at: datetime | None = _STORED[14]  # when a sync last wrote the order
     shop_tz: tzinfo | None = None
     matches: tuple[RefStatus, ...] = ()
 
@@ -417,20 +466,29 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-def _base(answer: packed.Answer, shop: _Shop, now: datetime) -> dict[str, Any]:
-    """A found order's answer: the fields every reference reads at once, and the packed
-    answer the others are worked out from when read (:class:`_Derived`)."""
-    o = answer[0]
-    return {
+def _base(
+    shop: _Shop,
+    order_id: str,
+    status: str | None,
+    delayed_after: int | None,
+    answer: bytes | packed.Answer,
+    now: datetime,
+) -> dict[str, Any]:
+    """A found order's answer: the fields every reference reads at once (its status: what
+    a range formula shows most), and the answer the others are worked out from when first
+    read (:class:`_Derived`)."""
+    d = {
         "ref": None,  # set per reference (keeps the fields in declaration order)
         "kind": None,
         "found": True,
-        "order_number": o[2],
-        "order_id": o[1],
-        "shop": o[0],
+        "order_id": order_id,
+        "shop": shop.name,
         "shop_tz": shop.tz,
-        "_src": _Source(o, answer[1], shop, now),
+        "_src": _Source(answer, shop, now),
     }
+    if status is not None:
+        d["status"] = status_at(status, _dt(delayed_after), now)
+    return d
 
 
 def lookup(
@@ -475,22 +533,25 @@ def _lookup(
         ]
     # Excel ranges repeat values: clean and answer each distinct value once.
     # Text is its own key; any other value keeps its type (1, 1.0 and True differ).
-    distinct: dict[Any, NormalizedRef] = {}
+    # A clean upper-case or all-digit text (most of a range) is its own one candidate.
+    distinct: dict[Any, NormalizedRef | None] = {}
     keys: list[Any] = []
     for v in values:
         if type(v) is str:
             key: Any = v
+            if key not in distinct:
+                plain = is_clean(v) and (v.isdigit() or v.isupper())
+                distinct[key] = None if plain else normalize_ref(v)
         else:
             key = (type(v), v)
             try:
                 hash(key)
             except TypeError:  # unhashable: its own entry
                 key = (type(v), id(v))
-        n = distinct.get(key)
-        if n is None:
-            n = distinct[key] = normalize_ref(v)
+            if key not in distinct:
+                distinct[key] = normalize_ref(v)
         keys.append(key)
-    cands_of = {key: n.candidates for key, n in distinct.items()}
+    cands_of = {key: (key,) if n is None else n.candidates for key, n in distinct.items()}
     texts = sorted({c for cands in cands_of.values() for c in cands})
     # text -> its one order (shop, kind, order id), or every row when it names several
     one: dict[str, tuple[str, str, str]] = {}
@@ -502,10 +563,10 @@ def _lookup(
         if stale & named:  # made with other settings: rebuilt (then read again) or in memory
             in_memory = _prepare_facts(conn, named, settings, stale)
             rows = ref_rows(conn, texts, shop, answers=True)
-    blobs: dict[tuple[str, str], bytes | None] = {}
+    stored: dict[tuple[str, str], tuple[str | None, int | None, bytes | None]] = {}
     rank = _KIND_ORDER.__getitem__
-    for text, s, kind, oid, blob in rows:
-        blobs[(s, oid)] = blob
+    for text, s, kind, oid, status, delayed_after, blob in rows:
+        stored[(s, oid)] = (status, delayed_after, blob)
         prev = one.get(text)
         if prev is None:
             if text in several:
@@ -521,23 +582,22 @@ def _lookup(
     answers: dict[tuple[str, str], dict[str, Any]] = {}
     unpacked: dict[str, list[str]] = {}
     contexts: dict[str, tuple[_Shop, datetime]] = {}
-    unpack = packed.unpack
-    for key, blob in blobs.items():
+    for key, (status, delayed_after, blob) in stored.items():
         s = key[0]
         ctx = contexts.get(s)
         if ctx is None:
             info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
             ctx = contexts[s] = (info, _aware(now, info.tz))
-        answer = None if s in in_memory else unpack(blob)
-        if answer is None:
+        if blob is None or s in in_memory:
             unpacked.setdefault(s, []).append(key[1])
         else:
-            answers[key] = _base(answer, *ctx)
+            answers[key] = _base(ctx[0], key[1], status, delayed_after, blob, ctx[1])
     for s, ids in unpacked.items():
         info, when = contexts[s]
         got = _from_columns(conn, s, sorted(ids), info.settings, s in in_memory)
         for oid, answer in got.items():
-            answers[(s, oid)] = _base(answer, info, when)
+            o = answer[0]
+            answers[(s, oid)] = _base(info, oid, o[3], o[4], answer, when)
     # Each order's field dict is copied only for its second and later references (a range
     # usually names each order once).
     used: set[int] = set()
@@ -545,17 +605,17 @@ def _lookup(
     for key, n in distinct.items():
         cands = cands_of[key]
         hit = one.get(cands[0]) if len(cands) == 1 else None
-        if hit is None:
-            done[key] = _several(n, one, several, answers)
+        fields = None if hit is None else answers.get((hit[0], hit[2]))
+        if hit is None or fields is None:  # (no facts: an order not synced whole yet)
+            full = normalize_ref(key) if n is None else n
+            done[key] = _several(full, one, several, answers)
             continue
-        fields = answers.get((hit[0], hit[2]))
-        if fields is None:  # a reference whose order has no facts (yet)
-            done[key] = _unmatched(n, "not_found", NOT_FOUND)
-        elif id(fields) in used:
-            done[key] = _status(n.value, hit[1], fields)
+        value = key if n is None else n.value
+        if id(fields) in used:
+            done[key] = _status(value, hit[1], fields)
         else:
             used.add(id(fields))
-            done[key] = _own(n.value, hit[1], fields)
+            done[key] = _own(value, hit[1], fields)
     return [done[key] for key in keys]
 
 

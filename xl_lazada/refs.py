@@ -74,14 +74,21 @@ def _from_number(value: Any, number: Decimal) -> NormalizedRef:
     return NormalizedRef(value, "text", text=str(int(number)))
 
 
-def normalize_ref(value: Any) -> NormalizedRef:
-    """Clean one reference (see the module docstring for what is accepted)."""
-    if (
+def is_clean(value: Any) -> bool:
+    """Already the index's text as it stands (the common case): ASCII digits, or ASCII
+    letters and digits starting with a letter, not too long. ``normalize_ref`` of such a
+    value is ``NormalizedRef(value, "text", text=value)``; a range reader may skip making it."""
+    return (
         type(value) is str
         and value.isascii()
         and (value.isdigit() or (value.isalnum() and value[:1].isalpha()))
         and len(value) <= _MAX_LEN
-    ):
+    )
+
+
+def normalize_ref(value: Any) -> NormalizedRef:
+    """Clean one reference (see the module docstring for what is accepted)."""
+    if is_clean(value):
         return NormalizedRef(value, "text", text=value)  # already clean: the common case
     if value is None:
         return NormalizedRef(value, "blank")

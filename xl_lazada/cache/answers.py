@@ -2,7 +2,8 @@
 
 A range formula of 10,000 references reads 10,000 orders. Read as 23 fact columns and their
 parcels' rows, SQLite turns some 220,000 values into Python objects, which was most of a
-range's time; packed (``marshal`` of the same tuples) it is one value per order. The facts
+range's time; packed (``marshal`` of the same tuples) it is one value per order, and a
+range of statuses reads two small columns kept beside it, never unpacking. The facts
 tables stay the source of truth: every write of an order's facts writes its answer in the
 same transaction (:mod:`xl_lazada.cache.facts`), an answer that is missing or unreadable
 is read from the columns instead (:func:`read_columns`), and a synced cache's answers equal
@@ -27,6 +28,7 @@ __all__ = [
     "ORDER_COLUMNS",
     "PARCEL_COLUMNS",
     "Answer",
+    "make",
     "pack",
     "patch",
     "read_columns",
@@ -53,7 +55,12 @@ _SC_DAYS = PARCEL_COLUMNS.index("sc_days")
 #: One order's answer: its ``ORDER_COLUMNS`` values and each parcel's ``PARCEL_COLUMNS``.
 Answer = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]
 
-_WRITE = "INSERT OR REPLACE INTO order_answers (shop, order_id, answer) VALUES (?, ?, ?)"
+_WRITE = (
+    "INSERT OR REPLACE INTO order_answers (shop, order_id, status, delayed_after, answer)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+_STATUS = ORDER_COLUMNS.index("status")
+_DELAYED_AFTER = ORDER_COLUMNS.index("delayed_after")
 _ORDER_SQL = (
     f"SELECT {', '.join('f.' + c for c in ORDER_COLUMNS)} FROM json_each(?) j"
     " CROSS JOIN order_facts f WHERE f.shop = ? AND f.order_id = j.value"
@@ -75,10 +82,15 @@ def _parcel(p: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def pack(order: Sequence[Any], parcels: Iterable[Sequence[Any]]) -> bytes:
-    """One order's answer as stored (``order`` in ``ORDER_COLUMNS`` order, each parcel in
-    ``PARCEL_COLUMNS`` order, by position)."""
-    return marshal.dumps((tuple(order), tuple(map(_parcel, parcels))))
+def make(order: Sequence[Any], parcels: Iterable[Sequence[Any]]) -> Answer:
+    """One order's answer as it reads back (``order`` in ``ORDER_COLUMNS`` order, each
+    parcel in ``PARCEL_COLUMNS`` order, by position)."""
+    return (tuple(order), tuple(map(_parcel, parcels)))
+
+
+def pack(answer: Answer) -> bytes:
+    """The stored form (marshal format 4: every Python since 3.4 reads it back)."""
+    return marshal.dumps(answer, 4)
 
 
 def unpack(blob: bytes | None) -> Answer | None:
@@ -95,14 +107,19 @@ def unpack(blob: bytes | None) -> Answer | None:
     return value
 
 
-def write(conn: sqlite3.Connection, shop: str, answers: Iterable[tuple[str, bytes]]) -> None:
-    """Store ``(order_id, packed answer)`` pairs (inside the caller's write transaction)."""
-    conn.executemany(_WRITE, [(shop, oid, blob) for oid, blob in answers])
+def write(conn: sqlite3.Connection, shop: str, answers: Iterable[tuple[str, Answer]]) -> None:
+    """Store ``(order_id, answer)`` pairs (inside the caller's write transaction). The status
+    and its Delayed instant are also kept as columns: a range formula showing statuses
+    reads those and never unpacks the rest."""
+    conn.executemany(
+        _WRITE,
+        [(shop, oid, a[0][_STATUS], a[0][_DELAYED_AFTER], pack(a)) for oid, a in answers],
+    )
 
 
 def patch(
     blob: bytes | None, changes: Mapping[int, Any], parcels: Iterable[Sequence[Any]] | None
-) -> bytes | None:
+) -> Answer | None:
     """The stored answer with the order values at ``changes``' positions replaced (and the
     parcels, when given); None when there was no readable answer to patch."""
     answer = unpack(blob)
@@ -111,7 +128,7 @@ def patch(
     order = list(answer[0])
     for i, v in changes.items():
         order[i] = v
-    return pack(order, answer[1] if parcels is None else parcels)
+    return make(order, answer[1] if parcels is None else parcels)
 
 
 def read_columns(
@@ -141,7 +158,7 @@ def repack(conn: sqlite3.Connection, shop: str, order_ids: Sequence[str] | None 
     done = 0
     for start in range(0, len(order_ids), 2000):
         got = read_columns(conn, shop, order_ids[start : start + 2000])
-        write(conn, shop, ((oid, pack(*a)) for oid, a in got.items()))
+        write(conn, shop, got.items())
         done += len(got)
     return done
 

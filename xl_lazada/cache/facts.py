@@ -381,7 +381,7 @@ def _answer_positions(columns: Sequence[str]) -> dict[int, int]:
 
 def _patched(
     blob: bytes | None, at: dict[int, int], values: Sequence[Any], parcels: Any = None
-) -> bytes | None:
+) -> answers.Answer | None:
     """:func:`answers.patch` with ``values`` (in the order of the columns ``at`` was made of)."""
     return answers.patch(blob, {a: values[i] for a, i in at.items()}, parcels)
 
@@ -459,12 +459,7 @@ def answers_in_memory(
     by_order: dict[str, list[tuple[Any, ...]]] = {}
     for p in package_rows:
         by_order.setdefault(p[1], []).append(_ANSWER_OF_PARCEL(p))
-    out = {}
-    for o in order_rows:
-        got = answers.unpack(answers.pack(_ANSWER_OF_ORDER(o), by_order.get(o[1], ())))
-        if got is not None:
-            out[o[1]] = got
-    return out
+    return {o[1]: answers.make(_ANSWER_OF_ORDER(o), by_order.get(o[1], ())) for o in order_rows}
 
 
 def _rows(
@@ -612,7 +607,7 @@ def _refresh_settlements(conn: sqlite3.Connection, shop: str, ids: list[str]) ->
     ):
         finance.setdefault(r[0], []).append(r)
     updates = []
-    packed: list[tuple[str, bytes]] = []
+    packed: list[tuple[str, answers.Answer]] = []
     unpacked: list[str] = []
     for oid, number, currency, answer in rows:
         lines = finance.get(number, [])
@@ -622,11 +617,11 @@ def _refresh_settlements(conn: sqlite3.Connection, shop: str, ids: list[str]) ->
             s.lines, s.state, s.net, s.paid_amount, comps, currency or "", lines
         )
         updates.append((*values, shop, oid))
-        blob = _patched(answer, _SETTLEMENT_IN_ANSWER, values)
-        if blob is None:
+        new = _patched(answer, _SETTLEMENT_IN_ANSWER, values)
+        if new is None:
             unpacked.append(oid)
         else:
-            packed.append((oid, blob))
+            packed.append((oid, new))
     sets = ", ".join(f"{c} = ?" for c in SETTLEMENT_COLUMNS)
     conn.executemany(f"UPDATE order_facts SET {sets} WHERE shop = ? AND order_id = ?", updates)
     answers.write(conn, shop, packed)
@@ -721,7 +716,7 @@ def _write_answers(
     answers.write(
         conn,
         shop,
-        ((o[1], answers.pack(_ANSWER_OF_ORDER(o), by_order.get(o[1], ()))) for o in order_rows),
+        ((o[1], answers.make(_ANSWER_OF_ORDER(o), by_order.get(o[1], ()))) for o in order_rows),
     )
 
 
@@ -781,7 +776,7 @@ def _refresh_trace(
         package_rows: list[tuple[Any, ...]] = []
         updates = []
         parcels = []
-        packed: list[tuple[str, bytes]] = []
+        packed: list[tuple[str, answers.Answer]] = []
         unpacked: list[str] = []
         for oid, created, statuses, answer in orders:
             trace = trace_facts(
@@ -797,11 +792,11 @@ def _refresh_trace(
             updates.append((*values, shop, oid))
             parcels.append(trace.parcels)
             own = map(_ANSWER_OF_PARCEL, package_rows[first:])
-            blob = _patched(answer, _TRACE_IN_ANSWER, values, own)
-            if blob is None:
+            new = _patched(answer, _TRACE_IN_ANSWER, values, own)
+            if new is None:
                 unpacked.append(oid)
             else:
-                packed.append((oid, blob))
+                packed.append((oid, new))
         conn.executemany(_UPDATE_TRACE, updates)
         answers.write(conn, shop, packed)
         _write_parcels(conn, shop, found, package_rows, parcels, inputs, traced=True)

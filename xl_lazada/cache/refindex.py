@@ -20,9 +20,11 @@ _SQL = (
     "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r"
     " WHERE r.ref = j.value"
 )
-#: The same, with each order's packed answer (:mod:`.answers`; NULL when it has none).
+#: The same, with each order's status, Delayed instant and packed answer (:mod:`.answers`;
+#: NULLs when it has none).
 _ANSWERS_SQL = (
-    "SELECT j.value, r.shop, r.kind, r.order_id, a.answer FROM json_each(?) j"
+    "SELECT j.value, r.shop, r.kind, r.order_id, a.status, a.delayed_after, a.answer"
+    " FROM json_each(?) j"
     " CROSS JOIN refs r LEFT JOIN order_answers a ON a.shop = r.shop AND a.order_id = r.order_id"
     " WHERE r.ref = j.value"
 )
@@ -36,8 +38,8 @@ def ref_rows(
     answers: bool = False,
 ) -> list[tuple[Any, ...]]:
     """``(text, shop, kind, order_id)`` for every cached reference equal to one of ``texts``
-    (``shop``: only that shop's), and with ``answers`` the order's packed answer as a fifth
-    value. ``texts`` must already be cleaned (:func:`xl_lazada.refs.normalize_ref`); sorted
+    (``shop``: only that shop's), and with ``answers`` the order's status, Delayed instant
+    and packed answer after them. ``texts`` must already be cleaned (:func:`xl_lazada.refs.normalize_ref`); sorted
     texts read the index in order."""
     sql = _ANSWERS_SQL if answers else _SQL
     params: list[str] = [json.dumps(list(texts))]

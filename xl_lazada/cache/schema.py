@@ -129,10 +129,10 @@ its items, its trace or its finance lines are written (schema v3; PK shop, order
     sc_inferred, sc_handed_over, sc_days / sc_late (once arrived), delivered_at, final.
 
 ``order_answers`` — each order's answer to ``lookup``, packed (schema v6; PK shop, order_id)
-    answer: ``marshal`` of the order's ``order_facts`` values and its parcels'
-    ``package_facts`` values that ``lookup`` reads (:mod:`xl_lazada.cache.answers`), written
-    with the facts in the same transaction; ``WITHOUT ROWID``, so a reference's answer is
-    one index probe.
+    status, delayed_after (as in ``order_facts``: what a range of statuses reads), answer
+    (``marshal`` of the order's ``order_facts`` values and its parcels' ``package_facts``
+    values that ``lookup`` reads: :mod:`xl_lazada.cache.answers`), written with the facts in
+    the same transaction; ``WITHOUT ROWID``, so a reference's answer is one index probe.
 
 ``cache_generation`` — one row (id 1): value, counted up whenever facts change (schema v3),
     so a front end can tell that its cached answers are stale.
@@ -496,6 +496,8 @@ V6 = """
 CREATE TABLE IF NOT EXISTS order_answers (
     shop TEXT NOT NULL,
     order_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    delayed_after INTEGER,
     answer BLOB NOT NULL,
     PRIMARY KEY (shop, order_id)
 ) WITHOUT ROWID;
