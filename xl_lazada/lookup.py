@@ -551,8 +551,11 @@ def _lookup(
             if key not in distinct:
                 distinct[key] = normalize_ref(v)
         keys.append(key)
-    cands_of = {key: (key,) if n is None else n.candidates for key, n in distinct.items()}
-    texts = sorted({c for cands in cands_of.values() for c in cands})
+    texts = sorted(
+        {key for key, n in distinct.items() if n is None}.union(
+            *(n.candidates for n in distinct.values() if n is not None)
+        )
+    )
     # text -> its one order (shop, kind, order id), or every row when it names several
     one: dict[str, tuple[str, str, str]] = {}
     several: dict[str, list[tuple[str, str, str]]] = {}
@@ -563,10 +566,20 @@ def _lookup(
         if stale & named:  # made with other settings: rebuilt (then read again) or in memory
             in_memory = _prepare_facts(conn, named, settings, stale)
             rows = ref_rows(conn, texts, shop, answers=True)
-    stored: dict[tuple[str, str], tuple[str | None, int | None, bytes | None]] = {}
+    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    unpacked: dict[str, list[str]] = {}
+    contexts: dict[str, tuple[_Shop, datetime]] = {}
     rank = _KIND_ORDER.__getitem__
     for text, s, kind, oid, status, delayed_after, blob in rows:
-        stored[(s, oid)] = (status, delayed_after, blob)
+        if (s, oid) not in answers:
+            ctx = contexts.get(s)
+            if ctx is None:
+                info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
+                ctx = contexts[s] = (info, _aware(now, info.tz))
+            if blob is None or s in in_memory:
+                unpacked.setdefault(s, []).append(oid)
+            else:
+                answers[(s, oid)] = _base(ctx[0], oid, status, delayed_after, blob, ctx[1])
         prev = one.get(text)
         if prev is None:
             if text in several:
@@ -579,22 +592,9 @@ def _lookup(
         else:
             several[text] = [prev, (s, kind, oid)]
             del one[text]
-    answers: dict[tuple[str, str], dict[str, Any]] = {}
-    unpacked: dict[str, list[str]] = {}
-    contexts: dict[str, tuple[_Shop, datetime]] = {}
-    for key, (status, delayed_after, blob) in stored.items():
-        s = key[0]
-        ctx = contexts.get(s)
-        if ctx is None:
-            info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
-            ctx = contexts[s] = (info, _aware(now, info.tz))
-        if blob is None or s in in_memory:
-            unpacked.setdefault(s, []).append(key[1])
-        else:
-            answers[key] = _base(ctx[0], key[1], status, delayed_after, blob, ctx[1])
     for s, ids in unpacked.items():
         info, when = contexts[s]
-        got = _from_columns(conn, s, sorted(ids), info.settings, s in in_memory)
+        got = _from_columns(conn, s, sorted(set(ids)), info.settings, s in in_memory)
         for oid, answer in got.items():
             o = answer[0]
             answers[(s, oid)] = _base(info, oid, o[3], o[4], answer, when)
@@ -603,8 +603,11 @@ def _lookup(
     used: set[int] = set()
     done: dict[Any, RefStatus] = {}
     for key, n in distinct.items():
-        cands = cands_of[key]
-        hit = one.get(cands[0]) if len(cands) == 1 else None
+        if n is None:
+            hit = one.get(key)
+        else:
+            cands = n.candidates
+            hit = one.get(cands[0]) if len(cands) == 1 else None
         fields = None if hit is None else answers.get((hit[0], hit[2]))
         if hit is None or fields is None:  # (no facts: an order not synced whole yet)
             full = normalize_ref(key) if n is None else n
