@@ -482,3 +482,20 @@ def test_an_answer_is_fixed_when_lookup_returns_whatever_is_read_later(
     assert answer.status == eager.status != "Later"
     assert answer == copy and hash(answer) == hash(copy) and type(answer) is RefStatus
     assert pickle.loads(pickle.dumps(answer)) == answer
+
+
+def test_whole_floats_clean_to_the_digits_the_exact_decimal_route_gives() -> None:
+    """Excel passes a column of order numbers as floats; the quick route for whole floats
+    below 1e15 must give exactly what the general (Decimal) route gives."""
+    from decimal import Decimal
+
+    from xl_lazada.refs import _from_number, normalize_ref
+
+    rnd = random.Random(3)
+    values = [0.0, -0.0, 1.0, 999_999_999_999_999.0, 312_846_978_215_293.0]
+    values += [float(rnd.randrange(10**15)) for _ in range(2000)]
+    for v in values:
+        assert normalize_ref(v) == _from_number(v, Decimal(repr(v))), v
+    assert normalize_ref(1e15).kind == "rounded"
+    assert normalize_ref(-5.0).kind == normalize_ref(2.5).kind == "invalid"
+    assert normalize_ref(float("nan")).kind == "invalid"

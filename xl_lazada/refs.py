@@ -96,6 +96,10 @@ def normalize_ref(value: Any) -> NormalizedRef:
         return _invalid(value, "TRUE/FALSE is not a reference")
     if isinstance(value, int):
         return _from_number(value, Decimal(value))
+    if type(value) is float and value.is_integer() and 0 <= value < 10**EXCEL_DIGITS:
+        # What Excel hands over for a column of numbers: exact below 1e15, so its digits
+        # are int()'s (the same text the Decimal route below gives, without its cost).
+        return NormalizedRef(value, "text", text=str(int(value)))
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return _invalid(value, "not a number")
