@@ -604,13 +604,8 @@ def test_a_trace_of_an_order_without_facts_gets_all_of_them(cache):
     assert len(_all_facts(cache)["order_facts"]) == 1
 
 
-def test_trace_facts_take_the_checkpoints_the_writer_holds_in_the_stored_order(cache):
-    """A trace's facts use the checkpoints its writer has just read and written (no second
-    read), in the order a rebuild reads them: by time, then as stored. Events at the same
-    time as stored ones come after them; a package traced twice in one transaction keeps
-    both traces' events; a trace written outside a transaction is the same."""
-    t0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
-    t1 = t0 + timedelta(days=1)
+def _two_shipped(cache) -> None:
+    """Orders 1 and 2, shipped, one parcel each (FP1/TN1, FP2/TN2)."""
     write(
         cache,
         [
@@ -622,6 +617,16 @@ def test_trace_facts_take_the_checkpoints_the_writer_holds_in_the_stored_order(c
             "2": [item("2", "b", "shipped", "FP2", "TN2")],
         },
     )
+
+
+def test_trace_facts_take_the_checkpoints_the_writer_holds_in_the_stored_order(cache):
+    """A trace's facts use the checkpoints its writer has just read and written (no second
+    read), in the order a rebuild reads them: by time, then as stored. Events at the same
+    time as stored ones come after them; a package traced twice in one transaction keeps
+    both traces' events; a trace written outside a transaction is the same."""
+    t0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
+    t1 = t0 + timedelta(days=1)
+    _two_shipped(cache)
     with cache.transaction():
         cache.write_trace(
             "my",
@@ -675,17 +680,7 @@ def test_a_trace_refresh_counts_one_generation_whatever_it_recomputed(cache):
     when some of its orders had no facts yet (recomputed whole)."""
     from xl_lazada.cache.facts import refresh_trace_facts
 
-    write(
-        cache,
-        [
-            order("1", "2026-11-03 10:00:00 +0800", statuses=("shipped",)),
-            order("2", "2026-11-03 11:00:00 +0800", statuses=("shipped",)),
-        ],
-        {
-            "1": [item("1", "a", "shipped", "FP1", "TN1")],
-            "2": [item("2", "b", "shipped", "FP2", "TN2")],
-        },
-    )
+    _two_shipped(cache)
 
     def gen() -> int:
         return cache.connection.execute("SELECT value FROM cache_generation").fetchone()[0]

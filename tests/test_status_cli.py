@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +19,20 @@ from xl_lazada.lazada.client import LazadaClient
 from xl_lazada.sandbox.catalog import WIRE_CODE
 from xl_lazada.sandbox.server import SandboxServer
 from xl_lazada.sync import SyncOptions, sync_shop
+
+
+@contextmanager
+def _small_synced_shop(path: Path) -> Iterator[tuple[SandboxServer, datetime]]:
+    """A 12-order sandbox shop (as the caller patched it) synced whole into ``path``; the
+    sandbox and its clock while it still runs."""
+    with SandboxServer(orders=12, seed=5, clock_speed=0.0, qps=1000) as sb:
+        days = int(sb.shop.params["days"]) + 5
+        with (
+            LazadaClient(sb.connection(sb.issue_token()), default_qps=1000) as client,
+            Cache.open(path) as cache,
+        ):
+            sync_shop(client, cache, "sb", options=SyncOptions(lookback_days=days))
+        yield sb, sb.clock.now()
 
 
 @dataclass
@@ -197,14 +212,7 @@ def test_text_answer_shows_lazada_text_without_terminal_controls(
 
     monkeypatch.setattr(Shop, "_package_dict", hostile)
     path = tmp_path / "cache.sqlite3"
-    with SandboxServer(orders=12, seed=5, clock_speed=0.0, qps=1000) as sb:
-        days = int(sb.shop.params["days"]) + 5
-        with (
-            LazadaClient(sb.connection(sb.issue_token()), default_qps=1000) as client,
-            Cache.open(path) as cache,
-        ):
-            sync_shop(client, cache, "sb", options=SyncOptions(lookback_days=days))
-        now = sb.clock.now()
+    with _small_synced_shop(path) as (sb, now):
         traced = next(
             o for o in sb.shop.snapshot(now)["orders"] if sb.shop.trace(now, o["order_id"])
         )
@@ -241,13 +249,8 @@ def test_doctor_lists_unknown_trace_codes_without_terminal_controls(
     monkeypatch.setenv("XL_LAZADA_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XL_LAZADA_KEYRING", "file")
     path = tmp_path / "cache.sqlite3"
-    with SandboxServer(orders=12, seed=5, clock_speed=0.0, qps=1000) as sb:
-        days = int(sb.shop.params["days"]) + 5
-        with (
-            LazadaClient(sb.connection(sb.issue_token()), default_qps=1000) as client,
-            Cache.open(path) as cache,
-        ):
-            sync_shop(client, cache, "sb", options=SyncOptions(lookback_days=days))
+    with _small_synced_shop(path):
+        pass
     main(["doctor", "--cache", str(path)])
     out = capsys.readouterr().out
     assert "X9" in out and "Something new" in out, out
