@@ -489,6 +489,29 @@ def test_cli_writes_the_report_and_refuses_31_days(synced: Synced, tmp_path: Pat
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".report-")]
 
 
+def test_report_files_get_the_permissions_a_normal_save_gives(
+    synced: Synced, tmp_path: Path
+) -> None:
+    """A new report is readable by whoever the seller shares the folder with (0666 less the
+    umask, not a temp file's private 0600); a report written over an old one keeps the old
+    one's permissions."""
+    lo, hi = _period(synced)
+    common = ["report", "--cache", str(synced.path), "--at", synced.now.isoformat()]
+    span = ["--from", lo.isoformat(), "--to", hi.isoformat()]
+    out, csv = tmp_path / "shared.xlsx", tmp_path / "shared.csv"
+    old = os.umask(0o022)
+    try:
+        res = CliRunner().invoke(cli, [*common, *span, "--out", str(out), "--csv", str(csv)])
+        assert res.exit_code == 0, res.output
+        assert (out.stat().st_mode & 0o777, csv.stat().st_mode & 0o777) == (0o644, 0o644)
+        out.chmod(0o640)
+        res = CliRunner().invoke(cli, [*common, *span, "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        assert out.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+
+
 def test_cli_error_is_one_line(
     synced: Synced, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

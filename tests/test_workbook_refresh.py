@@ -10,6 +10,7 @@ and LibreOffice.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -770,3 +771,20 @@ def test_sheets_use_the_shops_clock_and_else_this_computers(malaysian_computer) 
     status, kept = sheets(th_only)
     assert kept == {"p2"}  # 10:00 Bangkok yesterday is 25 hours before 11:00 Bangkok today
     assert all(" UTC+07:00 — " in line for line in status.values()), status
+
+
+def test_a_saved_workbook_gets_the_permissions_a_normal_save_gives(tmp_path: Path) -> None:
+    """A workbook the library writes is not left private like a temp file (0600): a new one
+    gets 0666 less the umask, a replaced one keeps its own permissions."""
+    from xl_lazada.workbook.save import atomic_write
+
+    book = tmp_path / "Shop.xlsm"
+    old = os.umask(0o022)
+    try:
+        atomic_write(book, lambda fh: fh.write(b"one"))
+        assert book.stat().st_mode & 0o777 == 0o644
+        book.chmod(0o660)
+        atomic_write(book, lambda fh: fh.write(b"two"))
+        assert book.stat().st_mode & 0o777 == 0o660 and book.read_bytes() == b"two"
+    finally:
+        os.umask(old)

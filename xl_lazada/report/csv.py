@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from typing import Any
 
 import pandas as pd
 
+from ..outfiles import keep_mode, new_temp
 from ..safe_text import safe_text
 from .build import REPORT_COLUMNS, Report
 
@@ -33,7 +33,8 @@ def write_csv(report: Report, path: str | os.PathLike[str]) -> None:
     """Write every column of the parcel table (ids as text, times shop-local)."""
     target = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(suffix=".csv", dir=folder, prefix=".report-")
+    fd, tmp = new_temp(folder, ".report-", ".csv")
+    keep_mode(tmp, target)
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)

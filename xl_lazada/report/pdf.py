@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import XlLazadaError
+from ..outfiles import keep_mode, new_temp
 from .build import Report
 from .xlsx import write_xlsx
 
@@ -69,8 +70,9 @@ def xlsx_to_pdf(xlsx: str | os.PathLike[str], pdf: str | os.PathLike[str]) -> No
         if not made.exists():
             raise PdfError("LibreOffice could not convert the report to PDF")
         # Copy next to the target, then rename over it: never a half-written PDF.
-        fd, tmp = tempfile.mkstemp(suffix=".pdf", dir=target.resolve().parent, prefix=".report-")
+        fd, tmp = new_temp(target.resolve().parent, ".report-", ".pdf")
         os.close(fd)
+        keep_mode(tmp, target)
         try:
             shutil.copyfile(made, tmp)
             os.replace(tmp, target)

@@ -13,7 +13,6 @@ and tracking numbers are text too.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from ..outfiles import keep_mode, new_temp
 from ..tables.shops import ZERO_DECIMAL_CURRENCIES
 from .build import FLAG_AT_RISK, URGENT_FLAGS, Report, ReportColumn
 from .layout import Cell, Line, summary_lines
@@ -57,8 +57,9 @@ def write_xlsx(report: Report, path: str | os.PathLike[str]) -> None:
     """Write the report to ``path`` (replaced only once the new file is complete)."""
     target = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(suffix=".xlsx", dir=folder, prefix=".report-")
+    fd, tmp = new_temp(folder, ".report-", ".xlsx")
     os.close(fd)
+    keep_mode(tmp, target)
     try:
         wb = Workbook(
             tmp,

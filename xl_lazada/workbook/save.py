@@ -15,12 +15,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from ..errors import XlLazadaError
+from ..outfiles import keep_mode, new_temp
 
 TEMP_PREFIX = ".~xl-lazada-"
 BACKUP_SUFFIX = ".bak"
@@ -134,7 +134,7 @@ def atomic_write(
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     remove_stale_temps(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=folder)
+    fd, tmp_name = new_temp(folder, f"{TEMP_PREFIX}{path.name}.")
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -143,9 +143,7 @@ def atomic_write(
             os.fsync(fh.fileno())
         if before_replace is not None:
             before_replace()
-        if path.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, path.stat().st_mode & 0o777)
+        keep_mode(tmp, path)
         if backup and path.exists():
             _keep_backup(path)
         os.replace(tmp, path)
