@@ -596,15 +596,7 @@ def _refresh_settlements(conn: sqlite3.Connection, shop: str, ids: list[str]) ->
         ids,
     )
     finance: dict[str, list[tuple]] = {}
-    for r in _by(
-        conn,
-        "SELECT t.order_no, t.fee_type, t.fee_name, t.amount, t.paid, t.statement,"
-        " t.transaction_date FROM json_each(?) j CROSS JOIN transactions t"
-        " WHERE t.shop = ? AND t.order_no = j.value"
-        " ORDER BY t.order_no, t.transaction_date, t.transaction_number",
-        shop,
-        sorted({r[1] for r in rows}),
-    ):
+    for r in _by(conn, _FINANCE_SQL, shop, sorted({r[1] for r in rows})):
         finance.setdefault(r[0], []).append(r)
     updates = []
     packed: list[tuple[str, answers.Answer]] = []
