@@ -44,6 +44,8 @@ def copy_as_version(fresh: Path, target: Path, version: int) -> sqlite3.Connecti
     then :func:`finish_copy`."""
     conn = cache_db.connect(target, migrate=False)
     cache_db.migrate_to(conn, version)
+    if version < 6:  # (this code's v3 facts step makes the v6 table early: that release had none)
+        conn.execute("DROP TABLE IF EXISTS order_answers")
     conn.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
     tables = [
         r[0]

@@ -499,3 +499,39 @@ def test_whole_floats_clean_to_the_digits_the_exact_decimal_route_gives() -> Non
     assert normalize_ref(1e15).kind == "rounded"
     assert normalize_ref(-5.0).kind == normalize_ref(2.5).kind == "invalid"
     assert normalize_ref(float("nan")).kind == "invalid"
+
+
+def test_a_damaged_answer_says_so_and_the_next_write_repacks_it(
+    world: World, tmp_path: Path
+) -> None:
+    """A stored answer that cannot be read (a damaged file, another layout) is never
+    guessed at: the fields it holds say the cache is damaged, in one line; the next write
+    of the order packs it again from its facts."""
+    import marshal
+
+    from xl_lazada.cache import facts
+    from xl_lazada.cache.db import CacheError
+
+    assert answers.unpack(marshal.dumps((1, 2))) is None
+    assert answers.unpack(marshal.dumps((answers.LAYOUT + 1, (0,) * 23, ()))) is None
+    assert answers.unpack(b"\x00\xff") is None
+    path = tmp_path / "damaged.sqlite3"
+    with world.cache() as src:
+        src.connection.execute("VACUUM INTO ?", (str(path),))
+    number = _orders(world)[0][1]
+    with Cache.open(path) as c:
+        (good,) = lookup([number], cache=c, now=world.now)
+        shop, oid = good.shop, good.order_id
+        c.connection.execute(
+            "UPDATE order_answers SET answer = x'00ff' WHERE shop = ? AND order_id = ?",
+            (shop, oid),
+        )
+        (bad,) = lookup([number], cache=c, now=world.now)
+        assert bad.found and bad.status == good.status  # kept beside the packed answer
+        with pytest.raises(CacheError) as err:
+            bad.order_number  # noqa: B018
+        assert "damaged" in str(err.value) and "\n" not in str(err.value)
+        with c.transaction() as conn:
+            facts.refresh_trace_facts(conn, shop, [oid])
+        (again,) = lookup([number], cache=c, now=world.now)
+    assert again == good

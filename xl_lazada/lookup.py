@@ -124,6 +124,7 @@ class _Source:
         answer = self._answer
         if answer is None:
             answer = self._answer = packed.unpack(self._packed)
+            self._packed = None  # (a remembered answer keeps one form, not both)
             if answer is None:
                 from .cache.db import CacheError
 

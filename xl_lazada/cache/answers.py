@@ -5,12 +5,15 @@ parcels' rows, SQLite turns some 220,000 values into Python objects, which was m
 range's time; packed (``marshal`` of the same tuples) it is one value per order, and a
 range of statuses reads two small columns kept beside it, never unpacking. The facts
 tables stay the source of truth: every write of an order's facts writes its answer in the
-same transaction (:mod:`xl_lazada.cache.facts`), an answer that is missing or unreadable
-is read from the columns instead (:func:`read_columns`), and a synced cache's answers equal
-a repack of its columns (tested).
+same transaction (:mod:`xl_lazada.cache.facts`), and a synced cache's answers equal a
+repack of its columns (tested). A missing answer is read from the columns
+(:func:`read_columns`); one that cannot be read (a damaged file, or another layout) is
+repacked by the next write of its order, and until then ``lookup`` says the cache is
+damaged rather than guess.
 
-The packed tuples hold only what the facts tables hold (numbers and text: nothing Lazada
-sent is ever evaluated), and ``marshal`` reads no code it could run.
+The packed tuples hold only what the facts tables hold: numbers and text, nothing Lazada
+sent is ever evaluated. Like the rest of the cache, the file is this program's own:
+``marshal`` is not hardened against a file crafted to crash it.
 """
 
 from __future__ import annotations
@@ -88,23 +91,34 @@ def make(order: Sequence[Any], parcels: Iterable[Sequence[Any]]) -> Answer:
     return (tuple(order), tuple(map(_parcel, parcels)))
 
 
+#: Which ``ORDER_COLUMNS`` / ``PARCEL_COLUMNS`` a stored answer was packed with: change it
+#: with them, so an answer of another layout is never read as this one.
+LAYOUT = 1
+
+
 def pack(answer: Answer) -> bytes:
     """The stored form (marshal format 4: every Python since 3.4 reads it back)."""
-    return marshal.dumps(answer, 4)
+    return marshal.dumps((LAYOUT, *answer), 4)
 
 
 def unpack(blob: bytes | None) -> Answer | None:
-    """The stored answer, or None when there is none or it cannot be read (a cache written
-    by a Python whose ``marshal`` this one does not read): read the columns instead."""
+    """The stored answer, or None when there is none or it cannot be read (damaged, or
+    packed with another ``LAYOUT``)."""
     if blob is None:
         return None
     try:
-        value = marshal.loads(blob)
+        layout, order, parcels = marshal.loads(blob)
+        if (
+            layout != LAYOUT
+            or type(order) is not tuple
+            or len(order) != len(ORDER_COLUMNS)
+            or type(parcels) is not tuple
+            or any(type(p) is not tuple or len(p) != len(PARCEL_COLUMNS) for p in parcels)
+        ):
+            return None
     except (ValueError, EOFError, TypeError):
         return None
-    if type(value) is not tuple or len(value) != 2 or len(value[0]) != len(ORDER_COLUMNS):
-        return None
-    return value
+    return (order, parcels)
 
 
 def write(conn: sqlite3.Connection, shop: str, answers: Iterable[tuple[str, Answer]]) -> None:
