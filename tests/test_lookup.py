@@ -93,6 +93,21 @@ def _sdk_items(lazop: Any, world: World, order_id: str) -> list[dict[str, Any]]:
     return list(resp.body["data"])
 
 
+def _copy(world: World, path: Path) -> None:
+    """A writable copy of the module's synced cache at ``path``."""
+    with world.cache() as src:
+        src.connection.execute("VACUUM INTO ?", (str(path),))
+
+
+def _write_status(conn: sqlite3.Connection, number: str, status: str) -> None:
+    """Give an order another stored status, as a sync writes it: facts and packed answer."""
+    conn.execute("UPDATE order_facts SET status = ? WHERE order_number = ?", (status, number))
+    shop, oid = conn.execute(
+        "SELECT shop, order_id FROM order_facts WHERE order_number = ?", (number,)
+    ).fetchone()
+    answers.repack(conn, shop, [oid])
+
+
 def test_answers_agree_with_the_official_sdk(world: World, lazop: Any) -> None:
     """Status and tracking numbers of a random sample, by order number and by tracking
     number, equal what lazop-sdk reads from the same sandbox."""
@@ -220,8 +235,7 @@ def test_a_tracking_number_shared_by_two_orders_answers_for_both(
     world: World, tmp_path: Path
 ) -> None:
     path = tmp_path / "shared.sqlite3"
-    with world.cache() as src:
-        src.connection.execute("VACUUM INTO ?", (str(path),))
+    _copy(world, path)
     with Cache.open(path) as c:
         (o1, _), (o2, n2) = c.connection.execute(
             "SELECT order_id, order_number FROM orders ORDER BY order_id LIMIT 2"
@@ -282,8 +296,7 @@ def test_lookup_and_tables_judge_the_clock_alike(world: World, hours: int) -> No
 
 def test_settings_change_the_stored_facts_and_stay(world: World, tmp_path: Path) -> None:
     path = tmp_path / "settings.sqlite3"
-    with world.cache() as src:
-        src.connection.execute("VACUUM INTO ?", (str(path),))
+    _copy(world, path)
     with Cache.open(path) as c:
         number = c.connection.execute(
             "SELECT order_number FROM order_facts WHERE rts_deadline IS NOT NULL LIMIT 1"
@@ -333,19 +346,12 @@ def test_reads_from_any_thread_one_connection_each(world: World) -> None:
 
 def test_reads_while_a_sync_holds_the_write_lock(world: World, tmp_path: Path) -> None:
     path = tmp_path / "wal.sqlite3"
-    with world.cache() as src:
-        src.connection.execute("VACUUM INTO ?", (str(path),))
+    _copy(world, path)
     number = _orders(world)[0][1]
     with Cache.open(path) as writer, Cache.open(path) as reader:
         (before,) = lookup([number], cache=reader, now=world.now)
         with writer.transaction() as conn:
-            conn.execute(
-                "UPDATE order_facts SET status = 'Writing' WHERE order_number = ?", (number,)
-            )
-            shop, oid = conn.execute(
-                "SELECT shop, order_id FROM order_facts WHERE order_number = ?", (number,)
-            ).fetchone()
-            answers.repack(conn, shop, [oid])  # a sync writes the answer with the facts
+            _write_status(conn, number, "Writing")
             (during,) = lookup([number], cache=reader, now=world.now)  # not blocked, old answer
             assert during == before
         (after,) = lookup([number], cache=reader, now=world.now)
@@ -358,8 +364,7 @@ def test_new_settings_while_a_sync_writes_answer_without_waiting(
     """A formula asking for other settings while a sync holds the write lock gets its
     answer computed in memory at once, not after the sync (Excel would freeze)."""
     path = tmp_path / "busy.sqlite3"
-    with world.cache() as src:
-        src.connection.execute("VACUUM INTO ?", (str(path),))
+    _copy(world, path)
     number = _orders(world)[0][1]
     with Cache.open(path) as writer, Cache.open(path) as reader:
         (before,) = lookup([number], cache=reader, now=world.now)
@@ -380,8 +385,7 @@ def test_a_cache_on_a_read_only_location_is_read(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "ro.sqlite3"
-    with world.cache() as src:
-        src.connection.execute("VACUUM INTO ?", (str(path),))
+    _copy(world, path)
     number = _orders(world)[0][1]
     expected = lookup([number], cache=world.path, now=world.now)
     # (Tests may run as root, which ignores file modes: ask for the read-only location the
@@ -462,21 +466,14 @@ def test_an_answer_is_fixed_when_lookup_returns_whatever_is_read_later(
     commits after the call never shows through half an answer. And the answer is a plain
     RefStatus: equal to one built field by field, hashable, picklable."""
     path = tmp_path / "later.sqlite3"
-    with world.cache() as src:
-        src.connection.execute("VACUUM INTO ?", (str(path),))
+    _copy(world, path)
     number = _orders(world)[0][1]
     with Cache.open(path) as c:
         (eager,) = lookup([number], cache=c, now=world.now)
         copy = RefStatus(**{f.name: getattr(eager, f.name) for f in dataclasses.fields(RefStatus)})
         (answer,) = lookup([number], cache=c, now=world.now)  # nothing read yet
         with c.transaction() as conn:
-            conn.execute(
-                "UPDATE order_facts SET status = 'Later' WHERE order_number = ?", (number,)
-            )
-            shop, oid = conn.execute(
-                "SELECT shop, order_id FROM order_facts WHERE order_number = ?", (number,)
-            ).fetchone()
-            answers.repack(conn, shop, [oid])
+            _write_status(conn, number, "Later")
         (newer,) = lookup([number], cache=c, now=world.now)
     assert newer.status == "Later"
     assert answer.status == eager.status != "Later"
@@ -516,8 +513,7 @@ def test_a_damaged_answer_says_so_and_the_next_write_repacks_it(
     assert answers.unpack(marshal.dumps((answers.LAYOUT + 1, (0,) * 23, ()))) is None
     assert answers.unpack(b"\x00\xff") is None
     path = tmp_path / "damaged.sqlite3"
-    with world.cache() as src:
-        src.connection.execute("VACUUM INTO ?", (str(path),))
+    _copy(world, path)
     number = _orders(world)[0][1]
     with Cache.open(path) as c:
         (good,) = lookup([number], cache=c, now=world.now)

@@ -294,8 +294,7 @@ class RefStatus:
     order_number: str | None = _STORED[0]
     order_id: str | None = None
     shop: str | None = None
-    # Seller Center's words (rules.status)
-    status: str | None = _derived(None, lambda s: status_at(s.order[3], _dt(s.order[4]), s.now))
+    status: str | None = None  # Seller Center's words (rules.status); set with the answer
     item_statuses: tuple[str, ...] = _STORED[1]  # Lazada's status of every unit
     tracking_numbers: tuple[str, ...] = _STORED[2]
     package_ids: tuple[str, ...] = _STORED[3]
@@ -330,7 +329,7 @@ _set = object.__setattr__
 
 def _status(ref: Any, kind: str, fields: dict[str, Any], **changes: Any) -> RefStatus:
     """``RefStatus(ref, kind, **fields)`` without the frozen ``__init__``'s 33 guarded
-    attribute writes: one copy of the order's field dict (from :func:`_answer`) becomes the
+    attribute writes: one copy of the order's field dict (from :func:`_base`) becomes the
     instance's ``__dict__``. A range of 10,000 formulas builds 10,000 of these; this is why
     RefStatus keeps a ``__dict__`` rather than slots. Same object, same equality."""
     obj = _new(RefStatus)
@@ -451,8 +450,8 @@ def _prepare_facts(
 def _from_columns(
     conn: sqlite3.Connection, shop: str, ids: list[str], settings: RuleSettings, in_memory: bool
 ) -> dict[str, packed.Answer]:
-    """Answers made from the facts columns: orders whose packed answer is missing or
-    unreadable, or (``in_memory``) a read-only cache whose facts were made with other
+    """Answers made from the facts columns: orders whose packed answer is missing, or
+    (``in_memory``) a read-only cache whose facts were made with other
     settings, computed here without being stored."""
     if not in_memory:
         return packed.read_columns(conn, shop, ids)
@@ -470,7 +469,7 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
 def _base(
     shop: _Shop,
     order_id: str,
-    status: str | None,
+    status: str,
     delayed_after: int | None,
     answer: bytes | packed.Answer,
     now: datetime,
@@ -478,18 +477,16 @@ def _base(
     """A found order's answer: the fields every reference reads at once (its status: what
     a range formula shows most), and the answer the others are worked out from when first
     read (:class:`_Derived`)."""
-    d = {
+    return {
         "ref": None,  # set per reference (keeps the fields in declaration order)
         "kind": None,
         "found": True,
         "order_id": order_id,
         "shop": shop.name,
+        "status": status_at(status, _dt(delayed_after), now),
         "shop_tz": shop.tz,
         "_src": _Source(answer, shop, now),
     }
-    if status is not None:
-        d["status"] = status_at(status, _dt(delayed_after), now)
-    return d
 
 
 def lookup(

@@ -39,8 +39,8 @@ def ref_rows(
 ) -> list[tuple[Any, ...]]:
     """``(text, shop, kind, order_id)`` for every cached reference equal to one of ``texts``
     (``shop``: only that shop's), and with ``answers`` the order's status, Delayed instant
-    and packed answer after them. ``texts`` must already be cleaned (:func:`xl_lazada.refs.normalize_ref`); sorted
-    texts read the index in order."""
+    and packed answer after them. ``texts`` must already be cleaned
+    (:func:`xl_lazada.refs.normalize_ref`); sorted texts read the index in order."""
     sql = _ANSWERS_SQL if answers else _SQL
     params: list[str] = [json.dumps(list(texts))]
     if shop is not None:
