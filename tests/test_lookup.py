@@ -246,9 +246,59 @@ def test_a_tracking_number_shared_by_two_orders_answers_for_both(
                 " ('SHARED1', ?, 'tracking_number', ?)",
                 (SHOP, o1, SHOP, o2),
             )
-        (a,) = lookup(["shared1"], cache=c, now=world.now)
-    assert a.found and len(a.matches) == 2 and "2 orders" in a.message
-    assert {m.order_id for m in a.matches} == {o1, o2}
+        a, b, again = lookup(["shared1", "SHARED1", "SHARED1"], cache=c, now=world.now)
+    for answer in (a, b):  # as cleaned (lower case), and as plain text
+        assert answer.found and len(answer.matches) == 2 and "2 orders" in answer.message
+        assert [m.order_id for m in answer.matches] == sorted([o1, o2])
+        assert answer.order_id == min(o1, o2) and answer.kind == "tracking_number"
+    assert (a.ref, b.ref) == ("shared1", "SHARED1") and again == b
+
+
+def test_a_text_that_is_one_orders_id_and_anothers_number_answers_for_both(
+    world: World, tmp_path: Path
+) -> None:
+    """The sandbox, like Lazada, gives each order the same number as its id, and such a text
+    is answered once, as the order number. An id that is a different order's number must
+    not be folded into it."""
+    path = tmp_path / "ids.sqlite3"
+    _copy(world, path)
+    with Cache.open(path) as c:
+        (o1, n1), (o2, n2) = c.connection.execute(
+            "SELECT order_id, order_number FROM orders ORDER BY order_id LIMIT 2"
+        ).fetchall()
+        assert (o1, o2) == (n1, n2)
+        with c.transaction() as conn:
+            conn.execute(
+                "INSERT INTO refs (ref, shop, kind, order_id) VALUES (?, ?, 'order_id', ?)",
+                (n2, SHOP, o1),
+            )
+        plain, as_float = lookup([n2, float(n2)], cache=c, now=world.now)
+        (alone,) = lookup([n1], cache=c, now=world.now)
+    for answer in (plain, as_float):
+        assert "2 orders" in answer.message
+        assert [(m.order_id, m.kind) for m in answer.matches] == sorted(
+            [(o1, "order_id"), (o2, "order_number")]
+        )
+    assert alone.kind == "order_number" and not alone.matches and alone.order_id == o1
+
+
+def test_the_plain_text_shortcut_agrees_with_the_cleaner() -> None:
+    """``lookup`` skips ``normalize_ref`` for a plain text; that must be exactly the texts
+    the cleaner leaves as they are, with no second (upper-case) candidate."""
+    from xl_lazada.refs import is_clean, is_plain, normalize_ref
+
+    rnd = random.Random(5)
+    alphabets = ["0123456789", "ABXZ0189", "09AZaz-_ .\n\u0663\uff11\u00e9"]
+    samples = ["", "0", "A", "a", "LZ123", "Lz123", "123\n", "1" * 64, "1" * 65, "A" * 65]
+    for _ in range(20_000):
+        alphabet = rnd.choice(alphabets)
+        size = rnd.choice([1, 2, 5, 15, 64, 65])
+        samples.append("".join(rnd.choice(alphabet) for _ in range(size)))
+    for text in samples:
+        plain = bool(is_plain(text))
+        assert plain == (is_clean(text) and (text.isdigit() or text.isupper())), text
+        if plain:
+            assert normalize_ref(text).candidates == (text,)
 
 
 def test_status_cli_json_is_the_lookup_answer(

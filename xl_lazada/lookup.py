@@ -39,7 +39,7 @@ from .cache import answers as packed
 from .cache.codec import parse_utc
 from .cache.refindex import ref_rows
 from .gcpause import no_cycle_collection
-from .refs import NormalizedRef, is_clean, normalize_ref
+from .refs import NormalizedRef, is_plain, normalize_ref
 from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
 
@@ -103,44 +103,29 @@ class _Components(Mapping[str, Decimal]):
 _EMPTY = _Components(None)
 
 
-class _Source:
-    """What a found reference's fields are worked out from: its order's answer
-    (``ORDER_COLUMNS`` values, parcels' ``PARCEL_COLUMNS`` values; kept packed as read
-    until a field needs it), the shop, and ``now``."""
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every found answer of one shop in one call shares: the shop and ``now``."""
 
-    __slots__ = ("_packed", "_answer", "shop", "now")
+    shop: _Shop
+    now: datetime
 
-    def __init__(self, answer: bytes | packed.Answer, shop: _Shop, now: datetime) -> None:
-        if type(answer) is bytes:
-            self._packed: bytes | None = answer
-            self._answer: packed.Answer | None = None
-        else:
-            self._packed = None
-            self._answer = answer  # type: ignore[assignment]
-        self.shop = shop
-        self.now = now
 
-    def _load(self) -> packed.Answer:
-        answer = self._answer
+def _unpacked(d: dict[str, Any]) -> packed.Answer:
+    """The answer (``ORDER_COLUMNS`` values, parcels' ``PARCEL_COLUMNS`` values) of an
+    instance dict, unpacked on first need (the unpacked form replaces the bytes)."""
+    answer = d["_src"]
+    if type(answer) is bytes:
+        answer = packed.unpack(answer)
         if answer is None:
-            answer = self._answer = packed.unpack(self._packed)
-            self._packed = None  # (a remembered answer keeps one form, not both)
-            if answer is None:
-                from .cache.db import CacheError
+            from .cache.db import CacheError
 
-                raise CacheError(
-                    "an order's stored answer cannot be read (the cache file is damaged): "
-                    "delete it and run `xl-lazada sync` again"
-                )
-        return answer
-
-    @property
-    def order(self) -> tuple[Any, ...]:
-        return self._load()[0]
-
-    @property
-    def parcels(self) -> tuple[tuple[Any, ...], ...]:
-        return self._load()[1]
+            raise CacheError(
+                "an order's stored answer cannot be read (the cache file is damaged): "
+                "delete it and run `xl-lazada sync` again"
+            )
+        d["_src"] = answer
+    return answer  # type: ignore[no-any-return]
 
 
 def _dt(stamp: int | None) -> datetime | None:
@@ -148,10 +133,10 @@ def _dt(stamp: int | None) -> datetime | None:
     return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
 
 
-def _stored(src: _Source) -> tuple[Any, ...]:
+def _stored(answer: packed.Answer, ctx: _Context) -> tuple[Any, ...]:
     """The fields that are the stored facts as they stand (no clock), worked out together:
     one read of any of them pays for all, and none for the rules' groups below."""
-    o = src.order
+    o = answer[0]
     lines = o[17]
     return (
         o[2],
@@ -172,22 +157,22 @@ def _stored(src: _Source) -> tuple[Any, ...]:
     )
 
 
-def _rts(src: _Source) -> tuple[Any, ...]:
-    o = src.order
+def _rts(answer: packed.Answer, ctx: _Context) -> tuple[Any, ...]:
+    o = answer[0]
     deadline = _dt(o[12])
     if deadline is None:
         return (None, None, False, False)
-    return (deadline, *rts_now(deadline, bool(o[13]), bool(o[14]), src.now, src.shop.settings))
+    return (deadline, *rts_now(deadline, bool(o[13]), bool(o[14]), ctx.now, ctx.shop.settings))
 
 
-def _sorting(src: _Source) -> tuple[Any, ...]:
+def _sorting(answer: packed.Answer, ctx: _Context) -> tuple[Any, ...]:
     """The parcel that speaks for the order's sorting centre (``rules.clock.parcel_rank``)."""
     best = None
-    for p in src.parcels:
+    for p in answer[1]:
         if p[5]:
             arrived = _dt(p[6])
             sc = sorting_now(
-                arrived, p[7], bool(p[8]), bool(p[9]), _dt(p[2]), src.now, src.shop.settings
+                arrived, p[7], bool(p[8]), bool(p[9]), _dt(p[2]), ctx.now, ctx.shop.settings
             )
             key = parcel_rank(sc.rank, p[6], p[1])
             if best is None or key < best[0]:
@@ -197,32 +182,34 @@ def _sorting(src: _Source) -> tuple[Any, ...]:
     return (best[1].label, best[2], best[1].late)
 
 
-def _stuck(src: _Source) -> bool:
+def _stuck(answer: packed.Answer, ctx: _Context) -> bool:
     """Any of the order's parcels stuck at ``now``."""
-    for p in src.parcels:
-        if p[4] and p[3] is not None and stuck_now(True, _dt(p[3]), src.now, src.shop.settings)[0]:
+    for p in answer[1]:
+        if p[4] and p[3] is not None and stuck_now(True, _dt(p[3]), ctx.now, ctx.shop.settings)[0]:
             return True
     return False
 
 
-def _unsettled(src: _Source) -> bool:
-    o = src.order
+def _unsettled(answer: packed.Answer, ctx: _Context) -> bool:
+    o = answer[0]
     if o[16] is None:
         return False
-    return unsettled_now(o[17], _dt(o[16]), src.now, src.shop.settings)[0]
+    return unsettled_now(o[17], _dt(o[16]), ctx.now, ctx.shop.settings)[0]
+
+
+_Fill = Callable[["packed.Answer", _Context], Any]
 
 
 class _Derived:
     """A :class:`RefStatus` field that :func:`lookup` works out on first read. On the class
     it is the field's default (what ``RefStatus(...)`` uses, and an instance made that way
     holds every field itself); on an answer lookup made, the first read fills the field —
-    and the fields worked out with it, ``names`` — into the instance from its ``_src``."""
+    and the fields worked out with it, ``names`` — into the instance from its ``_src``
+    (the answer) and ``_ctx``."""
 
     __slots__ = ("default", "fill", "names", "name")
 
-    def __init__(
-        self, default: Any, fill: Callable[[_Source], Any], names: tuple[str, ...] = ()
-    ) -> None:
+    def __init__(self, default: Any, fill: _Fill, names: tuple[str, ...] = ()) -> None:
         self.default = default
         self.fill = fill
         self.names = names
@@ -235,10 +222,10 @@ class _Derived:
         if obj is None:
             return self.default
         d = obj.__dict__
-        src = d.get("_src")
-        if src is None:
+        ctx = d.get("_ctx")
+        if ctx is None:
             return self.default
-        value = self.fill(src)
+        value = self.fill(_unpacked(d), ctx)
         if self.names:
             d.update(zip(self.names, value, strict=True))
             return d[self.name]
@@ -246,11 +233,11 @@ class _Derived:
         return value
 
 
-def _derived(default: Any, fill: Callable[[_Source], Any], names: tuple[str, ...] = ()) -> Any:
+def _derived(default: Any, fill: _Fill, names: tuple[str, ...] = ()) -> Any:
     return _Derived(default, fill, names)
 
 
-def _group(fill: Callable[[_Source], tuple[Any, ...]], **defaults: Any) -> list[Any]:
+def _group(fill: _Fill, **defaults: Any) -> list[Any]:
     """Descriptors for fields worked out together (``defaults``: each one's name and
     default, in the order ``fill`` returns them)."""
     names = tuple(defaults)
@@ -329,9 +316,10 @@ _set = object.__setattr__
 
 def _status(ref: Any, kind: str, fields: dict[str, Any], **changes: Any) -> RefStatus:
     """``RefStatus(ref, kind, **fields)`` without the frozen ``__init__``'s 33 guarded
-    attribute writes: one copy of the order's field dict (from :func:`_base`) becomes the
-    instance's ``__dict__``. A range of 10,000 formulas builds 10,000 of these; this is why
-    RefStatus keeps a ``__dict__`` rather than slots. Same object, same equality."""
+    attribute writes: a copy of another answer's fields (:func:`_fields`) becomes the
+    instance's ``__dict__``, as :func:`_lookup` does with a fresh one for each found row (a
+    range of 10,000 formulas builds 10,000 of these: this is why RefStatus keeps a
+    ``__dict__`` rather than slots). Same object, same equality."""
     obj = _new(RefStatus)
     d = fields.copy()
     d["ref"] = ref
@@ -339,16 +327,6 @@ def _status(ref: Any, kind: str, fields: dict[str, Any], **changes: Any) -> RefS
     if changes:
         d.update(changes)
     _set(obj, "__dict__", d)
-    return obj
-
-
-def _own(ref: Any, kind: str, fields: dict[str, Any]) -> RefStatus:
-    """:func:`_status` for an order's first reference: the field dict itself becomes the
-    instance's ``__dict__`` (no copy; later references of the order copy it)."""
-    obj = _new(RefStatus)
-    fields["ref"] = ref
-    fields["kind"] = kind
-    _set(obj, "__dict__", fields)
     return obj
 
 
@@ -466,26 +444,31 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-def _base(
-    shop: _Shop,
+def _fields(
+    ref: str,
+    kind: str,
+    ctx: _Context,
     order_id: str,
     status: str,
     delayed_after: int | None,
     answer: bytes | packed.Answer,
-    now: datetime,
 ) -> dict[str, Any]:
-    """A found order's answer: the fields every reference reads at once (its status: what
-    a range formula shows most), and the answer the others are worked out from when first
-    read (:class:`_Derived`)."""
+    """A found reference's instance dict: the fields every reference reads at once (its
+    status: what a range formula shows most), and the answer the others are worked out from
+    when first read (:class:`_Derived`)."""
+    shop = ctx.shop
     return {
-        "ref": None,  # set per reference (keeps the fields in declaration order)
-        "kind": None,
+        "ref": ref,
+        "kind": kind,
         "found": True,
         "order_id": order_id,
         "shop": shop.name,
-        "status": status_at(status, _dt(delayed_after), now),
+        "status": status
+        if delayed_after is None
+        else status_at(status, _dt(delayed_after), ctx.now),
         "shop_tz": shop.tz,
-        "_src": _Source(answer, shop, now),
+        "_src": answer,
+        "_ctx": ctx,
     }
 
 
@@ -529,34 +512,30 @@ def _lookup(
             else _unmatched(n, n.kind, n.message)
             for n in map(normalize_ref, values)
         ]
-    # Excel ranges repeat values: clean and answer each distinct value once.
-    # Text is its own key; any other value keeps its type (1, 1.0 and True differ).
-    # A clean upper-case or all-digit text (most of a range) is its own one candidate.
-    distinct: dict[Any, NormalizedRef | None] = {}
+    # Excel ranges repeat values: each distinct value is answered once. A plain text (clean,
+    # digits or upper case: most of a range) is its own key and its own one text to look up;
+    # any other value is cleaned first, and keyed with its type (1, 1.0 and True differ).
+    plain: set[str] = set()
+    odd: dict[Any, NormalizedRef] = {}
     keys: list[Any] = []
+    is_plain_text = is_plain
     for v in values:
         if type(v) is str:
             key: Any = v
-            if key not in distinct:
-                plain = is_clean(v) and (v.isdigit() or v.isupper())
-                distinct[key] = None if plain else normalize_ref(v)
+            if is_plain_text(v):
+                plain.add(v)
+            elif v not in odd:
+                odd[v] = normalize_ref(v)
         else:
             key = (type(v), v)
             try:
                 hash(key)
             except TypeError:  # unhashable: its own entry
                 key = (type(v), id(v))
-            if key not in distinct:
-                distinct[key] = normalize_ref(v)
+            if key not in odd:
+                odd[key] = normalize_ref(v)
         keys.append(key)
-    texts = sorted(
-        {key for key, n in distinct.items() if n is None}.union(
-            *(n.candidates for n in distinct.values() if n is not None)
-        )
-    )
-    # text -> its one order (shop, kind, order id), or every row when it names several
-    one: dict[str, tuple[str, str, str]] = {}
-    several: dict[str, list[tuple[str, str, str]]] = {}
+    texts = sorted(plain.union(*(n.candidates for n in odd.values())))
     rows = ref_rows(conn, texts, shop, answers=True) if texts else []
     in_memory: set[str] = set()
     if stale and rows:
@@ -564,92 +543,128 @@ def _lookup(
         if stale & named:  # made with other settings: rebuilt (then read again) or in memory
             in_memory = _prepare_facts(conn, named, settings, stale)
             rows = ref_rows(conn, texts, shop, answers=True)
-    answers: dict[tuple[str, str], dict[str, Any]] = {}
-    unpacked: dict[str, list[str]] = {}
-    contexts: dict[str, tuple[_Shop, datetime]] = {}
-    rank = _KIND_ORDER.__getitem__
-    for text, s, kind, oid, status, delayed_after, blob in rows:
-        if (s, oid) not in answers:
-            ctx = contexts.get(s)
-            if ctx is None:
-                info = shops.get(s) or _Shop(s, UTC, settings or RuleSettings())
-                ctx = contexts[s] = (info, _aware(now, info.tz))
-            if blob is None or s in in_memory:
-                unpacked.setdefault(s, []).append(oid)
-            else:
-                answers[(s, oid)] = _base(ctx[0], oid, status, delayed_after, blob, ctx[1])
-        prev = one.get(text)
-        if prev is None:
-            if text in several:
-                several[text].append((s, kind, oid))
-            else:
-                one[text] = (s, kind, oid)
-        elif prev[0] == s and prev[2] == oid:  # one order, as both its id and its number
-            if rank(kind) < rank(prev[1]):
-                one[text] = (s, kind, oid)
-        else:
-            several[text] = [prev, (s, kind, oid)]
-            del one[text]
-    for s, ids in unpacked.items():
-        info, when = contexts[s]
-        got = _from_columns(conn, s, sorted(set(ids)), info.settings, s in in_memory)
-        for oid, answer in got.items():
-            o = answer[0]
-            answers[(s, oid)] = _base(info, oid, o[3], o[4], answer, when)
-    # Each order's field dict is copied only for its second and later references (a range
-    # usually names each order once).
-    used: set[int] = set()
-    done: dict[Any, RefStatus] = {}
-    for key, n in distinct.items():
-        if n is None:
-            hit = one.get(key)
-        else:
-            cands = n.candidates
-            hit = one.get(cands[0]) if len(cands) == 1 else None
-        fields = None if hit is None else answers.get((hit[0], hit[2]))
-        if hit is None or fields is None:  # (no facts: an order not synced whole yet)
-            full = normalize_ref(key) if n is None else n
-            done[key] = _several(full, one, several, answers)
+    # One answer per row, built here: its fields dict (:func:`_fields`) becomes the
+    # instance's ``__dict__``. ``found``: text -> its answer; ``several``: text -> every
+    # answer, for a text that names more than one order (or one order as two kinds).
+    found: dict[str, RefStatus] = {}
+    several: dict[str, list[RefStatus]] = {}
+    contexts: dict[str, _Context] = {}
+    missing: list[tuple[Any, ...]] = []
+    new = _new
+    set_dict = _set
+    for row in rows:
+        text, s, kind, oid, status, delayed_after, blob = row
+        if blob is None or (in_memory and s in in_memory):
+            missing.append(row)  # answered below, from the facts columns
             continue
-        value = key if n is None else n.value
-        if id(fields) in used:
-            done[key] = _status(value, hit[1], fields)
+        ctx = contexts.get(s)
+        if ctx is None:
+            ctx = contexts[s] = _context(s, shops, settings, now)
+        obj = new(RefStatus)
+        set_dict(obj, "__dict__", _fields(text, kind, ctx, oid, status, delayed_after, blob))
+        if text in found:
+            several.setdefault(text, [found[text]]).append(obj)
         else:
-            used.add(id(fields))
-            done[key] = _own(value, hit[1], fields)
-    return [done[key] for key in keys]
+            found[text] = obj
+    if missing:
+        _answer_missing(conn, missing, shops, settings, now, contexts, in_memory, found, several)
+    # Plain texts naming several orders, then every other value (read before ``found``
+    # takes their answers: a cleaned value's texts are looked up as found).
+    for text, each in several.items():
+        found[text] = _pick(text, each)
+    other = {key: _resolve(n, found, several) for key, n in odd.items()}
+    found.update(other)
+    return [found[key] if key in found else _not_found(key) for key in keys]
 
 
-def _several(
-    n: NormalizedRef,
-    one: dict[str, tuple[str, str, str]],
-    several: dict[str, list[tuple[str, str, str]]],
-    answers: dict[tuple[str, str], dict[str, Any]],
-) -> RefStatus:
-    """The uncommon answers: not a usable reference, not found, a lower-case tracking
-    number (looked up as typed and in upper case), or a text naming several orders."""
-    if n.kind != "text":
-        return _unmatched(n, n.kind, n.message)
-    found: dict[tuple[str, str], str] = {}
-    for c in n.candidates:
-        rows = several.get(c) or ([one[c]] if c in one else [])
-        for s, kind, oid in rows:
-            prev = found.get((s, oid))
-            if prev is None or _KIND_ORDER[kind] < _KIND_ORDER[prev]:
-                found[(s, oid)] = kind
-    matched = [(k, found[k]) for k in sorted(found) if k in answers]
-    if not matched:
-        return _unmatched(n, "not_found", NOT_FOUND)
-    each = tuple(_status(n.value, kind, answers[k]) for k, kind in matched)
+def _context(
+    shop: str, shops: dict[str, _Shop], settings: RuleSettings | None, now: datetime | None
+) -> _Context:
+    info = shops.get(shop) or _Shop(shop, UTC, settings or RuleSettings())
+    return _Context(info, _aware(now, info.tz))
+
+
+def _answer_missing(
+    conn: sqlite3.Connection,
+    rows: list[tuple[Any, ...]],
+    shops: dict[str, _Shop],
+    settings: RuleSettings | None,
+    now: datetime | None,
+    contexts: dict[str, _Context],
+    in_memory: set[str],
+    found: dict[str, RefStatus],
+    several: dict[str, list[RefStatus]],
+) -> None:
+    """Rows whose order has no packed answer yet (or whose shop's stored one was made with
+    other settings, in a read-only cache): answered from the facts columns."""
+    ids: dict[str, set[str]] = {}
+    for row in rows:
+        ids.setdefault(row[1], set()).add(row[3])
+    got: dict[tuple[str, str], packed.Answer] = {}
+    for s, oids in ids.items():
+        ctx = contexts.get(s)
+        if ctx is None:
+            ctx = contexts[s] = _context(s, shops, settings, now)
+        made = _from_columns(conn, s, sorted(oids), ctx.shop.settings, s in in_memory)
+        got.update(((s, oid), answer) for oid, answer in made.items())
+    for text, s, kind, oid, *_ in rows:
+        answer = got.get((s, oid))
+        if answer is None:  # (no facts: an order not synced whole yet)
+            continue
+        o = answer[0]
+        obj = _new(RefStatus)
+        _set(obj, "__dict__", _fields(text, kind, contexts[s], oid, o[3], o[4], answer))
+        if text in found:
+            several.setdefault(text, [found[text]]).append(obj)
+        else:
+            found[text] = obj
+
+
+def _pick(value: Any, answers: list[RefStatus]) -> RefStatus:
+    """One value's answer from every answer its texts found: each order once (as the kind
+    that ranks first), in (shop, order id) order; several orders answer for the first and
+    list all in ``matches``."""
+    best: dict[tuple[str, str], RefStatus] = {}
+    for a in answers:
+        d = a.__dict__
+        k = (d["shop"], d["order_id"])
+        prev = best.get(k)
+        if prev is None or _KIND_ORDER[d["kind"]] < _KIND_ORDER[prev.__dict__["kind"]]:
+            best[k] = a
+    each = tuple(_status(value, a.__dict__["kind"], a.__dict__) for _, a in sorted(best.items()))
     if len(each) == 1:
         return each[0]
+    first = each[0]
     return _status(
-        n.value,
-        matched[0][1],
-        answers[matched[0][0]],
+        value,
+        first.kind,
+        first.__dict__,
         message=f"matches {len(each)} orders",
         matches=each,
     )
+
+
+def _resolve(
+    n: NormalizedRef, found: dict[str, RefStatus], several: dict[str, list[RefStatus]]
+) -> RefStatus:
+    """The answer for a value that was not plain text: not a usable reference, or its
+    cleaned texts' answers (a lower-case tracking number is looked up as typed and in
+    upper case)."""
+    if n.kind != "text":
+        return _unmatched(n, n.kind, n.message)
+    each: list[RefStatus] = []
+    for c in n.candidates:
+        if c in several:
+            each.extend(several[c])
+        elif c in found:
+            each.append(found[c])
+    if not each:
+        return _unmatched(n, "not_found", NOT_FOUND)
+    return _pick(n.value, each)
+
+
+def _not_found(text: str) -> RefStatus:
+    return RefStatus(text, "not_found", found=False, message=NOT_FOUND)
 
 
 def _unmatched(n: NormalizedRef, kind: str, message: str) -> RefStatus:

@@ -86,6 +86,12 @@ def is_clean(value: Any) -> bool:
     )
 
 
+#: A text that :func:`normalize_ref` leaves as it is and that is its own one candidate:
+#: all ASCII digits, or an upper-case ASCII letter then upper-case letters and digits (what
+#: most cells of a range hold). One C call, for range readers (a match object, or None).
+is_plain = re.compile(rf"[0-9]{{1,{_MAX_LEN}}}|[A-Z][A-Z0-9]{{0,{_MAX_LEN - 1}}}").fullmatch
+
+
 def normalize_ref(value: Any) -> NormalizedRef:
     """Clean one reference (see the module docstring for what is accepted)."""
     if is_clean(value):
