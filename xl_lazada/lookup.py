@@ -125,7 +125,7 @@ def _unpacked(d: dict[str, Any]) -> packed.Answer:
                 "delete it and run `xl-lazada sync` again"
             )
         d["_src"] = answer
-    return answer  # type: ignore[no-any-return]
+    return answer
 
 
 def _dt(stamp: int | None) -> datetime | None:
