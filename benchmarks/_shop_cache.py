@@ -19,10 +19,11 @@ from multiprocessing.connection import Connection as Pipe
 from _sandbox import connection, connection_info
 
 
-def _serve(pipe: Pipe, orders: int, seed: int) -> None:
+def _serve(pipe: Pipe, orders: int, seed: int, limits: dict | None = None) -> None:
     from xl_lazada.sandbox.server import SandboxServer
 
-    with SandboxServer(orders=orders, seed=seed, clock_speed=0.0, qps=1_000_000.0) as sb:
+    served = {"qps": 1_000_000.0} if limits is None else limits
+    with SandboxServer(orders=orders, seed=seed, clock_speed=0.0, **served) as sb:
         pipe.send(
             {
                 **connection_info(sb),
@@ -39,9 +40,15 @@ def cache_path(orders: int, seed: int) -> str:
     return os.path.join(root, f"shop-{orders}-seed{seed}.sqlite3")
 
 
-def sync_into(path: str, orders: int, seed: int = 7, *, keep_facts: bool = True) -> dict:
+def sync_into(
+    path: str, orders: int, seed: int = 7, *, keep_facts: bool = True, limits: dict | None = None
+) -> dict:
     """Sync a fresh sandbox shop into ``path``; with ``keep_facts=False`` the cache's facts
-    steps are switched off (to measure what keeping them costs). Returns timings: wall and
+    steps are switched off (to measure what keeping them costs). ``limits``: the sandbox's
+    ``SandboxServer`` pacing (``qps``, ``api_qps``, ``latency_ms``, ``latency_spread_ms``),
+    synced by the default client as a seller's would be; without it the sandbox answers
+    as fast as it can and the client never waits (a sync bound by this machine's CPU).
+    Returns timings: wall and
     this process's CPU for the sync, and the time spent keeping facts (every entry point
     of ``xl_lazada.cache.facts`` the cache calls while writing): wall (``facts_s``) and the
     writing thread's own CPU in it (``facts_cpu_s``; the rest is waiting: for a CPU, or for the
@@ -68,7 +75,7 @@ def sync_into(path: str, orders: int, seed: int = 7, *, keep_facts: bool = True)
         return run
 
     parent, child = mp.Pipe()
-    server = mp.Process(target=_serve, args=(child, orders, seed), daemon=True)
+    server = mp.Process(target=_serve, args=(child, orders, seed, limits), daemon=True)
     server.start()
     for name, fn in real.items():
         setattr(cache_facts, name, timed(fn))
@@ -76,10 +83,8 @@ def sync_into(path: str, orders: int, seed: int = 7, *, keep_facts: bool = True)
         srv = parent.recv()
         conn = connection(srv)
         t1, c1 = time.perf_counter(), time.process_time()
-        with (
-            Cache.open(path) as cache,
-            LazadaClient(conn, default_qps=1_000_000, max_workers=4) as client,
-        ):
+        unpaced = {"default_qps": 1_000_000, "max_workers": 4} if limits is None else {}
+        with Cache.open(path) as cache, LazadaClient(conn, **unpaced) as client:
             # No daily call budget: a benchmark shop is traced whole (a 10,000-call test-app
             # budget would leave most parcels of a 100,000-order shop without checkpoints).
             options = SyncOptions(lookback_days=srv["days"] + 5, daily_calls=0)

@@ -1,7 +1,7 @@
 """Benchmark: lookup() and the sheet tables on large synced shops, each beside its floor.
 
     python benchmarks/bench_lookup.py [--big 100000] [--mid 20000] [--sync-orders 5000]
-        [--sync-repeat 3]
+        [--sync-repeat 3] [--sync-at-limits]
 
 Prints, for the targets of the one-lookup design:
 
@@ -13,7 +13,9 @@ Prints, for the targets of the one-lookup design:
   with its peak memory);
 - the sync time added by keeping the facts (a ``--sync-orders`` shop synced with facts off
   and on, ``--sync-repeat`` times each, the fastest of each compared; and the time spent in
-  the cache's facts steps).
+  the cache's facts steps): by default against a sandbox that answers as fast as it can, so
+  the sync is bound by this machine's CPU (the worst case for the facts' share); with
+  ``--sync-at-limits`` paced as Lazada paces a seller's sync (per-API limits, 80-150 ms).
 
 Each is printed beside a **floor** measured in the same run: the same rows fetched with
 bare indexed SELECTs (refs and orders tables for lookups; the facts and checkpoints tables
@@ -40,6 +42,7 @@ from datetime import datetime
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _shop_cache import shop_cache, sync_into  # noqa: E402
+from bench_sync_speed import DEFAULT_LIMITS  # noqa: E402
 
 from xl_lazada.cache import Cache  # noqa: E402
 from xl_lazada.lookup import RefStatus, lookup  # noqa: E402
@@ -193,15 +196,28 @@ def bench_tables(path: str, now: datetime, target: str) -> None:
     )
 
 
-def bench_sync(orders: int, repeat: int) -> None:
+#: Lazada-like pacing for ``--sync-at-limits`` (what ``bench_sync_speed.py`` uses): per-API
+#: limits the client is not told, and 80-150 ms before each answer.
+AT_LIMITS = {
+    "qps": 20.0,
+    "api_qps": DEFAULT_LIMITS,
+    "latency_ms": 80.0,
+    "latency_spread_ms": 70.0,
+}
+
+
+def bench_sync(orders: int, repeat: int, limits: dict | None = None) -> None:
     """Sync the same shop with facts off and on, alternately ``repeat`` times; each side's
-    fastest run is compared (the least disturbed by whatever else the machine runs)."""
+    fastest run is compared (the least disturbed by whatever else the machine runs).
+    ``limits``: paced as Lazada paces (see ``AT_LIMITS``); else as fast as this machine goes."""
     offs, ons = [], []
+    how = "at Lazada-like limits and latency" if limits else "unpaced: bound by this machine's CPU"
+    print(f"sync measure, {how}:")
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(repeat):
             for keep, runs in ((False, offs), (True, ons)):
                 path = os.path.join(tmp, f"{'on' if keep else 'off'}-{i}.sqlite3")
-                runs.append(sync_into(path, orders, seed=11, keep_facts=keep))
+                runs.append(sync_into(path, orders, seed=11, keep_facts=keep, limits=limits))
     for off, on in zip(offs, ons, strict=True):
         print(
             f"  run: {off['sync_s']:.1f} s without facts (CPU {off['sync_cpu_s']:.1f} s), "
@@ -231,6 +247,11 @@ def main() -> None:
     ap.add_argument(
         "--sync-repeat", type=int, default=3, help="facts off/on sync pairs (fastest compared)"
     )
+    ap.add_argument(
+        "--sync-at-limits",
+        action="store_true",
+        help="pace the sync measure's sandbox as Lazada would (limits, latency)",
+    )
     ap.add_argument("--rebuild", action="store_true", help="sync new caches even if kept")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
@@ -246,7 +267,8 @@ def main() -> None:
     if args.big:
         bench_tables(big, now, f"<= 8 s and 1.5 GB at {args.big:,}")
     if args.sync_orders:
-        bench_sync(args.sync_orders, max(1, args.sync_repeat))
+        limits = AT_LIMITS if args.sync_at_limits else None
+        bench_sync(args.sync_orders, max(1, args.sync_repeat), limits)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -158,6 +158,19 @@ def test_one_answer_per_input_in_order_with_duplicates_and_blanks(world: World) 
     assert lookup([], cache=world.path) == []
 
 
+def test_the_same_number_as_float_text_and_int_keeps_each_reference(world: World) -> None:
+    """Excel's float, the text and an int of one order number answer alike, each with the
+    reference as given (one answer object may serve a cleaned value: never two values)."""
+    _, number = _orders(world)[7]
+    refs: list[Any] = [float(number), number, int(number), float(number), f" {number} "]
+    answers = lookup(refs, cache=world.path, now=world.now)
+    assert [a.ref for a in answers] == refs
+    assert [type(a.ref) for a in answers] == [float, str, int, float, str]
+    assert all(a.found and a.order_number == number for a in answers)
+    assert answers[0] is answers[3] and len({id(a) for a in answers}) == 4
+    assert len({dataclasses.replace(a, ref=None) for a in answers}) == 1
+
+
 def test_one_order_named_several_ways_keeps_each_reference(world: World) -> None:
     """An order named by its number, its tracking number and its number again answers three
     times, each with its own reference and kind (answers share no state)."""

@@ -572,7 +572,8 @@ def _lookup(
     # takes their answers: a cleaned value's texts are looked up as found).
     for text, each in several.items():
         found[text] = _pick(text, each)
-    other = {key: _resolve(n, found, several) for key, n in odd.items()}
+    taken: set[str] = set(plain)  # texts whose answer a plain key already returns
+    other = {key: _resolve(n, found, several, taken) for key, n in odd.items()}
     found.update(other)
     return [found[key] if key in found else _not_found(key) for key in keys]
 
@@ -645,13 +646,29 @@ def _pick(value: Any, answers: list[RefStatus]) -> RefStatus:
 
 
 def _resolve(
-    n: NormalizedRef, found: dict[str, RefStatus], several: dict[str, list[RefStatus]]
+    n: NormalizedRef,
+    found: dict[str, RefStatus],
+    several: dict[str, list[RefStatus]],
+    taken: set[str],
 ) -> RefStatus:
     """The answer for a value that was not plain text: not a usable reference, or its
     cleaned texts' answers (a lower-case tracking number is looked up as typed and in
-    upper case)."""
+    upper case). The common case — one text naming one order, as Excel's floats are — takes
+    the row's answer itself when no other value returns it (``taken``), else a copy."""
     if n.kind != "text":
         return _unmatched(n, n.kind, n.message)
+    cands = n.candidates
+    if len(cands) == 1 and cands[0] not in several:
+        text = cands[0]
+        hit = found.get(text)
+        if hit is None:
+            return _unmatched(n, "not_found", NOT_FOUND)
+        d = hit.__dict__
+        if text in taken:
+            return _status(n.value, d["kind"], d)
+        taken.add(text)
+        d["ref"] = n.value
+        return hit
     each: list[RefStatus] = []
     for c in n.candidates:
         if c in several:
