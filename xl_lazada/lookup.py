@@ -39,7 +39,7 @@ from .cache import answers as packed
 from .cache.codec import parse_utc
 from .cache.refindex import ref_rows
 from .gcpause import no_cycle_collection
-from .refs import NormalizedRef, is_plain, normalize_ref
+from .refs import EXACT_FLOATS, NormalizedRef, is_plain, normalize_ref
 from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
 
@@ -515,7 +515,9 @@ def _lookup(
     # Excel ranges repeat values: each distinct value is answered once. A plain text (clean,
     # digits or upper case: most of a range) is its own key and its own one text to look up;
     # any other value is cleaned first, and keyed with its type (1, 1.0 and True differ).
+    # A whole float below 1e15 (Excel's column of numbers) has its digits as its one text.
     plain: set[str] = set()
+    floats: dict[tuple[type, float], str] = {}
     odd: dict[Any, NormalizedRef] = {}
     keys: list[Any] = []
     is_plain_text = is_plain
@@ -526,6 +528,10 @@ def _lookup(
                 plain.add(v)
             elif v not in odd:
                 odd[v] = normalize_ref(v)
+        elif type(v) is float and v.is_integer() and 0 <= v < EXACT_FLOATS:
+            key = (float, v)
+            if key not in floats:
+                floats[key] = str(int(v))
         else:
             key = (type(v), v)
             try:
@@ -535,7 +541,7 @@ def _lookup(
             if key not in odd:
                 odd[key] = normalize_ref(v)
         keys.append(key)
-    texts = sorted(plain.union(*(n.candidates for n in odd.values())))
+    texts = sorted(plain.union(floats.values(), *(n.candidates for n in odd.values())))
     rows = ref_rows(conn, texts, shop, answers=True) if texts else []
     in_memory: set[str] = set()
     if stale and rows:
@@ -574,6 +580,8 @@ def _lookup(
         found[text] = _pick(text, each)
     taken: set[str] = set(plain)  # texts whose answer a plain key already returns
     other = {key: _resolve(n, found, several, taken) for key, n in odd.items()}
+    for key, text in floats.items():
+        other[key] = _take(key[1], text, found, several, taken)
     found.update(other)
     return [found[key] if key in found else _not_found(key) for key in keys]
 
@@ -658,17 +666,8 @@ def _resolve(
     if n.kind != "text":
         return _unmatched(n, n.kind, n.message)
     cands = n.candidates
-    if len(cands) == 1 and cands[0] not in several:
-        text = cands[0]
-        hit = found.get(text)
-        if hit is None:
-            return _unmatched(n, "not_found", NOT_FOUND)
-        d = hit.__dict__
-        if text in taken:
-            return _status(n.value, d["kind"], d)
-        taken.add(text)
-        d["ref"] = n.value
-        return hit
+    if len(cands) == 1:
+        return _take(n.value, cands[0], found, several, taken)
     each: list[RefStatus] = []
     for c in n.candidates:
         if c in several:
@@ -678,6 +677,28 @@ def _resolve(
     if not each:
         return _unmatched(n, "not_found", NOT_FOUND)
     return _pick(n.value, each)
+
+
+def _take(
+    value: Any,
+    text: str,
+    found: dict[str, RefStatus],
+    several: dict[str, list[RefStatus]],
+    taken: set[str],
+) -> RefStatus:
+    """The answer for a value whose one cleaned text is ``text``: the row's answer itself
+    when no other value returns it (``taken``), else a copy with ``value`` as its ref."""
+    if text in several:
+        return _pick(value, several[text])
+    hit = found.get(text)
+    if hit is None:
+        return RefStatus(value, "not_found", found=False, message=NOT_FOUND)
+    d = hit.__dict__
+    if text in taken:
+        return _status(value, d["kind"], d)
+    taken.add(text)
+    d["ref"] = value
+    return hit
 
 
 def _not_found(text: str) -> RefStatus:

@@ -86,6 +86,10 @@ def is_clean(value: Any) -> bool:
     )
 
 
+#: A whole float ``0 <= f < EXACT_FLOATS`` (what Excel hands over for a column of order
+#: numbers) cleans to ``str(int(f))``, its one candidate; range readers may do the same.
+EXACT_FLOATS = float(10**EXCEL_DIGITS)
+
 #: A text that :func:`normalize_ref` leaves as it is and that is its own one candidate:
 #: all ASCII digits, or an upper-case ASCII letter then upper-case letters and digits (what
 #: most cells of a range hold). One C call, for range readers (a match object, or None).
@@ -102,7 +106,7 @@ def normalize_ref(value: Any) -> NormalizedRef:
         return _invalid(value, "TRUE/FALSE is not a reference")
     if isinstance(value, int):
         return _from_number(value, Decimal(value))
-    if type(value) is float and value.is_integer() and 0 <= value < 10**EXCEL_DIGITS:
+    if type(value) is float and value.is_integer() and 0 <= value < EXACT_FLOATS:
         # What Excel hands over for a column of numbers: exact below 1e15, so its digits
         # are int()'s (the same text the Decimal route below gives, without its cost).
         return NormalizedRef(value, "text", text=str(int(value)))

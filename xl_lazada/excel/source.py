@@ -136,7 +136,10 @@ def _cached(
 ) -> list[Any]:
     with _lock:
         answers = memo.answers.setdefault(shop, {})
-        keys = [_value_key(v) for v in values]
+        keys = [
+            v if type(v) is str else ("float", v) if type(v) is float else _value_key(v)
+            for v in values
+        ]  # (_value_key, with its two common cases inline: a range is text or floats)
         missing: dict[Hashable, Any] = {}
         unhashable: list[int] = []
         for i, (k, v) in enumerate(zip(keys, values, strict=True)):
