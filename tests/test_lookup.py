@@ -171,6 +171,21 @@ def test_the_same_number_as_float_text_and_int_keeps_each_reference(world: World
     assert len({dataclasses.replace(a, ref=None) for a in answers}) == 1
 
 
+def test_signed_zeros_answer_with_the_zero_given(world: World) -> None:
+    """0.0 and -0.0 (and Decimal 0 and -0) are equal as dict keys, but each answer's ref
+    is the value exactly as given, in lookup and in the formulas' memo."""
+    from decimal import Decimal
+
+    from xl_lazada.excel.source import _value_key
+
+    refs: list[Any] = [0.0, -0.0, Decimal("0"), Decimal("-0"), -0.0]
+    answers = lookup(refs, cache=world.path, now=world.now)
+    assert [repr(a.ref) for a in answers] == [repr(r) for r in refs]
+    assert all(not a.found for a in answers)
+    keys = [_value_key(v) for v in refs]
+    assert keys[0] != keys[1] and keys[2] != keys[3] and keys[1] == keys[4]
+
+
 def test_one_order_named_several_ways_keeps_each_reference(world: World) -> None:
     """An order named by its number, its tracking number and its number again answers three
     times, each with its own reference and kind (answers share no state)."""

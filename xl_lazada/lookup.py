@@ -24,6 +24,7 @@ cache after :func:`lookup` returns, so an answer never mixes two syncs.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import sys
@@ -529,7 +530,7 @@ def _lookup(
             elif v not in odd:
                 odd[v] = normalize_ref(v)
         elif type(v) is float and v.is_integer() and 0 <= v < EXACT_FLOATS:
-            key = (float, v)
+            key = (float, v) if v else (float, v, math.copysign(1.0, v))  # -0.0 is its own
             if key not in floats:
                 floats[key] = str(int(v))
         else:
@@ -538,6 +539,9 @@ def _lookup(
                 hash(key)
             except TypeError:  # unhashable: its own entry
                 key = (type(v), id(v))
+            else:
+                if type(v) is Decimal and v.is_zero():  # Decimal("-0") is its own
+                    key = (Decimal, v, v.is_signed())
             if key not in odd:
                 odd[key] = normalize_ref(v)
         keys.append(key)
@@ -696,6 +700,10 @@ def _take(
     d = hit.__dict__
     if text in taken:
         return _status(value, d["kind"], d)
+    # Nobody else returns this row's answer: it becomes this value's (sound because
+    # ``taken`` starts with every plain key, this is the only place a row's answer is handed
+    # to a cleaned value, and ``_lookup`` reads ``found`` by text only before it takes
+    # these answers in).
     taken.add(text)
     d["ref"] = value
     return hit

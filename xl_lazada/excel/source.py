@@ -12,11 +12,13 @@ read the same facts), and the one place that triggers an on-demand fetch.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ..lazada.dates import utcnow
@@ -76,6 +78,10 @@ def _value_key(value: Any) -> Hashable | None:
         hash(value)
     except TypeError:
         return None
+    if type(value) is float and value == 0:  # 0.0 and -0.0 are equal: keep each as given
+        return ("float", value, math.copysign(1.0, value))
+    if type(value) is Decimal and value.is_zero():
+        return ("Decimal", value, value.is_signed())
     return (type(value).__name__, value)
 
 
@@ -137,7 +143,7 @@ def _cached(
     with _lock:
         answers = memo.answers.setdefault(shop, {})
         keys = [
-            v if type(v) is str else ("float", v) if type(v) is float else _value_key(v)
+            v if type(v) is str else ("float", v) if type(v) is float and v else _value_key(v)
             for v in values
         ]  # (_value_key, with its two common cases inline: a range is text or floats)
         missing: dict[Hashable, Any] = {}
