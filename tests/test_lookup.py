@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -259,22 +259,37 @@ def test_lowercase_tracking_number_and_package_id(world: World) -> None:
     assert [c.time for c in cps] == sorted(c.time for c in cps)
 
 
+def _copy_with_refs(
+    world: World, path: Path, rows: Callable[[tuple[str, str], tuple[str, str]], list[tuple]]
+) -> tuple[tuple[str, str], tuple[str, str]]:
+    """A copy of the synced cache at ``path`` with more reference-index rows, made by
+    ``rows`` from its first two orders' ``(order_id, order_number)``; returns those."""
+    _copy(world, path)
+    with Cache.open(path) as c:
+        first, second = c.connection.execute(
+            "SELECT order_id, order_number FROM orders ORDER BY order_id LIMIT 2"
+        ).fetchall()
+        with c.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO refs (ref, shop, kind, order_id) VALUES (?, ?, ?, ?)",
+                rows(tuple(first), tuple(second)),
+            )
+    return tuple(first), tuple(second)
+
+
 def test_a_tracking_number_shared_by_two_orders_answers_for_both(
     world: World, tmp_path: Path
 ) -> None:
     path = tmp_path / "shared.sqlite3"
-    _copy(world, path)
-    with Cache.open(path) as c:
-        (o1, _), (o2, n2) = c.connection.execute(
-            "SELECT order_id, order_number FROM orders ORDER BY order_id LIMIT 2"
-        ).fetchall()
-        with c.transaction() as conn:
-            conn.execute(
-                "INSERT INTO refs (ref, shop, kind, order_id) VALUES ('SHARED1', ?, 'tracking_number', ?),"
-                " ('SHARED1', ?, 'tracking_number', ?)",
-                (SHOP, o1, SHOP, o2),
-            )
-        a, b, again = lookup(["shared1", "SHARED1", "SHARED1"], cache=c, now=world.now)
+    (o1, _), (o2, _) = _copy_with_refs(
+        world,
+        path,
+        lambda a, b: [
+            ("SHARED1", SHOP, "tracking_number", a[0]),
+            ("SHARED1", SHOP, "tracking_number", b[0]),
+        ],
+    )
+    a, b, again = lookup(["shared1", "SHARED1", "SHARED1"], cache=path, now=world.now)
     for answer in (a, b):  # as cleaned (lower case), and as plain text
         assert answer.found and len(answer.matches) == 2 and "2 orders" in answer.message
         assert [m.order_id for m in answer.matches] == sorted([o1, o2])
@@ -289,19 +304,10 @@ def test_a_text_that_is_one_orders_id_and_anothers_number_answers_for_both(
     is answered once, as the order number. An id that is a different order's number must
     not be folded into it."""
     path = tmp_path / "ids.sqlite3"
-    _copy(world, path)
-    with Cache.open(path) as c:
-        (o1, n1), (o2, n2) = c.connection.execute(
-            "SELECT order_id, order_number FROM orders ORDER BY order_id LIMIT 2"
-        ).fetchall()
-        assert (o1, o2) == (n1, n2)
-        with c.transaction() as conn:
-            conn.execute(
-                "INSERT INTO refs (ref, shop, kind, order_id) VALUES (?, ?, 'order_id', ?)",
-                (n2, SHOP, o1),
-            )
-        plain, as_float = lookup([n2, float(n2)], cache=c, now=world.now)
-        (alone,) = lookup([n1], cache=c, now=world.now)
+    (o1, n1), (o2, n2) = _copy_with_refs(world, path, lambda a, b: [(b[1], SHOP, "order_id", a[0])])
+    assert (o1, o2) == (n1, n2)
+    plain, as_float = lookup([n2, float(n2)], cache=path, now=world.now)
+    (alone,) = lookup([n1], cache=path, now=world.now)
     for answer in (plain, as_float):
         assert "2 orders" in answer.message
         assert [(m.order_id, m.kind) for m in answer.matches] == sorted(
