@@ -101,6 +101,8 @@ def test_three_refreshes_keep_the_sellers_parts_vba_and_ribbon(
         out = capsys.readouterr()
         assert code == 0, out.err
         assert "MyShop.xlsm: Orders" in out.out
+        # The Checkpoints sheet keeps moving parcels and recent days: the seller is told.
+        assert "checkpoints: parcels still moving and the last 30 days" in out.out
         after = part_bytes(book)
         for name in SELLER_PARTS + (
             "xl/workbook.xml",

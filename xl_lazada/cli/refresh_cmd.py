@@ -59,6 +59,8 @@ def refresh(
             raise click.ClickException(f"nothing written to {book.name}: {as_of}")
         summary = _write(opened, cache, shop, parts, as_of)
     click.echo(summary.line())
+    for note in summary.notes:  # e.g. which checkpoints the sheet keeps (as `demo` says)
+        click.echo(f"  ({note})")
     if summary.report_refused:
         raise click.ClickException(f"report not built: {summary.report}")
 
