@@ -627,33 +627,22 @@ def test_trace_facts_take_the_checkpoints_the_writer_holds_in_the_stored_order(c
     t0 = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
     t1 = t0 + timedelta(days=1)
     _two_shipped(cache)
-    with cache.transaction():
+
+    def store(n: str, *events: tuple[str, datetime]) -> None:
         cache.write_trace(
-            "my",
-            trace("1", "FP1", "TN1", ("1200", t0), ("2000", t1)),
-            observed_at=NOW,
-            record_new=False,
+            "my", trace(n, f"FP{n}", f"TN{n}", *events), observed_at=NOW, record_new=False
         )
+
+    with cache.transaction():
+        store("1", ("1200", t0), ("2000", t1))
     statements: list[str] = []
     cache.connection.set_trace_callback(statements.append)
     try:
         with cache.transaction():
             # "1300" at the time of the stored "2000": stored first, so it is the last scan.
-            cache.write_trace(
-                "my",
-                trace("1", "FP1", "TN1", ("2000", t1), ("1300", t1)),
-                observed_at=NOW,
-                record_new=False,
-            )
-            cache.write_trace(
-                "my", trace("2", "FP2", "TN2", ("1200", t0)), observed_at=NOW, record_new=False
-            )
-            cache.write_trace(  # the same package again in the same transaction
-                "my",
-                trace("2", "FP2", "TN2", ("1200", t0), ("1300", t1)),
-                observed_at=NOW,
-                record_new=False,
-            )
+            store("1", ("2000", t1), ("1300", t1))
+            store("2", ("1200", t0))
+            store("2", ("1200", t0), ("1300", t1))  # the same package again, same transaction
     finally:
         cache.connection.set_trace_callback(None)
     assert not [s for s in statements if "CROSS JOIN checkpoints" in s]  # none read again
@@ -663,9 +652,7 @@ def test_trace_facts_take_the_checkpoints_the_writer_holds_in_the_stored_order(c
     }
     assert last == {"1": ("1300", int(t1.timestamp())), "2": ("1300", int(t1.timestamp()))}
     assert _all_facts(cache) == _rebuilt(cache)
-    cache.write_trace(  # outside a transaction: recomputed at once, the same way
-        "my", trace("2", "FP2", "TN2", ("2000", t1)), observed_at=NOW, record_new=False
-    )
+    store("2", ("2000", t1))  # outside a transaction: recomputed at once, the same way
     assert (
         cache.connection.execute(
             "SELECT last_code FROM order_facts WHERE order_id = '2'"

@@ -696,7 +696,7 @@ def _take(
         return _pick(value, several[text])
     hit = found.get(text)
     if hit is None:
-        return RefStatus(value, "not_found", found=False, message=NOT_FOUND)
+        return _not_found(value)
     d = hit.__dict__
     if text in taken:
         return _status(value, d["kind"], d)
@@ -709,8 +709,8 @@ def _take(
     return hit
 
 
-def _not_found(text: str) -> RefStatus:
-    return RefStatus(text, "not_found", found=False, message=NOT_FOUND)
+def _not_found(value: Any) -> RefStatus:
+    return RefStatus(value, "not_found", found=False, message=NOT_FOUND)
 
 
 def _unmatched(n: NormalizedRef, kind: str, message: str) -> RefStatus:

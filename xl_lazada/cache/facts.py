@@ -456,10 +456,17 @@ def answers_in_memory(
     """The answers of ``order_ids`` computed with ``settings`` and not stored (a read-only
     cache whose facts were made with other settings), as they would be stored."""
     order_rows, package_rows, _ = fact_rows(conn, shop, order_ids, settings)
+    return dict(_answers_of(order_rows, package_rows))
+
+
+def _answers_of(
+    order_rows: Sequence[tuple[Any, ...]], package_rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[str, answers.Answer]]:
+    """``(order id, answer)`` of freshly computed facts rows (no read back)."""
     by_order: dict[str, list[tuple[Any, ...]]] = {}
     for p in package_rows:
         by_order.setdefault(p[1], []).append(_ANSWER_OF_PARCEL(p))
-    return {o[1]: answers.make(_ANSWER_OF_ORDER(o), by_order.get(o[1], ())) for o in order_rows}
+    return [(o[1], answers.make(_ANSWER_OF_ORDER(o), by_order.get(o[1], ()))) for o in order_rows]
 
 
 def _rows(
@@ -688,28 +695,11 @@ def _refresh_facts(
         chunk = ids[start : start + _BATCH]
         order_rows, package_rows, facts, inputs = _rows(conn, shop, chunk, settings, held)
         conn.executemany(_INSERT_ORDER, order_rows)
-        _write_answers(conn, shop, order_rows, package_rows)
+        answers.write(conn, shop, _answers_of(order_rows, package_rows))
         parcels = [f.parcels for f in facts.values()]
         _write_parcels(conn, shop, chunk, package_rows, parcels, inputs, traced=traced)
         written += len(order_rows)
     return written
-
-
-def _write_answers(
-    conn: sqlite3.Connection,
-    shop: str,
-    order_rows: Sequence[tuple[Any, ...]],
-    package_rows: Sequence[tuple[Any, ...]],
-) -> None:
-    """Store the answers of freshly computed facts rows (no read back)."""
-    by_order: dict[str, list[tuple[Any, ...]]] = {}
-    for p in package_rows:
-        by_order.setdefault(p[1], []).append(_ANSWER_OF_PARCEL(p))
-    answers.write(
-        conn,
-        shop,
-        ((o[1], answers.make(_ANSWER_OF_ORDER(o), by_order.get(o[1], ()))) for o in order_rows),
-    )
 
 
 def refresh_trace_facts(
