@@ -29,6 +29,7 @@ whose items failed, so the next run fetches it again.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -56,6 +57,8 @@ from .early import EARLY_EVERY, Candidates, EarlyTraces, Started, early_candidat
 from .plan import changed_orders, item_statuses, mark_news, trace_plan
 from .policy import TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
 from .progress import Progress, SyncSummary
+
+log = logging.getLogger("xl_lazada.sync")
 
 #: Errors no later call can recover from: stop the sync with a clear message.
 FATAL = (AuthError, SignatureError, ClockSkewError, NetworkDownError)
@@ -306,7 +309,11 @@ def sync_shop(
             if options.orders:
                 if options.traces and options.items:
                     run.early = _start_early(run)
-                _stage(run, "orders", _sync_orders, keep_budget=run.early is not None)
+                try:
+                    _stage(run, "orders", _sync_orders, keep_budget=run.early is not None)
+                except Exception:
+                    _keep_early(run)
+                    raise
         finally:
             _finish_seller(run)
         # Finance is read in the background while the parcels a seller acts on are traced
@@ -927,13 +934,35 @@ def _tick_early(run: _Run) -> None:
             run.tick("traces", done, None, "while orders are listed")
 
 
-def _write_early(run: _Run, early: EarlyTraces | None, record_new: bool) -> None:
+def _keep_early(run: _Run) -> None:
+    """The orders stage stopped the sync (a dead network, a revoked token): the parcels
+    traced while the orders were listed are written for the orders already stored, as the
+    sync promises, not thrown away. The stage's own error is the one raised, so a failure
+    here is only logged."""
+    early, run.early = run.early, None
+    if early is None:
+        return
+    record_new = run.cache.watermark(run.shop, BASELINE_TRACES) is not None
+    try:
+        _write_early(run, early, record_new, raise_halt=False)
+    except Exception as exc:  # noqa: BLE001 - the orders stage's error is what a seller sees
+        log.warning("traces fetched before the sync stopped were not saved: %s", one_line(exc))
+
+
+def _write_early(
+    run: _Run, early: EarlyTraces | None, record_new: bool, *, raise_halt: bool = True
+) -> None:
     """Write what traces started ahead of their stage brought (history never goes to the
-    change log); raises a fatal error that stopped them, after writing."""
+    change log) for the orders stored (an order the orders stage did not reach is traced
+    again next run); raises a fatal error that stopped them, after writing, unless not
+    ``raise_halt``."""
     if early is None:
         return
     results = early.finish()
     run.history_traced += sum(1 for r in results if r.history)
+    if results:
+        stored = run.cache.order_states(run.shop, [r.order_id for r in results])
+        results = [r for r in results if r.order_id in stored]
     if results:
         observed = utcnow()
         ok: list[str] = []
@@ -952,7 +981,7 @@ def _write_early(run: _Run, early: EarlyTraces | None, record_new: bool) -> None
             run.cache.clear_failures(run.shop, "trace", ok)
             run.record_calls()
         run.summary.traced_orders += len(ok)
-    if isinstance(early.halt, FATAL):
+    if raise_halt and isinstance(early.halt, FATAL):
         raise early.halt
 
 
