@@ -580,6 +580,11 @@ def test_whole_floats_clean_to_the_digits_the_exact_decimal_route_gives() -> Non
     assert normalize_ref(1e15).kind == "rounded"
     assert normalize_ref(-5.0).kind == normalize_ref(2.5).kind == "invalid"
     assert normalize_ref(float("nan")).kind == "invalid"
+    # A placeholder a seller types for "no number yet" is not looked up as one.
+    for placeholder in ("-", "—", "?", "!!!", "#", "'-'", " / "):
+        n = normalize_ref(placeholder)
+        assert n.kind == "invalid" and "no letters or digits" in n.message, placeholder
+    assert normalize_ref("-A1-").kind == normalize_ref("１").kind == "text"
 
 
 def test_a_damaged_answer_says_so_and_the_next_write_repacks_it(

@@ -163,6 +163,8 @@ def _from_text(value: str) -> NormalizedRef:
         return _invalid(value, "too long to be an order or tracking number")
     if not text.isprintable():
         return _invalid(value, "contains control characters")
+    if not any(c.isalnum() for c in text):  # "-", "?", "!!!": a placeholder, not a number
+        return _invalid(value, "no letters or digits: not an order or tracking number")
     return NormalizedRef(value, "text", text=text)
 
 
