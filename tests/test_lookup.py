@@ -176,13 +176,13 @@ def test_signed_zeros_answer_with_the_zero_given(world: World) -> None:
     is the value exactly as given, in lookup and in the formulas' memo."""
     from decimal import Decimal
 
-    from xl_lazada.excel.source import _value_key
+    from xl_lazada.refs import value_key
 
     refs: list[Any] = [0.0, -0.0, Decimal("0"), Decimal("-0"), -0.0]
     answers = lookup(refs, cache=world.path, now=world.now)
     assert [repr(a.ref) for a in answers] == [repr(r) for r in refs]
     assert all(not a.found for a in answers)
-    keys = [_value_key(v) for v in refs]
+    keys = [value_key(v) for v in refs]
     assert keys[0] != keys[1] and keys[2] != keys[3] and keys[1] == keys[4]
 
 

@@ -24,7 +24,6 @@ cache after :func:`lookup` returns, so an answer never mixes two syncs.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sqlite3
 import sys
@@ -40,7 +39,7 @@ from .cache import answers as packed
 from .cache.codec import parse_utc
 from .cache.refindex import ref_rows
 from .gcpause import no_cycle_collection
-from .refs import EXACT_FLOATS, NormalizedRef, is_plain, normalize_ref
+from .refs import EXACT_FLOATS, NormalizedRef, is_plain, normalize_ref, value_key
 from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
 
@@ -530,18 +529,13 @@ def _lookup(
             elif v not in odd:
                 odd[v] = normalize_ref(v)
         elif type(v) is float and v.is_integer() and 0 <= v < EXACT_FLOATS:
-            key = (float, v) if v else (float, v, math.copysign(1.0, v))  # -0.0 is its own
+            key = (float, v) if v else value_key(v)  # (value_key, inline: -0.0 is its own)
             if key not in floats:
                 floats[key] = str(int(v))
         else:
-            key = (type(v), v)
-            try:
-                hash(key)
-            except TypeError:  # unhashable: its own entry
+            key = value_key(v)
+            if key is None:  # unhashable: its own entry
                 key = (type(v), id(v))
-            else:
-                if type(v) is Decimal and v.is_zero():  # Decimal("-0") is its own
-                    key = (Decimal, v, v.is_signed())
             if key not in odd:
                 odd[key] = normalize_ref(v)
         keys.append(key)

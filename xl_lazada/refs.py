@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -84,6 +85,25 @@ def is_clean(value: Any) -> bool:
         and (value.isdigit() or (value.isalnum() and value[:1].isalpha()))
         and len(value) <= _MAX_LEN
     )
+
+
+def value_key(value: Any) -> Hashable | None:
+    """A dict key for a reference value as given (``None``: unhashable). ``1``, ``1.0`` and
+    ``True`` are equal in a dict but not as references, nor are ``0.0`` and ``-0.0``: each
+    is keyed with its type (and a zero with its sign). Text, by far the most common, is its
+    own key (no other key is a ``str``); range readers may inline that case and
+    ``(float, f)`` for a non-zero float."""
+    if type(value) is str:
+        return value
+    if type(value) is float:
+        return (float, value) if value else (float, value, math.copysign(1.0, value))
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    if type(value) is Decimal and value.is_zero():
+        return (Decimal, value, value.is_signed())
+    return (type(value), value)
 
 
 #: A whole float ``0 <= f < EXACT_FLOATS`` (what Excel hands over for a column of order

@@ -12,16 +12,15 @@ read the same facts), and the one place that triggers an on-demand fetch.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from ..lazada.dates import utcnow
+from ..refs import value_key
 from . import fetch as fetching
 from .messages import NOT_SYNCED
 
@@ -67,22 +66,6 @@ RESULTS_LIMIT = 5_000  # whole formula results kept (a recalculated range answer
 
 _memos: dict[str, Memo] = {}
 _lock = threading.Lock()
-
-
-def _value_key(value: Any) -> Hashable | None:
-    """``1``, ``1.0`` and ``True`` are equal in a dict but not as references: key by type
-    (text, by far the most common, is its own key: no other key is a ``str``)."""
-    if type(value) is str:
-        return value
-    try:
-        hash(value)
-    except TypeError:
-        return None
-    if type(value) is float and value == 0:  # 0.0 and -0.0 are equal: keep each as given
-        return ("float", value, math.copysign(1.0, value))
-    if type(value) is Decimal and value.is_zero():
-        return ("Decimal", value, value.is_signed())
-    return (type(value).__name__, value)
 
 
 def clear() -> None:
@@ -143,9 +126,9 @@ def _cached(
     with _lock:
         answers = memo.answers.setdefault(shop, {})
         keys = [
-            v if type(v) is str else ("float", v) if type(v) is float and v else _value_key(v)
+            v if type(v) is str else (float, v) if type(v) is float and v else value_key(v)
             for v in values
-        ]  # (_value_key, with its two common cases inline: a range is text or floats)
+        ]  # (value_key, with its two common cases inline: a range is text or floats)
         missing: dict[Hashable, Any] = {}
         unhashable: list[int] = []
         for i, (k, v) in enumerate(zip(keys, values, strict=True)):
