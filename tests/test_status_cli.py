@@ -148,6 +148,19 @@ def test_unknown_ref_in_text_mode_gets_a_line_and_exit_1(
     assert "not found" in err
 
 
+def test_closing_line_counts_each_reason_a_reference_went_unanswered(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    o = world.truth["orders"][0]
+    code, out, err = world.run(capsys, "-", "NOT-A-REF", "3.14E+20", "?", o["order_number"])
+    assert code == 1
+    assert out.splitlines()[0].startswith("-: no letters or digits")
+    assert "4 of 5 references not answered: 2 invalid, 1 not found, 1 rounded by Excel" in err
+    code, out, err = world.run(capsys, "-", "?")
+    assert code == 1
+    assert "2 of 2 references invalid" in err
+
+
 def test_refresh_syncs_first(
     world: World,
     capsys: pytest.CaptureFixture[str],

@@ -213,22 +213,42 @@ def status(
         if refresh:
             _refresh(shop, cache)
         answers = lookup(refs, shop=shop, cache=cache, now=now)
-        out, unknown = _answers(refs, answers, as_json, cache)
+        out, unanswered = _answers(refs, answers, as_json, cache)
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-    if unknown:
-        raise click.ClickException(f"{unknown} of {len(refs)} references not found")
+    if unanswered:
+        raise click.ClickException(_unanswered_line(unanswered, len(refs)))
+
+
+#: How the closing error line names each kind of unanswered reference.
+_UNANSWERED = {
+    "not_found": "not found",
+    "invalid": "invalid",
+    "rounded": "rounded by Excel",
+    "blank": "blank",
+    "unknown_shop": "in an unknown shop",
+}
+
+
+def _unanswered_line(kinds: list[str], total: int) -> str:
+    """``2 of 5 references not found``, or with mixed reasons ``3 of 5 references not
+    answered: 2 not found, 1 invalid`` (each reference's own line says why)."""
+    counts = Counter(_UNANSWERED.get(k, k) for k in kinds)
+    if len(counts) == 1:
+        return f"{len(kinds)} of {total} references {next(iter(counts))}"
+    parts = ", ".join(f"{n} {word}" for word, n in counts.most_common())
+    return f"{len(kinds)} of {total} references not answered: {parts}"
 
 
 def _answers(
     refs: tuple[str, ...], answers: list[RefStatus], as_json: bool, cache: Cache
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[dict[str, Any]], list[str]]:
     out: list[dict[str, Any]] = []
-    unknown = 0
+    unanswered: list[str] = []
     for typed, a in zip(refs, answers, strict=True):
         shown = a.matches or ((a,) if a.found else ())
         if not shown:
-            unknown += 1
+            unanswered.append(a.kind)
             ref = "".join(typed.split())
             error = a.message or "blank reference"
             out.append({"ref": ref, **dict.fromkeys(_REQUIRED), "error": error})
@@ -240,7 +260,7 @@ def _answers(
             out.append(answer(ref, match, cache))
             if not as_json:
                 click.echo("\n".join(_text(ref, match, cache)))
-    return out, unknown
+    return out, unanswered
 
 
 def _ref_text(typed: str, a: RefStatus) -> str:
