@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -113,6 +114,56 @@ def test_history_traced_while_orders_are_listed_never_goes_to_the_change_log(
         calls = sb.stats.by_api.get(TRACE, 0) - before
         assert s.calls_by_stage["traces"] + s.calls_by_stage["history"] == calls
         assert s.calls_by_stage["history"] >= len(ended & traced)
+
+
+def test_parcels_traced_while_listing_are_written_with_their_orders_in_one_facts_pass(
+    cache, monkeypatch
+) -> None:
+    """A trace answered before its order's chunk is stored goes into the same transaction:
+    a seller's sheet shows the parcel during the orders stage, and the new order's facts are
+    worked out once, with its checkpoints (not once without and again with them)."""
+    from xl_lazada.cache import facts as cache_facts
+
+    passes: list[tuple[str, str]] = []  # (pass, order id)
+    for name in ("refresh_facts", "refresh_trace_facts"):
+        real = getattr(cache_facts, name)
+
+        def record(conn, shop, ids, *a, _real=real, _name=name, **kw):  # type: ignore[no-untyped-def]
+            ids = list(ids)
+            passes.extend((_name, oid) for oid in ids)
+            return _real(conn, shop, ids, *a, **kw)
+
+        monkeypatch.setattr(cache_facts, name, record)
+    with SandboxServer(orders=120, seed=5, clock_speed=0.0, qps=5000.0) as sb:
+        client = SlowItemsClient(sb.connection(sb.issue_token()), default_qps=5000.0)
+        client.delay = 1.5  # every early trace of the one chunk is in before its items
+        traced_when_listed: set[str] = set()
+
+        def on_progress(p: Progress) -> None:
+            if p.stage == "orders" and p.total is not None:  # the orders stage's last word
+                traced_when_listed.update(r["order_id"] for r in cache.checkpoints(shop="shop"))
+
+        with client:
+            s = sync_shop(client, cache, "shop", options=SyncOptions(daily_calls=0),
+                          progress=on_progress)  # fmt: skip
+    assert s.failed == []
+    traced = {r["order_id"] for r in cache.checkpoints(shop="shop")}
+    assert traced_when_listed and traced_when_listed <= traced
+    once = Counter(oid for _, oid in passes)
+    assert all(once[oid] == 1 for oid in traced_when_listed)
+    assert not {oid for name, oid in passes if name == "refresh_trace_facts"} & traced_when_listed
+
+
+def test_early_tracer_hands_over_answers_once() -> None:
+    gate = Gate()
+    gate.open.set()
+    early = EarlyTraces(gate, workers=2, halt=(BudgetExhaustedError,))
+    early.add(urgent=["a", "b", "c"])
+    _wait_for(lambda: early.done() == 3)
+    assert sorted(early.answered()) == ["a", "b", "c"]
+    assert sorted(r.order_id for r in early.take({"a", "c", "x"})) == ["a", "c"]
+    assert early.take({"a"}) == [] and early.done() == 3  # answered count is unchanged
+    assert [r.order_id for r in early.finish()] == ["b"]
 
 
 def test_a_second_run_on_the_same_client_counts_only_its_own_calls(cache, monkeypatch) -> None:

@@ -4,7 +4,9 @@ The trace API has its own rate limit, idle while orders and items are read, and 
 sync it is the one that takes longest (a call per parcel). So parcels the listing already
 shows are traced from the first order page on, in a small pool kept full from its own
 threads (not only when the listing hands over the next order), and their results wait in
-memory until the sync writes them (their orders are in the cache by then).
+memory until their orders are stored: each order chunk's transaction takes the answers
+already in for the orders stored so far (a new order written with its trace gets one facts
+pass, not two), and the trace stage writes the rest when it ends.
 
 Two priorities: what a seller acts on (a changed status set, a new parcel on its way), then
 history (a new order whose parcels are already delivered or closed), which only fills the
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -100,7 +102,8 @@ class EarlyTraces:
         self._urgent: deque[str] = deque()
         self._history: deque[str] = deque()
         self._seen: set[str] = set()
-        self._results: list[EarlyResult] = []
+        self._results: list[EarlyResult] = []  # answered, not yet taken
+        self._answered = 0
         self._started: list[tuple[str, bool]] = []  # (order id, history) in start order
         self._history_started = 0
         self._running = 0
@@ -126,7 +129,21 @@ class EarlyTraces:
     def done(self) -> int:
         """How many traces have been answered so far."""
         with self._lock:
-            return len(self._results)
+            return self._answered
+
+    def answered(self) -> list[str]:
+        """Order ids answered and not yet taken."""
+        with self._lock:
+            return [r.order_id for r in self._results]
+
+    def take(self, order_ids: Collection[str]) -> list[EarlyResult]:
+        """Hand over the answers for ``order_ids`` already in (to be written now, with their
+        orders); the rest stay for a later :meth:`take` or :meth:`finish`."""
+        with self._lock:
+            taken = [r for r in self._results if r.order_id in order_ids]
+            if taken:
+                self._results = [r for r in self._results if r.order_id not in order_ids]
+            return taken
 
     def _available(self) -> int:  # with the lock held
         if self._stopped or self.halt is not None:
@@ -173,6 +190,7 @@ class EarlyTraces:
                 continue
             with self._lock:
                 self._results.append(EarlyResult(oid, result, history))
+                self._answered += 1
 
     def stop(self) -> Started:
         """Start nothing more (the calls running go on); returns what was started."""
@@ -184,8 +202,8 @@ class EarlyTraces:
             )
 
     def finish(self) -> list[EarlyResult]:
-        """Start nothing more, wait for the calls running and return every answer (errors
-        of a ``halt`` type are left out: see :attr:`halt`)."""
+        """Start nothing more, wait for the calls running and return every answer not taken
+        (errors of a ``halt`` type are left out: see :attr:`halt`)."""
         self.close()
         if self._crash is not None:
             raise self._crash

@@ -53,7 +53,14 @@ from ..lazada.errors import (
 from ..lazada.models import Order, OrderItem, OrderTrace, Seller, Statement, Transaction
 from ..lazada.ratelimit import CallBudget
 from . import budget as budgets
-from .early import EARLY_EVERY, Candidates, EarlyTraces, Started, early_candidates
+from .early import (
+    EARLY_EVERY,
+    Candidates,
+    EarlyResult,
+    EarlyTraces,
+    Started,
+    early_candidates,
+)
 from .plan import changed_orders, item_statuses, mark_news, trace_plan
 from .policy import TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
 from .progress import Progress, SyncSummary
@@ -491,6 +498,7 @@ def _finish_seller(run: _Run) -> None:
 def _sync_orders(run: _Run) -> None:
     cache, shop, opts = run.cache, run.shop, run.options
     record_new = cache.watermark(shop, BASELINE_ORDERS) is not None
+    new_traces = cache.watermark(shop, BASELINE_TRACES) is not None
     mark = parse_utc(cache.watermark(shop, WM_ORDERS))
     if mark is not None:
         start = mark - opts.update_overlap
@@ -517,12 +525,12 @@ def _sync_orders(run: _Run) -> None:
                 _tick_early(run)
             if len(chunk) >= max(1, opts.order_chunk):
                 listed += len(chunk)
-                _order_chunk(run, chunk, state, record_new)
+                _order_chunk(run, chunk, state, record_new, new_traces)
                 chunk = []
                 run.tick("orders", listed, None, state.message())
         if chunk:
             listed += len(chunk)
-            _order_chunk(run, chunk, state, record_new)
+            _order_chunk(run, chunk, state, record_new, new_traces)
     except FATAL:
         raise
     except BudgetExhaustedError:
@@ -611,8 +619,12 @@ class _OrderState:
         return f"{self.new:,} new, {self.changed:,} changed"
 
 
-def _order_chunk(run: _Run, chunk: Sequence[Order], state: _OrderState, record_new: bool) -> None:
-    """Fetch items of the chunk's new/changed orders, then write it all in one transaction."""
+def _order_chunk(
+    run: _Run, chunk: Sequence[Order], state: _OrderState, record_new: bool, new_traces: bool
+) -> None:
+    """Fetch items of the chunk's new/changed orders, then write it all in one transaction,
+    with the early traces already answered for them (``new_traces``: their checkpoints go
+    to the change log)."""
     cache, shop = run.cache, run.shop
     known = cache.order_states(shop, [o.order_id for o in chunk])
     todo: dict[str, Order] = {}
@@ -648,6 +660,7 @@ def _order_chunk(run: _Run, chunk: Sequence[Order], state: _OrderState, record_n
             run.fail("items", oid, err)
         cache.clear_failures(shop, "items", [o.order_id for o in ok])
         cache.set_watermark(shop, WM_ORDERS, iso_utc(mark) or "", observed_at=observed)
+        _take_early(run, new_traces)
     s = run.summary
     s.new_orders += w.new_orders
     s.changed_orders += w.changed_orders
@@ -959,30 +972,50 @@ def _write_early(
     if early is None:
         return
     results = early.finish()
+    if results:
+        with run.cache.transaction():
+            _write_traces(run, results, record_new)
+    if raise_halt and isinstance(early.halt, FATAL):
+        raise early.halt
+
+
+def _take_early(run: _Run, record_new: bool) -> None:
+    """Inside an order chunk's transaction: write the early traces already answered for
+    orders stored so far — the chunk's own new orders then get one facts pass with their
+    parcels, instead of one now and another when the trace stage writes the rest."""
+    early = run.early
+    answered = early.answered() if early is not None else []
+    if early is None or not answered:
+        return
+    stored = run.cache.order_states(run.shop, answered)
+    if stored:
+        _write_traces(run, early.take(stored.keys()), record_new)
+
+
+def _write_traces(run: _Run, results: list[EarlyResult], record_new: bool) -> None:
+    """Early trace answers, inside the caller's transaction, for the orders stored."""
     run.history_traced += sum(1 for r in results if r.history)
     if results:
         stored = run.cache.order_states(run.shop, [r.order_id for r in results])
         results = [r for r in results if r.order_id in stored]
-    if results:
-        observed = utcnow()
-        ok: list[str] = []
-        with run.cache.transaction():
-            for r in results:
-                if isinstance(r.result, OrderTrace):
-                    run.summary.new_checkpoints += run.cache.write_trace(
-                        run.shop,
-                        r.result,
-                        observed_at=observed,
-                        record_new=record_new and not r.history,
-                    )
-                    ok.append(r.order_id)
-                else:
-                    run.fail("trace", r.order_id, r.result)
-            run.cache.clear_failures(run.shop, "trace", ok)
-            run.record_calls()
-        run.summary.traced_orders += len(ok)
-    if raise_halt and isinstance(early.halt, FATAL):
-        raise early.halt
+    if not results:
+        return
+    observed = utcnow()
+    ok: list[str] = []
+    for r in results:
+        if isinstance(r.result, OrderTrace):
+            run.summary.new_checkpoints += run.cache.write_trace(
+                run.shop,
+                r.result,
+                observed_at=observed,
+                record_new=record_new and not r.history,
+            )
+            ok.append(r.order_id)
+        else:
+            run.fail("trace", r.order_id, r.result)
+    run.cache.clear_failures(run.shop, "trace", ok)
+    run.record_calls()
+    run.summary.traced_orders += len(ok)
 
 
 # ---- finance -----------------------------------------------------------------------------
