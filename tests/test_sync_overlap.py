@@ -154,6 +154,25 @@ def test_parcels_traced_while_listing_are_written_with_their_orders_in_one_facts
     assert not {oid for name, oid in passes if name == "refresh_trace_facts"} & traced_when_listed
 
 
+def test_the_listing_read_ahead_shows_what_it_holds_without_taking_it() -> None:
+    """What lets traces start for orders listed but not chunked yet."""
+
+    def pages():  # type: ignore[no-untyped-def]
+        yield from range(6)
+        raise RuntimeError("the listing broke")
+
+    ahead = engine._ReadAhead(pages(), 4)
+    _wait_for(lambda: len(ahead.ahead()) == 4)
+    assert ahead.ahead() == [0, 1, 2, 3]
+    assert next(ahead) == 0
+    _wait_for(lambda: ahead.ahead() == [1, 2, 3, 4])
+    assert [next(ahead) for _ in range(5)] == [1, 2, 3, 4, 5]
+    assert ahead.ahead() == []  # the error waiting in line is not a value
+    with pytest.raises(RuntimeError, match="the listing broke"):
+        next(ahead)
+    ahead.close()
+
+
 def test_early_tracer_hands_over_answers_once() -> None:
     gate = Gate()
     gate.open.set()

@@ -510,6 +510,7 @@ def _sync_orders(run: _Run) -> None:
     state = _OrderState(start=start)
     listed = 0
     chunk: list[Order] = []
+    looked: set[str] = set()  # listed orders early tracing has looked at
     # The listing pages ahead (in a thread, from now on) while each chunk's items are fetched.
     listing = _ReadAhead(run.client.iter_orders(update_after=start), 2 * opts.order_chunk)
     try:
@@ -525,6 +526,7 @@ def _sync_orders(run: _Run) -> None:
                 _tick_early(run)
             if len(chunk) >= max(1, opts.order_chunk):
                 listed += len(chunk)
+                _trace_ahead(run, listing, looked)
                 _order_chunk(run, chunk, state, record_new, new_traces)
                 chunk = []
                 run.tick("orders", listed, None, state.message())
@@ -601,6 +603,11 @@ class _ReadAhead(Iterator[T]):
             self._ended = True
             raise StopIteration
         return value
+
+    def ahead(self) -> list[T]:
+        """The values read and not taken yet (a snapshot)."""
+        with self._box.mutex:
+            return [v for ok, v in self._box.queue if ok and v is not self._DONE]
 
     def close(self) -> None:
         self._ended = True
@@ -933,6 +940,19 @@ def _start_early(run: _Run) -> EarlyTraces | None:
         history_limit=history_limit,
         halt=HALT,
     )
+
+
+def _trace_ahead(run: _Run, listing: _ReadAhead[Order], looked: set[str]) -> None:
+    """Before a chunk's items are fetched and written: start tracing what the pages read
+    ahead show, so the next chunks' traces are mostly answered by the time their orders are
+    written (and go into the same transaction: one facts pass per new order)."""
+    if run.early is None:
+        return
+    fresh = [o for o in listing.ahead() if o.order_id not in looked]
+    if fresh:
+        looked.update(o.order_id for o in fresh)
+        known = run.cache.order_states(run.shop, [o.order_id for o in fresh])
+        _add_early(run, early_candidates(fresh, known))
 
 
 def _add_early(run: _Run, found: Candidates) -> None:
