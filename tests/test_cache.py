@@ -235,6 +235,30 @@ def test_orders_items_packages_refs_round_trip(cache):
     assert cache.resolve("FP0001", shop="other") == []
 
 
+def test_an_order_id_is_indexed_once_when_it_is_the_orders_number(cache):
+    def index() -> list[tuple[str, str]]:
+        return [
+            tuple(r) for r in cache.connection.execute("SELECT ref, kind FROM refs ORDER BY 1, 2")
+        ]
+
+    its = {"1": [item("1", "1", "pending")], "2": [item("2", "1", "pending")]}
+    write(cache, [order("1", "2026-11-03 10:00:00 +0800", order_number="N-1")], its)
+    write(cache, [order("2", "2026-11-03 10:00:00 +0800", order_number="N-2")], its)
+    write(cache, [order("3", "2026-11-03 10:00:00 +0800")], {})  # number = id: one row
+    assert index() == [
+        ("1", "order_id"), ("2", "order_id"), ("3", "order_number"),
+        ("N-1", "order_number"), ("N-2", "order_number"),
+    ]  # fmt: skip
+    # Order 2 comes back numbered by its id: one row for that text, as the number (the
+    # old number still finds it).
+    write(cache, [order("2", "2026-11-03 10:00:00 +0800", "2026-11-03 11:00:00 +0800")], its)
+    assert index() == [
+        ("1", "order_id"), ("2", "order_number"), ("3", "order_number"),
+        ("N-1", "order_number"), ("N-2", "order_number"),
+    ]  # fmt: skip
+    assert cache.resolve("2") == cache.resolve("N-2") == [("my", "2")]
+
+
 def test_same_ids_in_two_shops_stay_apart(cache):
     with cache.transaction():
         cache.upsert_shop("sg", "SG", None, observed_at=NOW)

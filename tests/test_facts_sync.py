@@ -81,7 +81,7 @@ def test_a_v4_cache_migrates_and_answers_the_same(world: Any, tmp_path: Path) ->
     with Cache.open(world.path) as c:
         refs = [r[0] for r in c.connection.execute("SELECT ref FROM refs ORDER BY ref")]
     with Cache.open(old) as migrated:
-        assert migrated.schema_version == cache_db.CURRENT_VERSION == 6
+        assert migrated.schema_version == cache_db.CURRENT_VERSION == 7
         assert stored_facts(migrated.connection)["order_answers"]  # packed by the migration
         left = migrated.connection.execute(
             "SELECT COUNT(*) FROM packages WHERE ready_to_ship_at IS NOT NULL"

@@ -543,6 +543,41 @@ def test_a_previous_release_cache_migrates_and_answers_the_same(
         assert g == w, g.ref
 
 
+def test_an_order_whose_number_is_its_id_is_indexed_once_also_after_migrating(
+    world: World, tmp_path: Path
+) -> None:
+    """The previous release indexed such a text twice (as the number and as the id) and
+    filtered the twin out on every read; v7 keeps one row, as the number."""
+
+    def twins(conn: sqlite3.Connection) -> int:
+        return conn.execute(
+            "SELECT COUNT(*) FROM refs r JOIN orders o"
+            " ON o.shop = r.shop AND o.order_id = r.order_id AND o.order_number = r.ref"
+            " WHERE r.kind = 'order_id'"
+        ).fetchone()[0]
+
+    with world.cache() as c:
+        same = c.connection.execute(
+            "SELECT COUNT(*) FROM orders WHERE order_number = order_id"
+        ).fetchone()[0]
+        assert same > 0 and twins(c.connection) == 0
+        numbers = [r[0] for r in c.connection.execute("SELECT order_number FROM orders")]
+    old = tmp_path / "v6.sqlite3"
+    conn = copy_as_version(world.path, old, 6)
+    conn.execute(  # what v6 wrote beside each number: the id row
+        "INSERT INTO main.refs (ref, shop, kind, order_id)"
+        " SELECT order_id, shop, 'order_id', order_id FROM main.orders"
+    )
+    assert twins(conn) == same
+    finish_copy(conn)
+    with Cache.open(old) as migrated:
+        assert migrated.schema_version == cache_db.CURRENT_VERSION
+        assert twins(migrated.connection) == 0
+        got = lookup(numbers, cache=migrated, now=world.now)
+    want = lookup(numbers, cache=world.path, now=world.now)
+    assert got == want and all(a.kind == "order_number" and not a.matches for a in got)
+
+
 def test_an_answer_is_fixed_when_lookup_returns_whatever_is_read_later(
     world: World, tmp_path: Path
 ) -> None:

@@ -16,22 +16,19 @@ from typing import Any
 
 __all__ = ["ref_rows"]
 
-#: Lazada usually gives an order the same number as its id: such a text is reported once,
-#: as the order number (one probe of the order's own refs, only for an ``order_id`` row;
-#: it halves the rows a range of order numbers reads).
-_ONCE = (
-    " WHERE r.ref = j.value AND (r.kind <> 'order_id' OR NOT EXISTS (SELECT 1 FROM refs x"
-    " WHERE x.ref = r.ref AND x.shop = r.shop AND x.kind = 'order_number'"
-    " AND x.order_id = r.order_id))"
+#: Each text's index rows (one per order and kind: an order whose number is its id has one
+#: row for that text, as its number; see the schema's ``refs``).
+_SQL = (
+    "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r"
+    " WHERE r.ref = j.value"
 )
-_SQL = "SELECT j.value, r.shop, r.kind, r.order_id FROM json_each(?) j CROSS JOIN refs r" + _ONCE
 #: The same, with each order's status, Delayed instant and packed answer (:mod:`.answers`;
 #: NULLs when it has none).
 _ANSWERS_SQL = (
     "SELECT j.value, r.shop, r.kind, r.order_id, a.status, a.delayed_after, a.answer"
     " FROM json_each(?) j"
     " CROSS JOIN refs r LEFT JOIN order_answers a ON a.shop = r.shop AND a.order_id = r.order_id"
-    + _ONCE
+    " WHERE r.ref = j.value"
 )
 
 
@@ -43,8 +40,8 @@ def ref_rows(
     answers: bool = False,
 ) -> list[tuple[Any, ...]]:
     """``(text, shop, kind, order_id)`` for every cached reference equal to one of ``texts``
-    (``shop``: only that shop's; an order id that is also the order's number: once, as
-    ``order_number``), and with ``answers`` the order's status, Delayed instant
+    (``shop``: only that shop's; an order id that is also the order's number is indexed
+    once, as ``order_number``), and with ``answers`` the order's status, Delayed instant
     and packed answer after them. ``texts`` must already be cleaned
     (:func:`xl_lazada.refs.normalize_ref`); sorted texts read the index in order."""
     sql = _ANSWERS_SQL if answers else _SQL

@@ -49,7 +49,9 @@ Tables
 
 ``refs`` — the reference index (PK ref, shop, kind, order_id)
     ref (exact, trimmed text), kind (``order_id`` | ``order_number`` | ``tracking_number`` |
-    ``package_id``), order_id. Lazada cannot look up by tracking number; this can.
+    ``package_id``), order_id. Lazada cannot look up by tracking number; this can. An order
+    whose number is its id (Lazada's usual case) has one row for that text, as its
+    ``order_number`` (schema v7), so a range of order numbers reads one row per order.
 
 ``checkpoints`` — one row per tracking event (UNIQUE shop, package_id, event_time, status_code)
     id (insertion order), package_id, order_id, event_time (Lazada's event time, UTC),
@@ -503,9 +505,20 @@ CREATE TABLE IF NOT EXISTS order_answers (
 ) WITHOUT ROWID;
 """
 
+#: v7: an order whose number is its id keeps one reference row for that text (its
+#: ``order_number`` one); the index read no longer probes for the duplicate per row.
+V7 = """
+DELETE FROM refs
+WHERE kind = 'order_id' AND EXISTS (
+    SELECT 1 FROM refs x
+    WHERE x.ref = refs.ref AND x.shop = refs.shop AND x.kind = 'order_number'
+      AND x.order_id = refs.order_id
+);
+"""
+
 #: The migration list: (version, DDL script). A new database runs them all, in order.
 MIGRATIONS: tuple[tuple[int, str], ...] = (
-    (1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6),
+    (1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7),
 )  # fmt: skip
 
 #: Data steps run after a version's DDL, in the same transaction ("module:function").

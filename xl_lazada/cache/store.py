@@ -656,13 +656,27 @@ class Cache:
                     self._history(
                         shop, now, "order_statuses", o.order_id, o.order_id, before[1], statuses
                     )
-            self._add_refs(
-                shop, o.order_id, [("order_id", o.order_id), ("order_number", o.order_number)]
-            )
+            self._add_order_refs(shop, o.order_id, o.order_number, known=before is not None)
             if o.order_id in items:
                 self._write_items(shop, o.order_id, items[o.order_id], now, out)
         self._changed(shop, [o.order_id for o in orders])
         return out
+
+    def _add_order_refs(self, shop: str, order_id: str, number: str | None, known: bool) -> None:
+        """An order's id and number in the reference index: one row, as the number, when
+        they are the same text (Lazada's usual case; an order stored before its number
+        was known loses its ``order_id`` row then)."""
+        oid = order_id.strip()
+        if oid != (number or "").strip():
+            self._add_refs(shop, order_id, [("order_id", order_id), ("order_number", number)])
+            return
+        if known:
+            self.connection.execute(
+                "DELETE FROM refs WHERE ref = ? AND shop = ? AND kind = 'order_id'"
+                " AND order_id = ?",
+                (oid, shop, order_id),
+            )
+        self._add_refs(shop, order_id, [("order_number", number)])
 
     def _add_refs(self, shop: str, order_id: str, refs: Iterable[tuple[str, str | None]]) -> None:
         rows = [(ref.strip(), shop, kind, order_id) for kind, ref in refs if ref and ref.strip()]
