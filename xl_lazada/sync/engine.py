@@ -510,7 +510,7 @@ def _sync_orders(run: _Run) -> None:
     state = _OrderState(start=start)
     listed = 0
     chunk: list[Order] = []
-    looked: set[str] = set()  # listed orders early tracing has looked at
+    looked: set[str] = set()  # orders read ahead that early tracing has looked at
     # The listing pages ahead (in a thread, from now on) while each chunk's items are fetched.
     listing = _ReadAhead(run.client.iter_orders(update_after=start), 2 * opts.order_chunk)
     try:
@@ -518,6 +518,7 @@ def _sync_orders(run: _Run) -> None:
         run.tick("orders", 0, None, "listing")
         for order in listing:
             chunk.append(order)
+            looked.discard(order.order_id)  # (the set holds only what waits ahead)
             if run.early is not None:
                 if len(chunk) % EARLY_EVERY == 0:  # a page in: start tracing what it shows
                     fresh = chunk[-EARLY_EVERY:]
