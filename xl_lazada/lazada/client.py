@@ -410,20 +410,22 @@ class LazadaClient(TypedCalls):
                     self.limiter.throttled(path, exc.retry_after)
                 if not self._may_retry(path, exc):
                     raise
+                # Retries are routine (throttling, a flaky gateway), and what finally fails
+                # is raised and reported by the caller (a sync lists it once; a dead network
+                # is one error): these lines stay out of the default output, or a network
+                # going down mid-sync would print one per call in flight.
                 if attempt >= policy.max_attempts:
-                    log.warning("%s %s: giving up after %d attempts", verb, path, attempt)
+                    log.info("%s %s: giving up after %d attempts", verb, path, attempt)
                     raise
                 delay = policy.delay(exc, attempt - 1)
                 if policy.clock() - started + delay > policy.max_elapsed:
-                    log.warning(
+                    log.info(
                         "%s %s: giving up, retrying would pass %.0f s",
                         verb,
                         path,
                         policy.max_elapsed,
                     )
                     raise
-                # retries are routine (throttling, a flaky gateway); what finally fails is
-                # raised and reported by the caller, so this stays out of the default output
                 log.info(
                     "%s %s: %s, retry %d/%d in %.2f s",
                     verb,
