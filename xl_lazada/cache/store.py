@@ -664,8 +664,8 @@ class Cache:
 
     def _add_order_refs(self, shop: str, order_id: str, number: str | None, known: bool) -> None:
         """An order's id and number in the reference index: one row, as the number, when
-        they are the same text (Lazada's usual case; an order stored before its number
-        was known loses its ``order_id`` row then)."""
+        they are the same text (Lazada's usual case; an order indexed before under another
+        number keeps that number's row and loses its ``order_id`` one)."""
         oid = order_id.strip()
         if oid != (number or "").strip():
             self._add_refs(shop, order_id, [("order_id", order_id), ("order_number", number)])
