@@ -24,7 +24,8 @@ from xl_lazada.lazada.models import OrderItem, OrderTrace
 from xl_lazada.sandbox.server import SandboxServer
 from xl_lazada.sync import Progress, SyncOptions, sync_shop
 from xl_lazada.sync.early import EarlyTraces
-from xl_lazada.sync.policy import FINAL_STATUSES, TRACEABLE_STATUSES
+from xl_lazada.sync.plan import trace_plan
+from xl_lazada.sync.policy import FINAL_STATUSES, TRACE_ONCE_STATUSES, TRACEABLE_STATUSES
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -154,6 +155,39 @@ def test_parcels_traced_while_listing_are_written_with_their_orders_in_one_facts
     assert not {oid for name, oid in passes if name == "refresh_trace_facts"} & traced_when_listed
 
 
+def test_a_changed_order_traced_ahead_of_its_chunk_is_not_left_due_again(
+    cache, monkeypatch
+) -> None:
+    """A trace started for an order still waiting in the read-ahead is written only once
+    its own chunk is: that chunk marks a changed order's parcels as news, which would undo
+    a trace written before it (and leave the parcel due again, costing a call next run)."""
+    with SandboxServer(orders=600, seed=7, clock_speed=0.0, qps=5000.0) as sb:
+        token = sb.issue_token()
+        with LazadaClient(sb.connection(token), default_qps=5000.0) as client:
+            sync_shop(client, cache, "shop", options=SyncOptions(daily_calls=0))
+        sb.clock.advance(timedelta(days=2))
+        monkeypatch.setattr(engine, "utcnow", lambda: utcnow() + timedelta(days=2))
+        client = SlowItemsClient(sb.connection(token), default_qps=5000.0)
+        client.delay = 0.3  # traces of the chunks waiting ahead are answered meanwhile
+        opts = SyncOptions(daily_calls=0, order_chunk=40)
+        with client:
+            s = sync_shop(client, cache, "shop", options=opts)
+        assert s.failed == [] and s.changed_orders > 40  # changed orders in several chunks
+        plan = trace_plan(
+            cache,
+            "shop",
+            stale_before=utcnow() + timedelta(days=2) - opts.trace_stale_after,
+            traceable=TRACEABLE_STATUSES,
+            trace_once=TRACE_ONCE_STATUSES,
+        )
+        assert plan.news == []
+        untraced = cache.connection.execute(
+            "SELECT COUNT(*) FROM packages WHERE shop = 'shop' AND last_traced_at IS NULL"
+            " AND last_event_at IS NOT NULL"
+        ).fetchone()[0]
+        assert untraced == 0
+
+
 def test_the_listing_read_ahead_shows_what_it_holds_without_taking_it() -> None:
     """What lets traces start for orders listed but not chunked yet."""
 
@@ -182,6 +216,7 @@ def test_early_tracer_hands_over_answers_once() -> None:
     assert sorted(early.answered()) == ["a", "b", "c"]
     assert sorted(r.order_id for r in early.take({"a", "c", "x"})) == ["a", "c"]
     assert early.take({"a"}) == [] and early.done() == 3  # answered count is unchanged
+    early.give_back(early.take({"b"}))  # its transaction failed: not written, kept
     assert [r.order_id for r in early.finish()] == ["b"]
 
 

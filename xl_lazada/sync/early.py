@@ -145,6 +145,11 @@ class EarlyTraces:
                 self._results = [r for r in self._results if r.order_id not in order_ids]
             return taken
 
+    def give_back(self, results: Iterable[EarlyResult]) -> None:
+        """Answers taken but not written (their transaction failed): kept for later."""
+        with self._lock:
+            self._results.extend(results)
+
     def _available(self) -> int:  # with the lock held
         if self._stopped or self.halt is not None:
             return 0

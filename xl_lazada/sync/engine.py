@@ -33,7 +33,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -510,7 +510,6 @@ def _sync_orders(run: _Run) -> None:
     state = _OrderState(start=start)
     listed = 0
     chunk: list[Order] = []
-    looked: set[str] = set()  # orders read ahead that early tracing has looked at
     # The listing pages ahead (in a thread, from now on) while each chunk's items are fetched.
     listing = _ReadAhead(run.client.iter_orders(update_after=start), 2 * opts.order_chunk)
     try:
@@ -518,7 +517,7 @@ def _sync_orders(run: _Run) -> None:
         run.tick("orders", 0, None, "listing")
         for order in listing:
             chunk.append(order)
-            looked.discard(order.order_id)  # (the set holds only what waits ahead)
+            state.ahead.discard(order.order_id)  # (the set holds only what waits ahead)
             if run.early is not None:
                 if len(chunk) % EARLY_EVERY == 0:  # a page in: start tracing what it shows
                     fresh = chunk[-EARLY_EVERY:]
@@ -527,7 +526,7 @@ def _sync_orders(run: _Run) -> None:
                 _tick_early(run)
             if len(chunk) >= max(1, opts.order_chunk):
                 listed += len(chunk)
-                _trace_ahead(run, listing, looked)
+                _trace_ahead(run, listing, state.ahead)
                 _order_chunk(run, chunk, state, record_new, new_traces)
                 chunk = []
                 run.tick("orders", listed, None, state.message())
@@ -620,6 +619,9 @@ class _ReadAhead(Iterator[T]):
 class _OrderState:
     start: datetime
     blocked: datetime | None = None  # earliest updated_at of an order whose items failed
+    # orders read ahead (not chunked yet) that early tracing has looked at: their traces
+    # wait until their own chunk is written (it may mark their parcels as news again)
+    ahead: set[str] = field(default_factory=set)
     new: int = 0
     changed: int = 0
 
@@ -631,8 +633,8 @@ def _order_chunk(
     run: _Run, chunk: Sequence[Order], state: _OrderState, record_new: bool, new_traces: bool
 ) -> None:
     """Fetch items of the chunk's new/changed orders, then write it all in one transaction,
-    with the early traces already answered for them (``new_traces``: their checkpoints go
-    to the change log)."""
+    with the early traces already answered for orders written so far (``new_traces``: their
+    checkpoints go to the change log)."""
     cache, shop = run.cache, run.shop
     known = cache.order_states(shop, [o.order_id for o in chunk])
     todo: dict[str, Order] = {}
@@ -660,15 +662,23 @@ def _order_chunk(
     mark = newest if state.blocked is None else min(newest, state.blocked)
     mark = max(mark, state.start)
     observed = utcnow()
-    with cache.transaction():
-        w = cache.write_orders(shop, ok, items, observed_at=observed, record_new=record_new)
-        mark_news(cache, shop, news)  # traced in this run, whatever their staleness window
-        run.record_calls()
-        for oid, err in errors.items():
-            run.fail("items", oid, err)
-        cache.clear_failures(shop, "items", [o.order_id for o in ok])
-        cache.set_watermark(shop, WM_ORDERS, iso_utc(mark) or "", observed_at=observed)
-        _take_early(run, new_traces)
+    taken: list[EarlyResult] = []
+    try:
+        with cache.transaction():
+            w = cache.write_orders(shop, ok, items, observed_at=observed, record_new=record_new)
+            mark_news(cache, shop, news)  # traced in this run, whatever their staleness window
+            run.record_calls()
+            for oid, err in errors.items():
+                run.fail("items", oid, err)
+            cache.clear_failures(shop, "items", [o.order_id for o in ok])
+            cache.set_watermark(shop, WM_ORDERS, iso_utc(mark) or "", observed_at=observed)
+            taken = _take_early(run, state.ahead)
+            traced = _write_traces(run, taken, new_traces)
+    except BaseException:
+        if taken and run.early is not None:
+            run.early.give_back(taken)  # not written: left for the trace stage or _keep_early
+        raise
+    traced.count(run)
     s = run.summary
     s.new_orders += w.new_orders
     s.changed_orders += w.changed_orders
@@ -995,37 +1005,51 @@ def _write_early(
     results = early.finish()
     if results:
         with run.cache.transaction():
-            _write_traces(run, results, record_new)
+            traced = _write_traces(run, results, record_new)
+        traced.count(run)
     if raise_halt and isinstance(early.halt, FATAL):
         raise early.halt
 
 
-def _take_early(run: _Run, record_new: bool) -> None:
-    """Inside an order chunk's transaction: write the early traces already answered for
-    orders stored so far — the chunk's own new orders then get one facts pass with their
-    parcels, instead of one now and another when the trace stage writes the rest."""
+def _take_early(run: _Run, ahead: Collection[str]) -> list[EarlyResult]:
+    """Inside an order chunk's transaction: the early traces already answered for orders
+    this run has written (all but those still waiting ``ahead``: their chunk may yet mark
+    their parcels as news), to be written with the chunk — a new order then gets one facts
+    pass with its parcels, instead of one now and another when the trace stage writes it."""
     early = run.early
-    answered = early.answered() if early is not None else []
-    if early is None or not answered:
-        return
-    stored = run.cache.order_states(run.shop, answered)
-    if stored:
-        _write_traces(run, early.take(stored.keys()), record_new)
+    if early is None:
+        return []
+    return early.take([oid for oid in early.answered() if oid not in ahead])
 
 
-def _write_traces(run: _Run, results: list[EarlyResult], record_new: bool) -> None:
-    """Early trace answers, inside the caller's transaction, for the orders stored."""
-    run.history_traced += sum(1 for r in results if r.history)
+@dataclass
+class _Traced:
+    """What writing early traces added to the run, counted once its transaction commits."""
+
+    orders: int = 0
+    checkpoints: int = 0
+    history_calls: int = 0
+
+    def count(self, run: _Run) -> None:
+        run.summary.traced_orders += self.orders
+        run.summary.new_checkpoints += self.checkpoints
+        run.history_traced += self.history_calls
+
+
+def _write_traces(run: _Run, results: list[EarlyResult], record_new: bool) -> _Traced:
+    """Early trace answers, inside the caller's transaction, for the orders stored (an
+    order the orders stage did not reach is traced again next run)."""
+    traced = _Traced(history_calls=sum(1 for r in results if r.history))
     if results:
         stored = run.cache.order_states(run.shop, [r.order_id for r in results])
         results = [r for r in results if r.order_id in stored]
     if not results:
-        return
+        return traced
     observed = utcnow()
     ok: list[str] = []
     for r in results:
         if isinstance(r.result, OrderTrace):
-            run.summary.new_checkpoints += run.cache.write_trace(
+            traced.checkpoints += run.cache.write_trace(
                 run.shop,
                 r.result,
                 observed_at=observed,
@@ -1036,7 +1060,8 @@ def _write_traces(run: _Run, results: list[EarlyResult], record_new: bool) -> No
             run.fail("trace", r.order_id, r.result)
     run.cache.clear_failures(run.shop, "trace", ok)
     run.record_calls()
-    run.summary.traced_orders += len(ok)
+    traced.orders = len(ok)
+    return traced
 
 
 # ---- finance -----------------------------------------------------------------------------
