@@ -25,6 +25,7 @@ from synced_shop import SyncedShop as Synced
 from xl_lazada.cache import Cache
 from xl_lazada.cli import cli
 from xl_lazada.lazada.client import LazadaClient
+from xl_lazada.refs import ROUNDED_MESSAGE
 from xl_lazada.report import (
     ReportInputError,
     build_report,
@@ -487,6 +488,28 @@ def test_cli_writes_the_report_and_refuses_31_days(synced: Synced, tmp_path: Pat
     assert code == 1
     assert out.read_bytes() == before  # nothing changed
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".report-")]
+
+
+def test_cli_numbers_the_report_cannot_show_are_listed_with_their_reason(
+    synced: Synced, tmp_path: Path
+) -> None:
+    """A placeholder, a number Excel rounded and an unknown number are 'not in this
+    report', each with its own reason (not all 'not found')."""
+    out = tmp_path / "r.xlsx"
+    args = ["report", "--cache", str(synced.path), "--at", synced.now.isoformat()]
+    for ref in ("-", "3.14E+20", "NOPE-1"):
+        args += ["--tracking", ref]
+    res = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "3 of 3 numbers not in this report" in res.output
+    rows = [
+        [v for v in row if v is not None]
+        for row in openpyxl.load_workbook(out)["Report"].iter_rows(values_only=True)
+    ]
+    assert ["Not in this report: 3"] in rows
+    assert ["-", "no letters or digits: not an order or tracking number"] in rows
+    assert ["3.14E+20", ROUNDED_MESSAGE] in rows
+    assert ["NOPE-1", "not found in the synced orders"] in rows
 
 
 def test_report_files_get_the_permissions_a_normal_save_gives(

@@ -581,7 +581,7 @@ def test_refresh_rebuilds_the_report_from_the_report_sheets_inputs(
 
     assert main(["refresh", str(book), "--no-sync", "--cache", str(cache_path)]) == 0
     out = capsys.readouterr().out
-    assert "Report: Built" in out and "1 number not found" in out
+    assert "Report: Built" in out and "1 number not in this report" in out
     report = openpyxl.load_workbook(book)["Report"]
     assert report["B8"].value.startswith("Built")
     assert report["A12"].value == "nonsense-1"  # the seller's inputs stay as typed

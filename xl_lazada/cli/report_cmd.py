@@ -137,7 +137,7 @@ def report(
         f"{attention_count(result):,} need attention"
     )
     if inputs.has_refs:
-        line += f"; {len(result.not_found):,} of {len(inputs.refs) + len(inputs.rejected):,} numbers not found"
+        line += f"; {len(result.not_found):,} of {len(inputs.refs) + len(inputs.rejected):,} numbers not in this report"
     click.echo(line)
     click.echo("wrote " + ", ".join(written))
 

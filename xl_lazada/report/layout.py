@@ -92,7 +92,7 @@ def summary_lines(report: Report, *, table_where: str = "the Parcels sheet") -> 
     if report.not_found:
         lines += [
             BLANK,
-            Line(_t(f"Not found: {len(report.not_found):,}"), "section"),
+            Line(_t(f"Not in this report: {len(report.not_found):,}"), "section"),
             Line(
                 _t("Numbers you gave that match no parcel in this report (with the reason)."),
                 "note",
@@ -133,7 +133,7 @@ def _header(report: Report) -> list[Line]:
                 (
                     Cell("Numbers given"),
                     Cell(given, "count"),
-                    Cell(f"{len(report.not_found):,} not found"),
+                    Cell(f"{len(report.not_found):,} not in this report"),
                 ),
                 "label",
             )

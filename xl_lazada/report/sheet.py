@@ -142,7 +142,7 @@ def report_message(report: Report) -> str:
         f" {_count(parcels, 'parcel')}, {attention_count(report):,} need attention"
     )
     if report.inputs.has_refs:
-        text += f", {_count(len(report.not_found), 'number')} not found"
+        text += f", {_count(len(report.not_found), 'number')} not in this report"
     return text + f" — see {REPORT_OUTPUT}"
 
 
