@@ -88,7 +88,7 @@ def report(
     """Write a formatted tracking report for a date range and/or tracking numbers."""
     from ..cache import Cache
     from ..report import build_report, parse_report_inputs, read_tracking_csv
-    from ..report.build import attention_count
+    from ..report.build import NOT_IN_REPORT, attention_count
 
     out = _output(out, ".xlsx", "--out")
     csv_out = _output(csv_out, ".csv", "--csv")
@@ -137,7 +137,7 @@ def report(
         f"{attention_count(result):,} need attention"
     )
     if inputs.has_refs:
-        line += f"; {len(result.not_found):,} of {len(inputs.refs) + len(inputs.rejected):,} numbers not in this report"
+        line += f"; {len(result.not_found):,} of {len(inputs.refs) + len(inputs.rejected):,} numbers {NOT_IN_REPORT}"
     click.echo(line)
     click.echo("wrote " + ", ".join(written))
 

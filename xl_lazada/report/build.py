@@ -112,6 +112,10 @@ class AttentionGroup:
     items: tuple[AttentionItem, ...]
 
 
+#: How the report counts the numbers given that it cannot show (each with its reason).
+NOT_IN_REPORT = "not in this report"
+
+
 @dataclass(frozen=True, slots=True)
 class NotFound:
     ref: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .build import AttentionGroup, Metric, Report
+from .build import NOT_IN_REPORT, AttentionGroup, Metric, Report
 
 #: How many items of one "needs attention" group the summary lists (the table has all).
 MAX_ITEMS = 10
@@ -92,7 +92,7 @@ def summary_lines(report: Report, *, table_where: str = "the Parcels sheet") -> 
     if report.not_found:
         lines += [
             BLANK,
-            Line(_t(f"Not in this report: {len(report.not_found):,}"), "section"),
+            Line(_t(f"{NOT_IN_REPORT.capitalize()}: {len(report.not_found):,}"), "section"),
             Line(
                 _t("Numbers you gave that match no parcel in this report (with the reason)."),
                 "note",
@@ -133,7 +133,7 @@ def _header(report: Report) -> list[Line]:
                 (
                     Cell("Numbers given"),
                     Cell(given, "count"),
-                    Cell(f"{len(report.not_found):,} not in this report"),
+                    Cell(f"{len(report.not_found):,} {NOT_IN_REPORT}"),
                 ),
                 "label",
             )

@@ -24,7 +24,7 @@ from ..workbook.sheetspec import (
     cell_ref,
     column_letter,
 )
-from .build import FLAG_AT_RISK, URGENT_FLAGS, Report, build_report
+from .build import FLAG_AT_RISK, NOT_IN_REPORT, URGENT_FLAGS, Report, build_report
 from .inputs import ReportInputs, parse_report_inputs
 from .layout import Cell, summary_lines
 from .xlsx import DATE_FORMAT, DATETIME_FORMAT, money_format
@@ -142,7 +142,7 @@ def report_message(report: Report) -> str:
         f" {_count(parcels, 'parcel')}, {attention_count(report):,} need attention"
     )
     if report.inputs.has_refs:
-        text += f", {_count(len(report.not_found), 'number')} not in this report"
+        text += f", {_count(len(report.not_found), 'number')} {NOT_IN_REPORT}"
     return text + f" — see {REPORT_OUTPUT}"
 
 

@@ -498,7 +498,7 @@ def _finish_seller(run: _Run) -> None:
 def _sync_orders(run: _Run) -> None:
     cache, shop, opts = run.cache, run.shop, run.options
     record_new = cache.watermark(shop, BASELINE_ORDERS) is not None
-    new_traces = cache.watermark(shop, BASELINE_TRACES) is not None
+    new_traces = _traces_logged(run)
     mark = parse_utc(cache.watermark(shop, WM_ORDERS))
     if mark is not None:
         start = mark - opts.update_overlap
@@ -754,7 +754,7 @@ def _sync_traces(run: _Run, finance: _FinanceRun | None = None) -> None:
     """News and moving parcels: what a seller acts on, before history (finance may be read
     meanwhile; its batches are written between trace batches)."""
     cache, shop = run.cache, run.shop
-    record_new = cache.watermark(shop, BASELINE_TRACES) is not None
+    record_new = _traces_logged(run)
     # The early traces still running finish beside this stage (no gap on the trace API);
     # what they started is not planned again, and their results are written at the end.
     started = run.early.stop() if run.early is not None else Started()
@@ -953,15 +953,15 @@ def _start_early(run: _Run) -> EarlyTraces | None:
     )
 
 
-def _trace_ahead(run: _Run, listing: _ReadAhead[Order], looked: set[str]) -> None:
+def _trace_ahead(run: _Run, listing: _ReadAhead[Order], ahead: set[str]) -> None:
     """Before a chunk's items are fetched and written: start tracing what the pages read
     ahead show, so the next chunks' traces are mostly answered by the time their orders are
     written (and go into the same transaction: one facts pass per new order)."""
     if run.early is None:
         return
-    fresh = [o for o in listing.ahead() if o.order_id not in looked]
+    fresh = [o for o in listing.ahead() if o.order_id not in ahead]
     if fresh:
-        looked.update(o.order_id for o in fresh)
+        ahead.update(o.order_id for o in fresh)
         known = run.cache.order_states(run.shop, [o.order_id for o in fresh])
         _add_early(run, early_candidates(fresh, known))
 
@@ -978,6 +978,12 @@ def _tick_early(run: _Run) -> None:
             run.tick("traces", done, None, "while orders are listed")
 
 
+def _traces_logged(run: _Run) -> bool:
+    """Do new checkpoints go to the change log? Not until the shop's first full trace pass
+    (before it, every checkpoint is history)."""
+    return run.cache.watermark(run.shop, BASELINE_TRACES) is not None
+
+
 def _keep_early(run: _Run) -> None:
     """The orders stage stopped the sync (a dead network, a revoked token): the parcels
     traced while the orders were listed are written for the orders already stored, as the
@@ -986,7 +992,7 @@ def _keep_early(run: _Run) -> None:
     early, run.early = run.early, None
     if early is None:
         return
-    record_new = run.cache.watermark(run.shop, BASELINE_TRACES) is not None
+    record_new = _traces_logged(run)
     try:
         _write_early(run, early, record_new, raise_halt=False)
     except Exception as exc:  # noqa: BLE001 - the orders stage's error is what a seller sees
@@ -1019,7 +1025,7 @@ def _take_early(run: _Run, ahead: Collection[str]) -> list[EarlyResult]:
     early = run.early
     if early is None:
         return []
-    return early.take([oid for oid in early.answered() if oid not in ahead])
+    return early.take({oid for oid in early.answered() if oid not in ahead})
 
 
 @dataclass
