@@ -335,6 +335,23 @@ def test_the_plain_text_shortcut_agrees_with_the_cleaner() -> None:
             assert normalize_ref(text).candidates == (text,)
 
 
+def test_a_range_checked_as_one_text_finds_the_same_plain_texts() -> None:
+    """``plain_texts`` checks a range's texts in one pass over them joined by newlines; a
+    text with a newline of its own must not pass as two plain texts."""
+    from xl_lazada.refs import is_plain, plain_texts
+
+    rnd = random.Random(6)
+    plain = ["312847109154355", "LXMY76238948586", "A", "9" * 64]
+    cases = [set(plain), set(), {"A\n1", "B"}, {"A\n1"}, {"1\n", "2"}, {"lz1", "LZ1"}, {"1" * 65}]
+    for _ in range(500):
+        texts = set(rnd.sample(plain, rnd.randint(1, 4)))
+        if rnd.random() < 0.5:
+            texts.add(rnd.choice(["A\nB", "\n", "a", "1 2", "Ａ1", "X" * 65, "", "7\n7"]))
+        cases.append(texts)
+    for texts in cases:
+        assert plain_texts(texts) == {t for t in texts if is_plain(t)}, texts
+
+
 def test_status_cli_json_is_the_lookup_answer(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:

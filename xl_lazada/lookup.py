@@ -39,7 +39,14 @@ from .cache import answers as packed
 from .cache.codec import parse_utc
 from .cache.refindex import ref_rows
 from .gcpause import no_cycle_collection
-from .refs import EXACT_FLOATS, NormalizedRef, is_plain, normalize_ref, value_key
+from .refs import (
+    EXACT_FLOATS,
+    NormalizedRef,
+    is_plain,
+    normalize_ref,
+    plain_texts,
+    value_key,
+)
 from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now, unsettled_now
 from .rules.settings import RuleSettings
 
@@ -516,29 +523,19 @@ def _lookup(
     # digits or upper case: most of a range) is its own key and its own one text to look up;
     # any other value is cleaned first, and keyed with its type (1, 1.0 and True differ).
     # A whole float below 1e15 (Excel's column of numbers) has its digits as its one text.
-    plain: set[str] = set()
+    plain: set[str]
     floats: dict[tuple[type, float], str] = {}
     odd: dict[Any, NormalizedRef] = {}
-    keys: list[Any] = []
-    is_plain_text = is_plain
-    for v in values:
-        if type(v) is str:
-            key: Any = v
-            if is_plain_text(v):
-                plain.add(v)
-            elif v not in odd:
-                odd[v] = normalize_ref(v)
-        elif type(v) is float and v.is_integer() and 0 <= v < EXACT_FLOATS:
-            key = (float, v) if v else value_key(v)  # (value_key, inline: -0.0 is its own)
-            if key not in floats:
-                floats[key] = str(int(v))
-        else:
-            key = value_key(v)
-            if key is None:  # unhashable: its own entry
-                key = (type(v), id(v))
-            if key not in odd:
-                odd[key] = normalize_ref(v)
-        keys.append(key)
+    keys: list[Any]
+    if _all_text(values):  # a range of text cells: each value is its own key (C loops)
+        keys = values
+        distinct = set(values)
+        plain = plain_texts(distinct)
+        odd = {v: normalize_ref(v) for v in distinct.difference(plain)}
+    else:
+        plain, keys = set(), []
+        _keyed(values, keys, plain, floats, odd)
+        distinct = set(keys)
     texts = sorted(plain.union(floats.values(), *(n.candidates for n in odd.values())))
     rows = ref_rows(conn, texts, shop, answers=True) if texts else []
     in_memory: set[str] = set()
@@ -581,7 +578,45 @@ def _lookup(
     for key, text in floats.items():
         other[key] = _take(key[1], text, found, several, taken)
     found.update(other)
-    return [found[key] if key in found else _not_found(key) for key in keys]
+    for key in distinct.difference(found):
+        found[key] = _not_found(key)  # (only plain texts: every other key is in ``other``)
+    return list(map(found.__getitem__, keys))
+
+
+def _all_text(values: list[Any]) -> bool:
+    """Every value is a ``str`` (one C-level pass: the common range)."""
+    return set(map(type, values)) == {str}
+
+
+def _keyed(
+    values: list[Any],
+    keys: list[Any],
+    plain: set[str],
+    floats: dict[tuple[type, float], str],
+    odd: dict[Any, NormalizedRef],
+) -> None:
+    """Each value's key into ``keys``, and what it looks up into ``plain`` (text that is its
+    own one candidate), ``floats`` (a whole float below 1e15: its digits) or ``odd`` (any
+    other value, cleaned)."""
+    is_plain_text = is_plain
+    for v in values:
+        if type(v) is str:
+            key: Any = v
+            if is_plain_text(v):
+                plain.add(v)
+            elif v not in odd:
+                odd[v] = normalize_ref(v)
+        elif type(v) is float and v.is_integer() and 0 <= v < EXACT_FLOATS:
+            key = (float, v) if v else value_key(v)  # (value_key, inline: -0.0 is its own)
+            if key not in floats:
+                floats[key] = str(int(v))
+        else:
+            key = value_key(v)
+            if key is None:  # unhashable: its own entry
+                key = (type(v), id(v))
+            if key not in odd:
+                odd[key] = normalize_ref(v)
+        keys.append(key)
 
 
 def _context(

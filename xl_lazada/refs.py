@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -113,7 +113,19 @@ EXACT_FLOATS = float(10**EXCEL_DIGITS)
 #: A text that :func:`normalize_ref` leaves as it is and that is its own one candidate:
 #: all ASCII digits, or an upper-case ASCII letter then upper-case letters and digits (what
 #: most cells of a range hold). One C call, for range readers (a match object, or None).
-is_plain = re.compile(rf"[0-9]{{1,{_MAX_LEN}}}|[A-Z][A-Z0-9]{{0,{_MAX_LEN - 1}}}").fullmatch
+_PLAIN = rf"(?:[0-9]{{1,{_MAX_LEN}}}|[A-Z][A-Z0-9]{{0,{_MAX_LEN - 1}}})"
+is_plain = re.compile(_PLAIN).fullmatch
+_PLAIN_LINES = re.compile(rf"{_PLAIN}(?:\n{_PLAIN})*").fullmatch
+
+
+def plain_texts(texts: Collection[str]) -> set[str]:
+    """The texts that are :func:`is_plain`. A range is usually all plain: that is checked in
+    one C call over the texts joined by newlines (sound only when no text holds a newline of
+    its own, which the count of newlines shows), else text by text."""
+    joined = "\n".join(texts)
+    if joined.count("\n") == len(texts) - 1 and _PLAIN_LINES(joined) is not None:
+        return set(texts)
+    return set(filter(is_plain, texts))
 
 
 def normalize_ref(value: Any) -> NormalizedRef:
