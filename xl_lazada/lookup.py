@@ -30,7 +30,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
@@ -118,10 +118,10 @@ class _Context:
     now: datetime
 
 
-def _unpacked(d: dict[str, Any]) -> packed.Answer:
-    """The answer (``ORDER_COLUMNS`` values, parcels' ``PARCEL_COLUMNS`` values) of an
-    instance dict, unpacked on first need (the unpacked form replaces the bytes)."""
-    answer = d["_src"]
+def _unpacked(obj: RefStatus) -> packed.Answer:
+    """The answer (``ORDER_COLUMNS`` values, parcels' ``PARCEL_COLUMNS`` values) of a found
+    reference, unpacked on first need (the unpacked form replaces the bytes)."""
+    answer = obj._src  # type: ignore[attr-defined]  # (a slot, set by _found)
     if type(answer) is bytes:
         answer = packed.unpack(answer)
         if answer is None:
@@ -131,7 +131,7 @@ def _unpacked(d: dict[str, Any]) -> packed.Answer:
                 "an order's stored answer cannot be read (the cache file is damaged): "
                 "delete it and run `xl-lazada sync` again"
             )
-        d["_src"] = answer
+        _set(obj, "_src", answer)
     return answer
 
 
@@ -212,7 +212,7 @@ class _Derived:
     it is the field's default (what ``RefStatus(...)`` uses, and an instance made that way
     holds every field itself); on an answer lookup made, the first read fills the field —
     and the fields worked out with it, ``names`` — into the instance from its ``_src``
-    (the answer) and ``_ctx``."""
+    (the answer) and ``_ctx`` (slots: see :class:`RefStatus`)."""
 
     __slots__ = ("default", "fill", "names", "name")
 
@@ -228,11 +228,11 @@ class _Derived:
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
             return self.default
-        d = obj.__dict__
-        ctx = d.get("_ctx")
+        ctx = getattr(obj, "_ctx", None)
         if ctx is None:
             return self.default
-        value = self.fill(_unpacked(d), ctx)
+        value = self.fill(_unpacked(obj), ctx)  # type: ignore[arg-type]
+        d = obj.__dict__
         if self.names:
             d.update(zip(self.names, value, strict=True))
             return d[self.name]
@@ -281,6 +281,10 @@ class RefStatus:
     and lists every order in ``matches``. Times are aware UTC datetimes (``shop_tz``
     converts them to the shop's clock); money is exact ``Decimal``."""
 
+    # What :func:`lookup` works the other fields out from (unset on an instance made by
+    # ``RefStatus(...)``, which holds every field itself): see :func:`_found`.
+    __slots__ = ("__dict__", "__weakref__", "_src", "_ctx")
+
     ref: Any
     kind: Kind
     found: bool = False
@@ -316,24 +320,31 @@ class RefStatus:
     shop_tz: tzinfo | None = None
     matches: tuple[RefStatus, ...] = ()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (and copied) with every field worked out: the copy needs no context."""
+        return (_rebuilt, ({f.name: getattr(self, f.name) for f in fields(self)},))
+
+
+def _rebuilt(values: dict[str, Any]) -> RefStatus:
+    return RefStatus(**values)
+
 
 _new = object.__new__
 _set = object.__setattr__
 
 
-def _status(ref: Any, kind: str, fields: dict[str, Any], **changes: Any) -> RefStatus:
-    """``RefStatus(ref, kind, **fields)`` without the frozen ``__init__``'s 33 guarded
-    attribute writes: a copy of another answer's fields (:func:`_fields`) becomes the
-    instance's ``__dict__``, as :func:`_lookup` does with a fresh one for each found row (a
-    range of 10,000 formulas builds 10,000 of these: this is why RefStatus keeps a
-    ``__dict__`` rather than slots). Same object, same equality."""
+def _status(ref: Any, kind: str, like: RefStatus, **changes: Any) -> RefStatus:
+    """A copy of another answer (its fields, answer and context) as ``ref``'s, of ``kind``,
+    without the frozen ``__init__``'s 33 guarded attribute writes (see :func:`_found`)."""
     obj = _new(RefStatus)
-    d = fields.copy()
+    d = like.__dict__.copy()
     d["ref"] = ref
     d["kind"] = kind
     if changes:
         d.update(changes)
     _set(obj, "__dict__", d)
+    _set(obj, "_src", getattr(like, "_src", None))
+    _set(obj, "_ctx", getattr(like, "_ctx", None))
     return obj
 
 
@@ -451,7 +462,7 @@ def _aware(now: datetime | None, tz: tzinfo) -> datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-def _fields(
+def _found(
     ref: str,
     kind: str,
     ctx: _Context,
@@ -459,24 +470,34 @@ def _fields(
     status: str,
     delayed_after: int | None,
     answer: bytes | packed.Answer,
-) -> dict[str, Any]:
-    """A found reference's instance dict: the fields every reference reads at once (its
-    status: what a range formula shows most), and the answer the others are worked out from
-    when first read (:class:`_Derived`)."""
+) -> RefStatus:
+    """A found reference's answer, built without the frozen ``__init__``'s 33 guarded
+    attribute writes: the fields every reference reads at once (its status: what a range
+    formula shows most) become its ``__dict__``; the others are worked out from the answer
+    and the context when first read (:class:`_Derived`). A range of 10,000 formulas builds
+    10,000 of these: the answer and context sit in slots so that the ``__dict__`` holds
+    only plain values, which the cycle collector then leaves alone. Same object, same
+    equality as ``RefStatus(...)``."""
     shop = ctx.shop
-    return {
-        "ref": ref,
-        "kind": kind,
-        "found": True,
-        "order_id": order_id,
-        "shop": shop.name,
-        "status": status
-        if delayed_after is None
-        else status_at(status, _dt(delayed_after), ctx.now),
-        "shop_tz": shop.tz,
-        "_src": answer,
-        "_ctx": ctx,
-    }
+    obj = _new(RefStatus)
+    _set(obj, "_src", answer)
+    _set(obj, "_ctx", ctx)
+    _set(
+        obj,
+        "__dict__",
+        {
+            "ref": ref,
+            "kind": kind,
+            "found": True,
+            "order_id": order_id,
+            "shop": shop.name,
+            "status": status
+            if delayed_after is None
+            else status_at(status, _dt(delayed_after), ctx.now),
+            "shop_tz": shop.tz,
+        },
+    )
+    return obj
 
 
 def lookup(
@@ -544,15 +565,13 @@ def _lookup(
         if stale & named:  # made with other settings: rebuilt (then read again) or in memory
             in_memory = _prepare_facts(conn, named, settings, stale)
             rows = ref_rows(conn, texts, shop, answers=True)
-    # One answer per row, built here: its fields dict (:func:`_fields`) becomes the
-    # instance's ``__dict__``. ``found``: text -> its answer; ``several``: text -> every
+    # One answer per row, built here (:func:`_found`). ``found``: text -> its answer; ``several``: text -> every
     # answer, for a text that names more than one order (or one order as two kinds).
     found: dict[str, RefStatus] = {}
     several: dict[str, list[RefStatus]] = {}
     contexts: dict[str, _Context] = {}
     missing: list[tuple[Any, ...]] = []
-    new = _new
-    set_dict = _set
+    found_ = _found
     for row in rows:
         text, s, kind, oid, status, delayed_after, blob = row
         if blob is None or (in_memory and s in in_memory):
@@ -561,8 +580,7 @@ def _lookup(
         ctx = contexts.get(s)
         if ctx is None:
             ctx = contexts[s] = _context(s, shops, settings, now)
-        obj = new(RefStatus)
-        set_dict(obj, "__dict__", _fields(text, kind, ctx, oid, status, delayed_after, blob))
+        obj = found_(text, kind, ctx, oid, status, delayed_after, blob)
         if text in found:
             several.setdefault(text, [found[text]]).append(obj)
         else:
@@ -654,8 +672,7 @@ def _answer_missing(
         if answer is None:  # (no facts: an order not synced whole yet)
             continue
         o = answer[0]
-        obj = _new(RefStatus)
-        _set(obj, "__dict__", _fields(text, kind, contexts[s], oid, o[3], o[4], answer))
+        obj = _found(text, kind, contexts[s], oid, o[3], o[4], answer)
         if text in found:
             several.setdefault(text, [found[text]]).append(obj)
         else:
@@ -673,14 +690,14 @@ def _pick(value: Any, answers: list[RefStatus]) -> RefStatus:
         prev = best.get(k)
         if prev is None or _KIND_ORDER[d["kind"]] < _KIND_ORDER[prev.__dict__["kind"]]:
             best[k] = a
-    each = tuple(_status(value, a.__dict__["kind"], a.__dict__) for _, a in sorted(best.items()))
+    each = tuple(_status(value, a.__dict__["kind"], a) for _, a in sorted(best.items()))
     if len(each) == 1:
         return each[0]
     first = each[0]
     return _status(
         value,
         first.kind,
-        first.__dict__,
+        first,
         message=f"matches {len(each)} orders",
         matches=each,
     )
@@ -728,7 +745,7 @@ def _take(
         return _not_found(value)
     d = hit.__dict__
     if text in taken:
-        return _status(value, d["kind"], d)
+        return _status(value, d["kind"], hit)
     # Nobody else returns this row's answer: it becomes this value's (sound because
     # ``taken`` starts with every plain key, this is the only place a row's answer is handed
     # to a cleaned value, and ``_lookup`` reads ``found`` by text only before it takes
