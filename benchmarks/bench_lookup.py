@@ -224,6 +224,21 @@ def bench_sync(orders: int, repeat: int, limits: dict | None = None) -> None:
             f"{on['sync_s']:.1f} s with (CPU {on['sync_cpu_s']:.1f} s, facts {on['facts_s']:.2f} s,"
             f" of it {on['facts_cpu_s']:.2f} s CPU)"
         )
+    # Each pair ran back to back, so a pair's difference is the least moved by the machine's
+    # speed drifting from minute to minute (the fastest of each side may come from
+    # different minutes): the median pair, and the facts' own CPU against the median sync.
+    wall = sorted((b["sync_s"] / a["sync_s"] - 1) * 100 for a, b in zip(offs, ons, strict=True))
+    cpu = sorted(
+        (b["sync_cpu_s"] / a["sync_cpu_s"] - 1) * 100 for a, b in zip(offs, ons, strict=True)
+    )
+    own = statistics.median(r["facts_cpu_s"] for r in ons)
+    base = statistics.median(r["sync_cpu_s"] for r in offs)
+    print(
+        f"  pairs: median {statistics.median(wall):+.1f}% wall ({wall[0]:+.1f}% to "
+        f"{wall[-1]:+.1f}%), {statistics.median(cpu):+.1f}% CPU ({cpu[0]:+.1f}% to "
+        f"{cpu[-1]:+.1f}%); the facts' own CPU {own:.2f} s = {own / base * 100:.1f}% of a "
+        f"sync's CPU without them (medians)"
+    )
     off = min(offs, key=lambda r: r["sync_s"])
     on = min(ons, key=lambda r: r["sync_s"])
     off_cpu = min(r["sync_cpu_s"] for r in offs)
