@@ -565,8 +565,9 @@ def _lookup(
         if stale & named:  # made with other settings: rebuilt (then read again) or in memory
             in_memory = _prepare_facts(conn, named, settings, stale)
             rows = ref_rows(conn, texts, shop, answers=True)
-    # One answer per row, built here (:func:`_found`). ``found``: text -> its answer; ``several``: text -> every
-    # answer, for a text that names more than one order (or one order as two kinds).
+    # One answer per row, built here (:func:`_found`). ``found``: text -> its answer;
+    # ``several``: text -> every answer, for a text that names more than one order (or one
+    # order as two kinds).
     found: dict[str, RefStatus] = {}
     several: dict[str, list[RefStatus]] = {}
     contexts: dict[str, _Context] = {}
