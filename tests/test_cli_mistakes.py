@@ -206,3 +206,26 @@ def test_sync_progress_shows_the_shop_name_lazada_sends_as_plain_text(
     assert code == 0, err
     assert "[/bold]Gadget [link=http://evil.example/]Hub[/link]" in err  # shown as sent
     assert "\x1b]8;;http://evil" not in err and "\x07" not in err
+
+
+def test_every_refusal_starts_with_the_same_word(
+    synced: tuple[SandboxServer, Path],
+    env: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A command's own refusal and one raised by the library read alike (``error: …``, one
+    line); only a mistyped command line gets click's usage hint."""
+    _, path = synced
+    refusals = [
+        ["status", "--cache", str(path), "12345"],  # the command's own check
+        ["status", "--cache", str(tmp_path / "none.sqlite3"), "12345"],  # the library's
+        ["refresh", str(tmp_path / "Missing.xlsm"), "--no-sync", "--cache", str(path)],
+    ]
+    for argv in refusals:
+        assert main(argv) == 1, argv
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (argv, lines)
+    assert main(["status", "--no-such-option"]) == 2
+    err = capsys.readouterr().err
+    assert "Usage:" in err and "No such option" in err

@@ -345,7 +345,7 @@ def test_a_workbook_excel_locks_during_the_sync_is_one_line_and_left_as_it_was(
     err = capsys.readouterr().err.strip()
     assert (
         code == 1
-        and err == "Error: MyShop.xlsm is open in another program (Excel?); close it and try again"
+        and err == "error: MyShop.xlsm is open in another program (Excel?); close it and try again"
     )
     assert book.read_bytes() == before
     assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []

@@ -139,8 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
-    except click.ClickException as exc:
+    except click.UsageError as exc:  # a mistyped command line: click's usage hint helps
         exc.show()
+        return exc.exit_code
+    except click.ClickException as exc:  # one line, worded as every other failure is
+        click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except XlLazadaError as exc:
         click.echo(f"error: {exc}", err=True)
