@@ -6,6 +6,10 @@
 Prints, for the targets of the one-lookup design:
 
 - one reference, ``lookup([ref])`` (median of many calls, warm connection);
+
+  ``lookup`` is called as the formulas call it, with the cache's path: it reads through its
+  own connection for this thread, which maps the file (``cache.db.map_for_reads``); the
+  floor's connection is mapped the same way;
 - a range of 10,000 mixed order and tracking numbers from the ``--big`` cache: ``lookup``
   alone, with each answer's status read (what ``=LAZADA_STATUS`` over a range reads:
   ``lookup`` works a field out when it is first read), and with every field read;
@@ -45,6 +49,7 @@ from _shop_cache import shop_cache, sync_into  # noqa: E402
 from bench_sync_speed import DEFAULT_LIMITS  # noqa: E402
 
 from xl_lazada.cache import Cache  # noqa: E402
+from xl_lazada.cache.db import map_for_reads  # noqa: E402
 from xl_lazada.lookup import RefStatus, lookup  # noqa: E402
 
 
@@ -117,13 +122,14 @@ def _best(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
 def bench_lookups(path: str, now: datetime) -> None:
     with _open(path) as cache:
         conn = cache.connection
+        map_for_reads(conn)  # as lookup's own reader (below: cache=path, as a formula)
         one = _refs(cache, 2000, seed=2)
-        lookup(one[:5], cache=cache, now=now)  # warm
+        lookup(one[:5], cache=path, now=now)  # warm
         per: list[float] = []
         floor: list[float] = []
         for ref in one:
             t = time.perf_counter()
-            lookup([ref], cache=cache, now=now)
+            lookup([ref], cache=path, now=now)
             per.append(time.perf_counter() - t)
             t = time.perf_counter()
             _floor_refs(conn, [ref])
@@ -134,14 +140,14 @@ def bench_lookups(path: str, now: datetime) -> None:
             f"(floor: {statistics.median(floor) * 1e3:.3f} ms)   target <= 1 ms"
         )
         refs = _refs(cache, 10_000, seed=3)
-        found = sum(a.found for a in lookup(refs, cache=cache, now=now))
+        found = sum(a.found for a in lookup(refs, cache=path, now=now))
         names = [f.name for f in fields(RefStatus)]
         for _ in range(3):  # three rounds: the machine's load moves between them
             fl = _best(lambda: _floor_refs(conn, refs), 5)
-            dt = _best(lambda: lookup(refs, cache=cache, now=now), 5)
-            st = _best(lambda: [a.status for a in lookup(refs, cache=cache, now=now)], 5)
+            dt = _best(lambda: lookup(refs, cache=path, now=now), 5)
+            st = _best(lambda: [a.status for a in lookup(refs, cache=path, now=now)], 5)
             every = _best(
-                lambda: [[getattr(a, n) for n in names] for a in lookup(refs, cache=cache, now=now)]
+                lambda: [[getattr(a, n) for n in names] for a in lookup(refs, cache=path, now=now)]
             )
             print(
                 f"range of {len(refs):,} mixed order/tracking numbers ({found:,} found; floor "

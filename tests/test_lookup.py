@@ -461,6 +461,37 @@ def test_reads_while_a_sync_holds_the_write_lock(world: World, tmp_path: Path) -
         assert after.status == "Writing"
 
 
+def test_a_formula_reader_maps_the_file_and_sees_every_commit(world: World, tmp_path: Path) -> None:
+    """``lookup``'s own connection reads through a memory map (faster ranges): it must still
+    see a write in progress as not yet there, each commit, and pages moved into the file by
+    a checkpoint while it is mapped."""
+    path = tmp_path / "mapped.sqlite3"
+    _copy(world, path)
+    number = _orders(world)[0][1]
+    probe = sqlite3.connect(tmp_path / "probe.sqlite3")
+    mappable = probe.execute("PRAGMA mmap_size = 1048576").fetchone() not in (None, (0,))
+    probe.close()
+    if not mappable:
+        pytest.skip("this SQLite build cannot memory-map files")
+    (before,) = lookup([number], cache=path, now=world.now)
+    from xl_lazada import lookup as mod
+
+    mine = mod._local.caches[str(path)].connection
+    assert mine.execute("PRAGMA mmap_size").fetchone()[0] > 0
+    with Cache.open(path) as writer:
+        assert writer.connection.execute("PRAGMA mmap_size").fetchone()[0] == 0  # (not a sync's)
+        for status in ("Writing", "Written again"):
+            with writer.transaction() as conn:
+                _write_status(conn, number, status)
+                (during,) = lookup([number], cache=path, now=world.now)
+                assert during == before
+            (before,) = lookup([number], cache=path, now=world.now)
+            assert before.status == status
+            writer.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            (moved,) = lookup([number], cache=path, now=world.now)
+            assert moved == before
+
+
 def test_new_settings_while_a_sync_writes_answer_without_waiting(
     world: World, tmp_path: Path
 ) -> None:

@@ -370,6 +370,7 @@ _local = threading.local()
 
 def _connection(cache: Cache | str | os.PathLike[str] | None) -> tuple[sqlite3.Connection, str]:
     """A connection usable from this thread (one per thread and file, reused)."""
+    from .cache.db import default_path, map_for_reads
     from .cache.store import Cache
 
     if isinstance(cache, Cache):
@@ -377,14 +378,13 @@ def _connection(cache: Cache | str | os.PathLike[str] | None) -> tuple[sqlite3.C
             return cache.connection, cache.path
         path = cache.path
     else:
-        from .cache.db import default_path
-
         path = os.fspath(cache) if cache is not None else default_path()
     opened: dict[str, Cache] = getattr(_local, "caches", None) or {}
     _local.caches = opened
     hit = opened.get(path)
     if hit is None:
         hit = Cache.open(path, must_exist=True)
+        map_for_reads(hit.connection)  # (our own reader: a caller's connection is left as is)
         opened[path] = hit
     return hit.connection, hit.path
 
