@@ -354,6 +354,53 @@ def test_a_range_checked_as_one_text_finds_the_same_plain_texts() -> None:
         assert plain_texts(texts) == {t for t in texts if is_plain(t)}, texts
 
 
+def test_a_range_as_excel_hands_it_over_answers_as_each_cell_alone(world: World) -> None:
+    """Text, whole-number floats and blanks (what xlwings passes for a range) are keyed in
+    C-level passes, anything else value by value: either way every cell answers exactly as
+    it does looked up alone and value by value, with its reference as given."""
+    orders = _orders(world)
+    with world.cache() as c:
+        tracking = [
+            r[0]
+            for r in c.connection.execute(
+                "SELECT tracking_number FROM packages WHERE tracking_number IS NOT NULL LIMIT 5"
+            )
+        ]
+    numbers = [n for _, n in orders[:6]]
+    cells: list[Any] = [*numbers, *map(float, numbers), *tracking, None, "", "  "]
+    cells += [tracking[0].lower(), float(numbers[0]) + 1e9, 999.0, "999", f" {numbers[1]}"]
+    others: list[Any] = [0.0, -0.0, 2.5, float("nan"), 1e15, 3.17e20, int(numbers[2]), True]
+    alone: dict[tuple[type, str], Any] = {}
+    not_a_cell = object()  # (keys the call value by value)
+
+    def by_itself(v: Any) -> Any:
+        key = (type(v), repr(v))
+        if key not in alone:
+            alone[key], odd = lookup([v, not_a_cell], cache=world.path, now=world.now)
+            assert odd.kind == "invalid"
+        return alone[key]
+
+    def same(a: Any, b: Any) -> bool:  # (a NaN reference is not equal to itself)
+        return (type(a.ref), repr(a.ref)) == (type(b.ref), repr(b.ref)) and dataclasses.replace(
+            a, ref=None
+        ) == dataclasses.replace(b, ref=None)
+
+    rnd = random.Random(8)
+    for size in [65, 100, 300] * 20:  # (more than 64 values: a range's own path)
+        refs = [rnd.choice(cells) for _ in range(size)]
+        if rnd.random() < 0.3:  # the value-by-value path (two zeros: equal keys in a set)
+            for v in rnd.choice([[rnd.choice(others)], [0.0, -0.0], [-0.0, 0.0, 5.0]]):
+                refs[rnd.randrange(size)] = v
+        got = lookup(refs, cache=world.path, now=world.now)
+        assert len(got) == size
+        for v, a in zip(refs, got, strict=True):
+            assert same(a, by_itself(v)), v
+    floats = [float(n) for n in numbers] * 20
+    got = lookup(floats, cache=world.path, now=world.now)
+    assert all(type(a.ref) is float and a.found for a in got)
+    assert [a.order_number for a in got] == numbers * 20
+
+
 def test_status_cli_json_is_the_lookup_answer(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:

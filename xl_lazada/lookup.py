@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
 from .cache import answers as packed
@@ -545,19 +546,22 @@ def _lookup(
     # any other value is cleaned first, and keyed with its type (1, 1.0 and True differ).
     # A whole float below 1e15 (Excel's column of numbers) has its digits as its one text.
     plain: set[str]
-    floats: dict[tuple[type, float], str] = {}
-    odd: dict[Any, NormalizedRef] = {}
+    floats: dict[Any, tuple[float, str]]  # key -> (the float, its digits)
+    odd: dict[Any, NormalizedRef]
     keys: list[Any]
-    if _all_text(values):  # a range of text cells: each value is its own key (C loops)
-        keys = values
-        distinct = set(values)
-        plain = plain_texts(distinct)
-        odd = {v: normalize_ref(v) for v in distinct.difference(plain)}
+    cells = _cells(values)
+    if cells is not None:  # what Excel hands over: each value is its own key (C loops)
+        keys, (distinct, strs, floats) = values, cells
+        plain = plain_texts(strs)
+        odd = {v: normalize_ref(v) for v in strs.difference(plain)}
+        if None in distinct:
+            odd[None] = normalize_ref(None)
     else:
-        plain, keys = set(), []
+        plain, keys, floats, odd = set(), [], {}, {}
         _keyed(values, keys, plain, floats, odd)
         distinct = set(keys)
-    texts = sorted(plain.union(floats.values(), *(n.candidates for n in odd.values())))
+    digits = map(itemgetter(1), floats.values())
+    texts = sorted(plain.union(digits, *(n.candidates for n in odd.values())))
     rows = ref_rows(conn, texts, shop, answers=True) if texts else []
     in_memory: set[str] = set()
     if stale and rows:
@@ -594,29 +598,50 @@ def _lookup(
         found[text] = _pick(text, each)
     taken: set[str] = set(plain)  # texts whose answer a plain key already returns
     other = {key: _resolve(n, found, several, taken) for key, n in odd.items()}
-    for key, text in floats.items():
-        other[key] = _take(key[1], text, found, several, taken)
+    for key, (number, text) in floats.items():
+        other[key] = _take(number, text, found, several, taken)
     found.update(other)
     for key in distinct.difference(found):
         found[key] = _not_found(key)  # (only plain texts: every other key is in ``other``)
     return list(map(found.__getitem__, keys))
 
 
-def _all_text(values: list[Any]) -> bool:
-    """Every value is a ``str`` (one C-level pass: the common range)."""
-    return set(map(type, values)) == {str}
+_CELL_TYPES = frozenset({str, float, type(None)})
+
+
+def _cells(
+    values: list[Any],
+) -> tuple[set[Any], set[str], dict[Any, tuple[float, str]]] | None:
+    """A range as Excel hands it over (text, whole numbers below 1e15 as floats, blanks as
+    None) split in C-level passes: its distinct values, its texts, and each number with
+    its digits. Such values are their own keys: no two of them are equal unless they are
+    the same reference. None for any other range (:func:`_keyed` keys it value by value)."""
+    if not set(map(type, values)) <= _CELL_TYPES:  # (over values: 1 == 1.0 in a set)
+        return None
+    distinct = set(values)
+    strs = set(filter(str.__instancecheck__, distinct))
+    numbers = distinct.difference(strs)
+    numbers.discard(None)
+    if numbers and not (
+        all(map(float.is_integer, numbers))  # (False for NaN and infinities)
+        and min(numbers) >= 1.0  # (a zero keeps its sign in _keyed)
+        and max(numbers) < EXACT_FLOATS
+    ):
+        return None
+    digits = map(str, map(int, numbers))
+    return distinct, strs, dict(zip(numbers, zip(numbers, digits, strict=True), strict=True))
 
 
 def _keyed(
     values: list[Any],
     keys: list[Any],
     plain: set[str],
-    floats: dict[tuple[type, float], str],
+    floats: dict[Any, tuple[float, str]],
     odd: dict[Any, NormalizedRef],
 ) -> None:
     """Each value's key into ``keys``, and what it looks up into ``plain`` (text that is its
-    own one candidate), ``floats`` (a whole float below 1e15: its digits) or ``odd`` (any
-    other value, cleaned)."""
+    own one candidate), ``floats`` (a whole float below 1e15: it and its digits) or ``odd``
+    (any other value, cleaned)."""
     is_plain_text = is_plain
     for v in values:
         if type(v) is str:
@@ -628,7 +653,7 @@ def _keyed(
         elif type(v) is float and v.is_integer() and 0 <= v < EXACT_FLOATS:
             key = (float, v) if v else value_key(v)  # (value_key, inline: -0.0 is its own)
             if key not in floats:
-                floats[key] = str(int(v))
+                floats[key] = (v, str(int(v)))
         else:
             key = value_key(v)
             if key is None:  # unhashable: its own entry
