@@ -580,6 +580,14 @@ def test_a_cache_on_a_read_only_location_is_read(
         # Other settings on a read-only cache: computed in memory, nothing written.
         (other,) = lookup([number], cache=c, now=world.now, settings=RuleSettings(rts_hours=96))
         assert other.rts_deadline != expected[0].rts_deadline
+    # A formula's own reader of a read-only cache does not map it: such a file may be a copy
+    # that someone replaces in place, and a mapped read of a shrunk file kills the process
+    # (SIGBUS) where a plain read is an error.
+    assert lookup([number], cache=path, now=world.now) == expected
+    from xl_lazada import lookup as mod
+
+    mine = mod._local.caches[str(path)]
+    assert mine.readonly and mine.connection.execute("PRAGMA mmap_size").fetchone()[0] == 0
 
 
 def test_a_read_only_cache_that_needs_migrating_is_one_line(

@@ -385,7 +385,8 @@ def _connection(cache: Cache | str | os.PathLike[str] | None) -> tuple[sqlite3.C
     hit = opened.get(path)
     if hit is None:
         hit = Cache.open(path, must_exist=True)
-        map_for_reads(hit.connection)  # (our own reader: a caller's connection is left as is)
+        if not hit.readonly:  # (our own reader: a caller's connection is left as is)
+            map_for_reads(hit.connection)
         opened[path] = hit
     return hit.connection, hit.path
 

@@ -131,9 +131,14 @@ READ_MAP_BYTES = 0x7FFF0000
 def map_for_reads(conn: sqlite3.Connection) -> None:
     """Let SQLite read this connection's pages in place from a memory map instead of copying
     each one. For formula reads: a 10,000-reference range probes about 10,000 answers
-    scattered over tens of MB, and mapped it runs 10-20 % faster (``BENCHMARKS.md``). Not for
-    the sheet tables: they touch the whole file, were no faster mapped, and the mapped pages
-    counted against their peak memory (885 → 1,331 MB for a 100,000-order shop)."""
+    scattered over tens of MB, and mapped it runs 10-20 % faster (``BENCHMARKS.md``).
+
+    Only for a cache this process could write. A read-only one may be opened ``immutable``
+    (a copy on a share), and if that file is then replaced in place, a mapped read of it
+    kills the process (SIGBUS) where a plain read is an error; a share's read errors would
+    do the same. Not for the sheet tables: they touch the whole file, were no faster mapped,
+    and the mapped pages counted against their peak memory (885 → 1,331 MB for a
+    100,000-order shop)."""
     conn.execute(f"PRAGMA mmap_size = {READ_MAP_BYTES}")
 
 
