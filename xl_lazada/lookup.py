@@ -10,7 +10,9 @@ Threads: Excel calls worksheet functions on whatever thread it likes, and a SQLi
 connection belongs to the thread that opened it. The rule is **one connection per thread
 and cache file**, opened on first use in that thread and reused (``cache`` given as a
 path or ``None``); a :class:`~xl_lazada.cache.Cache` passed in is used directly from the
-thread that opened it, and reopened (once per thread) from any other.
+thread that opened it, and reopened (once per thread) from any other. The connections
+``lookup`` opens itself read a writable cache through a memory map
+(:func:`xl_lazada.cache.db.map_for_reads`).
 
 Times: every time in a :class:`RefStatus` is an aware UTC datetime; ``shop_tz`` converts
 to the shop's clock. A naive ``now`` means the shop's local time (what Excel passes).
