@@ -6,20 +6,20 @@
 Prints, for the targets of the one-lookup design:
 
 - one reference, ``lookup([ref])`` (median of many calls, warm connection);
-
-  ``lookup`` is called as the formulas call it, with the cache's path: it reads through its
-  own connection for this thread, which maps the file (``cache.db.map_for_reads``); the
-  floor's connection is mapped the same way;
 - a range of 10,000 mixed order and tracking numbers from the ``--big`` cache: ``lookup``
   alone, with each answer's status read (what ``=LAZADA_STATUS`` over a range reads:
   ``lookup`` works a field out when it is first read), and with every field read;
-- all four tables from the ``--mid`` and the ``--big`` shop (the big one in a fresh process,
-  with its peak memory);
+- all four tables from the ``--mid`` and the ``--big`` shop (each in a fresh process, with
+  that process's own peak memory);
 - the sync time added by keeping the facts (a ``--sync-orders`` shop synced with facts off
-  and on, ``--sync-repeat`` times each, the fastest of each compared; and the time spent in
-  the cache's facts steps): by default against a sandbox that answers as fast as it can, so
+  and on, ``--sync-repeat`` times each: the fastest of each side and the median of the
+  back-to-back pairs; and the time spent in the cache's facts steps): by default against a sandbox that answers as fast as it can, so
   the sync is bound by this machine's CPU (the worst case for the facts' share); with
   ``--sync-at-limits`` paced as Lazada paces a seller's sync (per-API limits, 80-150 ms).
+
+``lookup`` is called as the formulas call it, with the cache's path: it reads through its
+own connection for this thread, which maps the file (``cache.db.map_for_reads``); the
+floor's connection is mapped the same way.
 
 Each is printed beside a **floor** measured in the same run: the same rows fetched with
 bare indexed SELECTs (refs and orders tables for lookups; the facts and checkpoints tables
