@@ -619,9 +619,12 @@ def _cells(
     None) split in C-level passes: its distinct values, its texts, and each number with
     its digits. Such values are their own keys: no two of them are equal unless they are
     the same reference. None for any other range (:func:`_keyed` keys it value by value)."""
-    if not set(map(type, values)) <= _CELL_TYPES:  # (over values: 1 == 1.0 in a set)
+    kinds = set(map(type, values))  # (over values: 1 == 1.0 in a set)
+    if not kinds <= _CELL_TYPES:
         return None
     distinct = set(values)
+    if len(kinds) == 1 and str in kinds:  # all text, the common range: nothing to split
+        return distinct, distinct, {}
     strs = set(filter(str.__instancecheck__, distinct))
     numbers = distinct.difference(strs)
     numbers.discard(None)
