@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy as copy_module
 import dataclasses
 import gc
+import importlib
 import json
 import pickle
 import random
@@ -470,7 +471,7 @@ def test_reads_from_any_thread_one_connection_each(world: World) -> None:
         try:
             first = lookup(numbers, cache=world.path, now=world.now)
             again = lookup(numbers, cache=world.path, now=world.now)
-            from xl_lazada import lookup as mod
+            mod = importlib.import_module("xl_lazada.lookup")
 
             # the Cache itself, not its id: a finished thread's could be freed and the id reused
             results[i] = (first, again, mod._local.caches[str(world.path)])
@@ -521,7 +522,7 @@ def test_a_formula_reader_maps_the_file_and_sees_every_commit(world: World, tmp_
     if not mappable:
         pytest.skip("this SQLite build cannot memory-map files")
     (before,) = lookup([number], cache=path, now=world.now)
-    from xl_lazada import lookup as mod
+    mod = importlib.import_module("xl_lazada.lookup")
 
     mine = mod._local.caches[str(path)].connection
     assert mine.execute("PRAGMA mmap_size").fetchone()[0] > 0
@@ -584,7 +585,7 @@ def test_a_cache_on_a_read_only_location_is_read(
     # that someone replaces in place, and a mapped read of a shrunk file kills the process
     # (SIGBUS) where a plain read is an error.
     assert lookup([number], cache=path, now=world.now) == expected
-    from xl_lazada import lookup as mod
+    mod = importlib.import_module("xl_lazada.lookup")
 
     mine = mod._local.caches[str(path)]
     assert mine.readonly and mine.connection.execute("PRAGMA mmap_size").fetchone()[0] == 0
@@ -611,6 +612,26 @@ def test_naive_now_is_shop_local(world: World) -> None:
     local = world.now.astimezone(aware.shop_tz).replace(tzinfo=None)
     (naive,) = lookup([number], cache=world.path, now=local)
     assert naive == aware
+
+
+def test_the_package_lookup_is_the_function_whatever_was_imported_first() -> None:
+    """The module ``xl_lazada.lookup`` and the function share a name: importing the module
+    first (as the CLI and the formulas do) must not make ``from xl_lazada import lookup``
+    hand back the module."""
+    code = (
+        "import importlib, sys, types; first = sys.argv[1];"
+        "importlib.import_module(first) if first else None;"
+        "import xl_lazada; from xl_lazada import lookup;"
+        "from xl_lazada.lookup import RefStatus;"
+        "import xl_lazada.lookup;"
+        "print(type(lookup) is types.FunctionType, xl_lazada.lookup is lookup,"
+        " isinstance(sys.modules['xl_lazada.lookup'], types.ModuleType))"
+    )
+    for first in ("", "xl_lazada.lookup", "xl_lazada.cli.status_cmd", "xl_lazada.excel.source"):
+        out = subprocess.run(
+            [sys.executable, "-c", code, first], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.split() == ["True", "True", "True"], first
 
 
 def test_import_stays_light() -> None:

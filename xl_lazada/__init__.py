@@ -8,6 +8,8 @@ names below load their module on first use.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -46,3 +48,19 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+class _Package(types.ModuleType):
+    """The function ``lookup`` and its module ``xl_lazada.lookup`` share a name. Importing
+    that module binds it as this package's ``lookup`` (Python does so for every submodule),
+    so once the CLI or a formula had imported it, ``from xl_lazada import lookup`` handed
+    back the module. The binding is refused: the name always means the function, and the
+    module stays importable as ``xl_lazada.lookup`` (``from xl_lazada.lookup import …``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "lookup" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
