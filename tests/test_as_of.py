@@ -11,7 +11,7 @@ from pathlib import Path
 
 from xl_lazada.cache import Cache
 from xl_lazada.sync.progress import SyncSummary
-from xl_lazada.workbook.as_of import NEVER, data_as_of, stamp
+from xl_lazada.workbook.as_of import NEVER, NOTHING_YET, data_as_of, freshness, stamp
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -72,6 +72,29 @@ def test_data_as_of_is_the_shops_local_time_with_its_offset(tmp_path: Path) -> N
         with cache.transaction():
             cache.connection.execute("DELETE FROM shops WHERE shop = 'th'")
         assert data_as_of(cache) == "2026-12-01 17:00 UTC+08:00"
+
+
+def test_freshness_says_when_a_first_sync_did_not_finish(tmp_path: Path) -> None:
+    """Before any whole sync the cache may still hold what a cut-off first sync saved: the
+    status lines say so (and how much), not that nothing was synced."""
+
+    class Saved(Cache):  # (orders counted as a first sync cut off after writing some)
+        saved = 0
+
+        def order_count(self, shop: str | None = None) -> int:
+            return self.saved
+
+    with Saved.open(tmp_path / "c.sqlite3") as cache:
+        assert isinstance(cache, Saved)
+        assert freshness(cache, "my") == NOTHING_YET
+        cache.saved = 1
+        assert freshness(cache, "my") == "the first sync has not finished (1 order saved so far)"
+        cache.saved = 2556
+        assert freshness(cache) == "the first sync has not finished (2,556 orders saved so far)"
+        with cache.transaction():
+            cache.upsert_shop("my", "MY", None, observed_at=T0)
+        _run(cache, "my", T0)
+        assert freshness(cache, "my") == "data as of 2026-12-01 17:00 UTC+08:00"
 
 
 def test_stamp_names_the_offset_only_when_it_knows_it() -> None:

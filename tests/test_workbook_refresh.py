@@ -209,6 +209,28 @@ def test_a_dead_network_and_an_empty_cache_write_nothing(
     assert book.read_bytes() == before
 
 
+def test_a_first_sync_that_did_not_finish_is_shown_as_such(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A first sync cut off by a dead network keeps what it fetched (``status`` answers from
+    it): the sheets show those orders and say the sync has not finished, not 'no data'."""
+    book = _new_book(tmp_path)
+    cache_path = tmp_path / "cut.sqlite3"
+    assert main(["sync", "--cache", str(cache_path)]) == 0
+    with Cache.open(cache_path) as c:
+        saved = c.order_count("sb")
+        with c.transaction() as conn:
+            conn.execute("DELETE FROM sync_runs")  # as if no run had finished
+    capsys.readouterr()
+    code = main(["refresh", str(book), "--no-sync", "--cache", str(cache_path)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    wb = openpyxl.load_workbook(book)
+    status = wb["Orders"]["A2"].value
+    assert f"the first sync has not finished ({saved:,} orders saved so far)" in status
+    assert saved > 0 and "no data synced yet" not in status
+
+
 def test_no_sync_with_an_empty_cache_writes_nothing(
     env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

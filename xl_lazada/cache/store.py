@@ -498,6 +498,14 @@ class Cache:
                 ),
             )
 
+    def order_count(self, shop: str | None = None) -> int:
+        """How many orders the cache holds for ``shop`` (``None``: every shop)."""
+        sql = "SELECT COUNT(*) FROM orders"
+        params: tuple[str, ...] = ()
+        if shop is not None:
+            sql, params = sql + " WHERE shop = ?", (shop,)
+        return int(self.connection.execute(sql, params).fetchone()[0])
+
     def has_shop(self, shop: str) -> bool:
         return (
             self.connection.execute("SELECT 1 FROM shops WHERE shop = ?", (shop,)).fetchone()

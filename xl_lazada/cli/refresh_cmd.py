@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..cache import Cache
+from ..workbook.as_of import NOTHING_YET
 
 if TYPE_CHECKING:
     from ..workbook.refresh import OpenBook, RefreshSummary
-
-NOTHING_YET = "no data synced yet"
 
 
 @click.command("refresh")
@@ -106,11 +105,8 @@ def _sync(cache: Cache, shop: str | None, settings: Any) -> str:
 
 
 def _as_of(cache: Cache, shop: str | None, *, prefix: str) -> str:
-    """``"<prefix>; data as of 2026-12-01 17:00 UTC+08:00"`` (the last sync whose stages all
-    worked, on the shop's clock), or ``"<prefix>; no data synced yet"``."""
-    from ..workbook.as_of import NEVER, data_as_of
+    """``"<prefix>; data as of 2026-12-01 17:00 UTC+08:00"``, or what else
+    :func:`~xl_lazada.workbook.as_of.freshness` says."""
+    from ..workbook.as_of import freshness
 
-    when = data_as_of(cache, shop)
-    if when == NEVER:
-        return f"{prefix}; {NOTHING_YET}"
-    return f"{prefix}; data as of {when}"
+    return f"{prefix}; {freshness(cache, shop)}"

@@ -37,7 +37,7 @@ from typing import Any
 from ..errors import XlLazadaError
 from ..rules.settings import RuleSettings
 from ..workbook import contract
-from ..workbook.as_of import data_as_of
+from ..workbook.as_of import NEVER, data_as_of, freshness
 from ..workbook.contract import WorkbookSettings
 from ..workbook.sheetspec import SheetSpec, parse_cell
 from . import live_writer
@@ -188,12 +188,12 @@ class SyncResult:
     error: str = ""
     failed_stages: list[str] = field(default_factory=list)
 
-    def as_of(self, last: str) -> str:
-        """What each status line says about the data's age (``last``: when the data was
-        last synced whole, :func:`~xl_lazada.workbook.as_of.data_as_of`)."""
+    def as_of(self, fresh: str) -> str:
+        """What each status line says about the data's age (``fresh``: "data as of …",
+        :func:`~xl_lazada.workbook.as_of.freshness`)."""
         if self.error or self.failed_stages:
             why = self.error or f"the {', '.join(self.failed_stages)} stage failed"
-            return f"sync failed: {why}; data as of {last}"
+            return f"sync failed: {why}; {fresh}"
         s = self.summary
         return f"{s.new_orders:,} new, {s.changed_orders:,} changed orders"
 
@@ -260,14 +260,14 @@ def _refresh(book: Any, which: str) -> str:
             raise RuntimeError(f"nothing to show yet: {sync.error or 'the sync wrote nothing'}")
         bar.show("building the sheets…")
         with Cache.open(path, must_exist=True) as cache:
-            last = data_as_of(cache, sync.shop)
+            fresh = freshness(cache, sync.shop)
             specs = data_specs(
                 cache,
                 parts,
                 shop=settings.shop,
                 rules=rules,
                 settings=settings,
-                as_of=sync.as_of(last),
+                as_of=sync.as_of(fresh),
             )
         bar.quiet()
         rows = []
@@ -278,7 +278,7 @@ def _refresh(book: Any, which: str) -> str:
         bar.show("recalculating LAZADA formulas…")
         formulas = recalc_formulas(book, skip=_OWNED)
         line = f"Refreshed {', '.join(rows)} rows in {time.monotonic() - started:.1f} s"
-        line += f" — {sync.as_of(last)}"
+        line += f" — {sync.as_of(fresh)}"
         if formulas:
             line += f"; {formulas:,} formula cells recalculated"
         return line
@@ -526,7 +526,10 @@ def check_connection(book: Any = None) -> str:
         if os.path.exists(path):
             with Cache.open(path, must_exist=True) as cache:
                 last = data_as_of(cache, name)
-            parts.append(f"cache synced {last}")
+                fresh = (
+                    f"cache synced {last}" if last != NEVER else f"cache: {freshness(cache, name)}"
+                )
+            parts.append(fresh)
         else:
             parts.append("no cache yet — press Refresh all")
         line = "; ".join(parts)

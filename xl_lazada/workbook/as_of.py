@@ -41,4 +41,22 @@ def data_as_of(cache: Any, shop: str | None = None) -> str:
     return stamp(when.astimezone())
 
 
-__all__ = ["NEVER", "data_as_of", "stamp"]
+#: :func:`freshness` when the cache holds nothing for the shop.
+NOTHING_YET = "no data synced yet"
+
+
+def freshness(cache: Any, shop: str | None = None) -> str:
+    """What a status line says about the data: ``data as of <when>`` (:func:`data_as_of`);
+    before any whole sync, how many orders the unfinished ones saved (a first sync cut off by
+    a dead network keeps them, and the sheets show them); else :data:`NOTHING_YET`."""
+    when = data_as_of(cache, shop)
+    if when != NEVER:
+        return f"data as of {when}"
+    saved = cache.order_count(shop)
+    if saved:
+        orders = "order" if saved == 1 else "orders"
+        return f"the first sync has not finished ({saved:,} {orders} saved so far)"
+    return NOTHING_YET
+
+
+__all__ = ["NEVER", "NOTHING_YET", "data_as_of", "freshness", "stamp"]
