@@ -93,3 +93,21 @@ def stored_facts(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     ]
     assert out["order_answers"] == from_columns
     return out
+
+
+def spoil_table(path: Path, table: str) -> None:
+    """Overwrite ``table``'s root page in the closed cache file with junk, as a failing disk
+    or a copy cut short would: the file still opens, and only reads that reach the page
+    fail."""
+    conn = sqlite3.connect(path)
+    try:
+        (root,) = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+        (size,) = conn.execute("PRAGMA page_size").fetchone()
+    finally:
+        conn.close()
+    assert not Path(f"{path}-wal").exists(), "close every connection first"
+    with open(path, "r+b") as f:
+        f.seek((root - 1) * size)
+        f.write(b"\xab" * size)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
-from xl_lazada.cache.db import CacheError
+from xl_lazada.cache.db import CacheError, failure
 from xl_lazada.cli import main
 from xl_lazada.config import ConfigError
 from xl_lazada.errors import InputError, XlLazadaError
@@ -81,3 +83,25 @@ def test_a_failure_the_sync_records_is_the_same_one_line(tmp_path) -> None:
     assert stored == {str(i): one_line(text) for i, text in enumerate(texts)}
     assert [t for _, t in run.summary.failed] == [f"trace: {one_line(t)}" for t in texts]
     assert stored["0"] == "socket says no?[0m" and stored["1"] == "RuntimeError"
+
+
+def test_a_cache_another_program_holds_locked_is_called_busy(tmp_path) -> None:
+    """A lock held past the timeout is said as such (try again), not as damage; sqlite's
+    errors that are bugs, and every other error, are left alone."""
+    path = tmp_path / "locked.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    other = sqlite3.connect(path, timeout=0)
+    try:
+        holder.execute("CREATE TABLE t (x)")
+        holder.execute("BEGIN EXCLUSIVE")  # (rollback journal: readers wait too)
+        with pytest.raises(sqlite3.OperationalError) as raised:
+            other.execute("SELECT * FROM t").fetchall()
+    finally:
+        holder.close()
+        other.close()
+    err = failure(raised.value, path)
+    assert isinstance(err, CacheError)
+    assert str(err).startswith(f"{path}: the cache is busy") and "try again" in str(err)
+    assert failure(sqlite3.ProgrammingError("closed")) is None
+    assert failure(sqlite3.IntegrityError("UNIQUE")) is None
+    assert failure(ValueError("x")) is None

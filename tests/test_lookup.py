@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from synced_shop import copy_as_version, finish_copy
+from synced_shop import copy_as_version, finish_copy, spoil_table
 
 from xl_lazada.cache import Cache, CacheError, answers
 from xl_lazada.cache import db as cache_db
@@ -784,3 +784,27 @@ def test_a_damaged_answer_says_so_and_the_next_write_repacks_it(
             facts.refresh_trace_facts(conn, shop, [oid])
         (again,) = lookup([number], cache=c, now=world.now)
     assert again == good
+
+
+def test_a_cache_damaged_after_it_opened_is_one_cache_error(world: World, tmp_path: Path) -> None:
+    """A page spoiled after the file was written opens without complaint and fails only the
+    reads that reach it: every read call then raises the package's ``CacheError`` naming
+    the file, on one line, not sqlite's own error."""
+    path = tmp_path / "spoiled.sqlite3"
+    _copy(world, path)
+    spoil_table(path, "refs")
+    number = _orders(world)[0][1]
+    with Cache.open(path) as c:  # (the schema reads well)
+        calls = {
+            "one reference": lambda: lookup([number], cache=c, now=world.now),
+            "a range, by path": lambda: lookup([number] * 100, cache=str(path), now=world.now),
+            "checkpoints": lambda: lookup_checkpoints(number, cache=c),
+        }
+        for name, call in calls.items():
+            with pytest.raises(CacheError) as err:
+                call()
+            text = str(err.value)
+            assert "damaged" in text and str(path) in text and "\n" not in text, name
+            assert type(err.value.__cause__) is sqlite3.DatabaseError, name
+        assert generation(c)  # what the spoiled page does not hold still reads
+    close_thread_caches()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synced_shop import spoil_table
 
 from xl_lazada.cache import Cache
 from xl_lazada.cli import main
@@ -269,3 +270,24 @@ def test_doctor_lists_unknown_trace_codes_without_terminal_controls(
     assert "X9" in out and "Something new" in out, out
     assert "\x1b" not in out and "\x07" not in out, out
     assert not any(line.lstrip().startswith("checkpoints: forged") for line in out.splitlines())
+
+
+def test_a_damaged_cache_is_one_line_from_status_and_doctor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cache spoiled after it was written opens without complaint: ``status`` says it is
+    damaged in one line (no traceback) and ``doctor``, which reads every page, finds it."""
+    monkeypatch.setenv("XL_LAZADA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XL_LAZADA_KEYRING", "file")
+    path = tmp_path / "cache.sqlite3"
+    with _small_synced_shop(path) as (sb, now):
+        number = str(sb.shop.snapshot(now)["orders"][0]["order_number"])
+    assert main(["doctor", "--cache", str(path)]) == 0
+    capsys.readouterr()
+    spoil_table(path, "refs")
+    for args in (["status", "--cache", str(path), number], ["doctor", "--cache", str(path)]):
+        code = main(args)
+        err = capsys.readouterr().err
+        assert code == 1, args
+        assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+        assert "the cache file is damaged" in err and "Traceback" not in err, err

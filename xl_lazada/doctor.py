@@ -94,6 +94,19 @@ def code_report(
     return out
 
 
+def file_damage(cache: Any, limit: int = 3) -> str | None:
+    """What SQLite's structural check finds wrong with the cache file (up to ``limit``
+    findings, on one line), or None when it is sound. A page spoiled after the file was
+    written (a failing disk, a copy cut short) opens without complaint and fails only the
+    reads that reach it: this reads every page (about 2 s for a 100,000-order cache)."""
+    rows = cache.connection.execute(f"PRAGMA quick_check({int(limit)})").fetchall()
+    found = [str(r[0]) for r in rows]
+    if found == ["ok"]:
+        return None
+    lines = [ln.strip() for f in found for ln in f.splitlines()]
+    return "; ".join(ln for ln in lines if ln and not ln.startswith("***"))
+
+
 def failure_counts(cache: Any, shop: str | None = None) -> dict[str, int]:
     """``{stage: things that failed}`` from the last syncs (see ``sync_failures``)."""
     counts: dict[str, int] = {}

@@ -393,6 +393,20 @@ def _connection(cache: Cache | str | os.PathLike[str] | None) -> tuple[sqlite3.C
     return hit.connection, hit.path
 
 
+def _failure(exc: sqlite3.DatabaseError, cache: Cache | str | os.PathLike[str] | None) -> Exception:
+    """The cache's one-line :class:`~xl_lazada.cache.db.CacheError` for a SQLite error met
+    while reading (a page damaged after the file opened, a lock held too long); ``exc``
+    itself when it is a bug instead."""
+    from .cache.db import default_path, failure
+    from .cache.store import Cache
+
+    if isinstance(cache, Cache):
+        path = cache.path
+    else:
+        path = os.fspath(cache) if cache is not None else default_path()
+    return failure(exc, path) or exc
+
+
 def close_thread_caches() -> None:
     """Close this thread's cached connections (tests; a front end shutting down)."""
     for c in (getattr(_local, "caches", None) or {}).values():
@@ -404,7 +418,10 @@ def generation(cache: Cache | str | os.PathLike[str] | None = None) -> str:
     """Changes whenever a sync commits new facts (for a front end's result cache). Answers
     also change with the clock: a cache keyed on this must also expire with time."""
     conn, path = _connection(cache)
-    row = conn.execute("SELECT value FROM cache_generation WHERE id = 1").fetchone()
+    try:
+        row = conn.execute("SELECT value FROM cache_generation WHERE id = 1").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise _failure(exc, cache) from exc
     return f"{os.path.abspath(path)}#{row[0] if row else 0}"
 
 
@@ -518,12 +535,15 @@ def lookup(
     :mod:`xl_lazada.refs`). ``shop`` limits the search to one synced shop; ``settings``
     (default: each shop's stored settings) also become the shop's stored settings."""
     values = list(refs)
-    if len(values) <= 64:
-        return _lookup(values, shop, cache, now, settings)
-    # A range builds tens of thousands of short-lived objects, none in cycles: the cyclic
-    # collector would walk them again and again (a third of a 10,000-row range at times).
-    with no_cycle_collection():
-        return _lookup(values, shop, cache, now, settings)
+    try:
+        if len(values) <= 64:
+            return _lookup(values, shop, cache, now, settings)
+        # A range builds tens of thousands of short-lived objects, none in cycles: the cyclic
+        # collector would walk them again and again (a third of a 10,000-row range at times).
+        with no_cycle_collection():
+            return _lookup(values, shop, cache, now, settings)
+    except sqlite3.DatabaseError as exc:
+        raise _failure(exc, cache) from exc
 
 
 def _lookup(
@@ -807,6 +827,15 @@ def checkpoints(
     n = normalize_ref(ref)
     if not n.candidates:
         return []
+    try:
+        return _checkpoints(n, shop, cache)
+    except sqlite3.DatabaseError as exc:
+        raise _failure(exc, cache) from exc
+
+
+def _checkpoints(
+    n: NormalizedRef, shop: str | None, cache: Cache | str | os.PathLike[str] | None
+) -> list[CheckpointRow]:
     conn, _ = _connection(cache)
     rows: list[CheckpointRow] = []
     seen: set[tuple[str, str]] = set()

@@ -27,6 +27,29 @@ class CacheError(XlLazadaError, RuntimeError):
     """The cache file cannot be used (newer schema, not a database, ...)."""
 
 
+#: SQLite's primary result codes for a cache file another connection holds locked.
+_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (extended codes add high bits)
+
+
+def failure(exc: BaseException, path: str | os.PathLike[str] | None = None) -> CacheError | None:
+    """A SQLite error met after the cache opened, as the one-line :class:`CacheError` every
+    front end shows; None for anything else (a ``ProgrammingError`` is a bug, not a
+    message). The file can be damaged after it opened well (a page a disk or a copy
+    spoiled), another process can hold it locked past the timeout, a disk can fill."""
+    if not isinstance(exc, sqlite3.DatabaseError) or not (
+        type(exc) is sqlite3.DatabaseError or isinstance(exc, sqlite3.OperationalError)
+    ):
+        return None
+    where = f"{os.fspath(path)}: " if path is not None else ""
+    if type(exc) is sqlite3.DatabaseError:  # SQLITE_CORRUPT, SQLITE_NOTADB: the file itself
+        return CacheError(
+            f"{where}the cache file is damaged ({exc}): delete it and run `xl-lazada sync` again"
+        )
+    if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _BUSY_CODES:
+        return CacheError(f"{where}the cache is busy ({exc}): another program holds it; try again")
+    return CacheError(f"{where}the cache could not be used ({exc})")
+
+
 def default_path() -> str:
     """``XL_LAZADA_CACHE`` if set, else ``<data dir>/cache.sqlite3``."""
     env = os.environ.get(config.ENV_CACHE, "").strip()

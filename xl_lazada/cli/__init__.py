@@ -151,6 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    except Exception as exc:
+        from ..cache.db import failure
+
+        cache_failure = failure(exc)  # a cache damaged or locked after it opened
+        if cache_failure is None:
+            raise
+        click.echo(f"error: {cache_failure}", err=True)
+        return 1
     return 0
 
 

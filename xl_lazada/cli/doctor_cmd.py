@@ -50,8 +50,8 @@ def _logins(shop: str | None) -> list[TokenHealth]:
 def doctor(shop: str | None, cache_path: str | None, as_json: bool) -> None:
     """Check logins, the trace-code table and the cache; list codes Lazada sent that are new."""
     from ..cache import Cache
-    from ..cache.db import CacheError
-    from ..doctor import code_report, failure_counts
+    from ..cache.db import CacheError, failure
+    from ..doctor import code_report, failure_counts, file_damage
     from ..rules.milestones import MilestoneTableError, table_for
     from ..rules.settings import RuleSettings
 
@@ -94,10 +94,21 @@ def doctor(shop: str | None, cache_path: str | None, as_json: bool) -> None:
         try:
             with Cache.open(path) as cache:
                 report["schema_version"] = cache.schema_version
+                damage = file_damage(cache)
+                if damage is not None:
+                    raise CacheError(
+                        f"{path}: the cache file is damaged ({damage}): delete it and run "
+                        "`xl-lazada sync` again"
+                    )
                 codes = code_report(cache, shop, table=table)
                 failures = failure_counts(cache, shop)
         except CacheError as exc:
-            problems.append(str(exc))
+            problems.append(one_line(str(exc), 400))
+        except Exception as exc:  # a read failing part way (locked, I/O): one line
+            unusable = failure(exc, path)
+            if unusable is None:
+                raise
+            problems.append(str(unusable))
     if codes is not None:
         report["checkpoints"] = codes.to_dict()
         if codes.unmatched_events:
