@@ -131,18 +131,14 @@ class EarlyTraces:
         with self._lock:
             return self._answered
 
-    def answered(self) -> list[str]:
-        """Order ids answered and not yet taken."""
+    def take(self, *, but: Collection[str] = ()) -> list[EarlyResult]:
+        """Hand over the answers already in (to be written now, with their orders) except
+        those for the order ids in ``but``: they stay for a later :meth:`take` or
+        :meth:`finish`."""
         with self._lock:
-            return [r.order_id for r in self._results]
-
-    def take(self, order_ids: Collection[str]) -> list[EarlyResult]:
-        """Hand over the answers for ``order_ids`` already in (to be written now, with their
-        orders); the rest stay for a later :meth:`take` or :meth:`finish`."""
-        with self._lock:
-            taken = [r for r in self._results if r.order_id in order_ids]
+            taken = [r for r in self._results if r.order_id not in but]
             if taken:
-                self._results = [r for r in self._results if r.order_id not in order_ids]
+                self._results = [r for r in self._results if r.order_id in but]
             return taken
 
     def give_back(self, results: Iterable[EarlyResult]) -> None:

@@ -1025,7 +1025,7 @@ def _take_early(run: _Run, ahead: Collection[str]) -> list[EarlyResult]:
     early = run.early
     if early is None:
         return []
-    return early.take({oid for oid in early.answered() if oid not in ahead})
+    return early.take(but=ahead)
 
 
 @dataclass
