@@ -229,3 +229,21 @@ def test_every_refusal_starts_with_the_same_word(
     assert main(["status", "--no-such-option"]) == 2
     err = capsys.readouterr().err
     assert "Usage:" in err and "No such option" in err
+
+
+def test_a_refusal_quoting_the_sellers_file_stays_one_printable_line(
+    synced: tuple[SandboxServer, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error that quotes what the seller gave (a CSV's header, a file name) prints it
+    folded: a control byte or a line break in it neither reaches the terminal nor splits
+    the one line."""
+    _, path = synced
+    odd = tmp_path / "line\nbreak.csv"
+    odd.write_bytes(b"\x00\x01\x1b[Kbinary\x07\x08\xff\xfe\n")  # (a header: no digits)
+    out = str(tmp_path / "r.xlsx")
+    code = main(["report", "--cache", str(path), "--tracking-csv", str(odd), "--out", out])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: ") and err.count("\n") == 1, repr(err)
+    assert "no 'Tracking Number' column" in err and "binary" in err
+    assert not any(c in err[:-1] for c in "\x00\x01\x1b\x07\x08\r"), repr(err)

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: {exc.format_message()}", err=True)
         return exc.exit_code
     except XlLazadaError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_one_line(exc)}", err=True)
         return 1
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
@@ -157,9 +157,17 @@ def main(argv: list[str] | None = None) -> int:
         cache_failure = failure(exc)  # a cache damaged or locked after it opened
         if cache_failure is None:
             raise
-        click.echo(f"error: {cache_failure}", err=True)
+        click.echo(f"error: {_one_line(cache_failure)}", err=True)
         return 1
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error's message as the one line it promises, whatever text it quotes (a file
+    name or a CSV header the seller gave may hold line breaks and control bytes)."""
+    from ..lazada.errors import one_line
+
+    return one_line(exc, limit=2000)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..errors import InputError
+from ..lazada.errors import one_line
 from ..refs import normalize_ref
 from ..rules.status import DISPLAY_STATUSES
 
@@ -338,5 +339,5 @@ def _ref_column(lowered: list[str], original: list[str], name: str) -> int:
         for i, cell in enumerate(lowered):
             if any(w in cell for w in words):
                 return i
-    shown = ", ".join(c.strip() for c in original if c.strip())[:120]
+    shown = one_line(", ".join(c.strip() for c in original if c.strip()), 120)
     raise ReportInputError(f"{name}: no 'Tracking Number' column (columns: {shown})")
