@@ -129,8 +129,8 @@ def _require(book: Path, names: frozenset[str], parts: Iterable[str]) -> None:
     missing = [m for m in missing if m not in names]
     if missing:
         raise RefreshError(
-            f"{book.name} has no {', '.join(repr(m) for m in missing)} sheet; "
-            "make a workbook with `xl-lazada workbook new`"
+            f"{book.name} has no {', '.join(repr(m) for m in missing)} sheet: rename it back, "
+            "or make a new workbook with `xl-lazada workbook new`"
         )
 
 
