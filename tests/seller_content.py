@@ -3,7 +3,7 @@
 What a real seller adds and openpyxl cannot write (or silently drops): their own sheet
 with formulas, a chart and a **sparkline** (an x14 extension), a defined name, shared
 strings, and extra columns (text, a formula, a column width, a data validation and a
-conditional format) to the right of the Orders table.
+conditional format) to the right of the Orders table, and the Orders sheet protected.
 """
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ SELLER_PARTS = (
     "xl/sharedStrings.xml",
 )
 NOTES = ["My notes", "call buyer", "=not a formula", "re-ship"]
+#: The seller protected the Orders sheet (Excel's Review > Protect Sheet, with a password),
+#: leaving their notes column editable.
+PROTECTION = (
+    '<sheetProtection algorithmName="SHA-512" hashValue="c2VsbGVyJ3MgaGFzaA==" '
+    'saltValue="c2FsdA==" spinCount="100000" sheet="1" objects="1" scenarios="1"/>'
+    '<protectedRanges><protectedRange sqref="AF5:AF500" name="Notes"/></protectedRanges>'
+)
 SPARKLINE = (
     '<extLst><ext uri="{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" '
     'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
@@ -142,6 +149,7 @@ def _orders_extra(sheet: bytes) -> bytes:
         "</conditionalFormatting>"
     )
     text = text.replace("<pageMargins", conditional + validation + "<pageMargins", 1)
+    text = text.replace("</sheetData>", "</sheetData>" + PROTECTION, 1)
     text = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:AG7"/>', text, count=1)
     # A sparkline over the notes' lengths, in the sheet's extLst (openpyxl drops these).
     orders_sparkline = SPARKLINE.replace("'My sheet'!A2:A6", "Orders!AG5:AG7").replace(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from seller_content import NOTES, SELLER_PARTS, add_seller_content, part_bytes
+from seller_content import NOTES, PROTECTION, SELLER_PARTS, add_seller_content, part_bytes
 
 from xl_lazada.cache import Cache
 from xl_lazada.cli import main
@@ -123,6 +123,7 @@ def test_three_refreshes_keep_the_sellers_parts_vba_and_ribbon(
         orders_xml = after["xl/worksheets/sheet1.xml"]
         assert b"<xm:f>Orders!AG5:AG7</xm:f><xm:sqref>AH4</xm:sqref>" in orders_xml
         assert orders_xml.rstrip().endswith(b"</extLst></worksheet>")
+        assert b"</sheetData>" + PROTECTION.encode() in orders_xml  # still protected
         styles_sizes.append(len(after["xl/styles.xml"]))
         _check_ribbon_and_vba(book)
     assert styles_sizes[1] == styles_sizes[2]  # styles are reused, not appended again

@@ -324,6 +324,9 @@ _COL_MAX_RE = re.compile(r'\bmax="(\d+)"')
 # order, before <tableParts>); their relationships are kept too. Our writer never writes
 # these, nor <extLst>, which is kept last.
 _KEEP_TAIL = ("drawing", "legacyDrawing", "legacyDrawingHF", "picture", "oleObjects", "controls")
+#: The seller's protection of the sheet (and the ranges it leaves editable), kept as set:
+#: Excel writes them right after the sheet's data.
+_KEEP_AFTER_DATA = ("sheetProtection", "protectedRanges")
 _SQREF_RE = re.compile(r'\bsqref="([^"]+)"')
 _PRIORITY_RE = re.compile(r'\bpriority="(\d+)"')
 
@@ -340,7 +343,7 @@ class Carried:
     cols: list[str] = field(default_factory=list)  # <col> elements right of ours
     conditional: list[str] = field(default_factory=list)  # rules wholly right of ours
     validations: list[str] = field(default_factory=list)
-    tail: dict[str, str] = field(default_factory=dict)  # drawing & co, by element name
+    tail: dict[str, str] = field(default_factory=dict)  # protection, drawing & co, by name
     max_priority: int = 0
 
 
@@ -445,7 +448,7 @@ def _collect_cells(carried: Carried, body: bytes, owned: int) -> None:
 
 
 def _read_tail(carried: Carried, tail: str, owned_columns: int | None) -> None:
-    for tag in (*_KEEP_TAIL, "extLst"):
+    for tag in (*_KEEP_AFTER_DATA, *_KEEP_TAIL, "extLst"):
         el = _element(tail, tag)
         if el:
             carried.tail[tag] = el
@@ -535,6 +538,9 @@ def write_sheet(
     if buffer:
         w("".join(buffer).encode("utf-8"))
     w(b"</sheetData>")
+    for tag in _KEEP_AFTER_DATA:
+        if tag in carried.tail:
+            w(carried.tail[tag].encode("utf-8"))
     if spec.merges:
         merges = "".join(
             f'<mergeCell ref="{range_ref(m.first_row, m.first_col, m.last_row, m.last_col)}"/>'
