@@ -54,6 +54,7 @@ from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now
 from .rules.settings import RuleSettings
 
 if TYPE_CHECKING:
+    from .cache.db import CacheError
     from .cache.store import Cache
 
 __all__ = ["CheckpointRow", "RefStatus", "checkpoints", "generation", "lookup", "normalize_ref"]
@@ -393,10 +394,12 @@ def _connection(cache: Cache | str | os.PathLike[str] | None) -> tuple[sqlite3.C
     return hit.connection, hit.path
 
 
-def _failure(exc: sqlite3.DatabaseError, cache: Cache | str | os.PathLike[str] | None) -> Exception:
+def _failure(
+    exc: sqlite3.DatabaseError, cache: Cache | str | os.PathLike[str] | None
+) -> CacheError | None:
     """The cache's one-line :class:`~xl_lazada.cache.db.CacheError` for a SQLite error met
-    while reading (a page damaged after the file opened, a lock held too long); ``exc``
-    itself when it is a bug instead."""
+    while reading (a page damaged after the file opened, a lock held too long); None when
+    it is a bug instead (raised as it is)."""
     from .cache.db import default_path, failure
     from .cache.store import Cache
 
@@ -404,7 +407,7 @@ def _failure(exc: sqlite3.DatabaseError, cache: Cache | str | os.PathLike[str] |
         path = cache.path
     else:
         path = os.fspath(cache) if cache is not None else default_path()
-    return failure(exc, path) or exc
+    return failure(exc, path)
 
 
 def close_thread_caches() -> None:
@@ -421,7 +424,10 @@ def generation(cache: Cache | str | os.PathLike[str] | None = None) -> str:
     try:
         row = conn.execute("SELECT value FROM cache_generation WHERE id = 1").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise _failure(exc, cache) from exc
+        err = _failure(exc, cache)
+        if err is None:
+            raise
+        raise err from exc
     return f"{os.path.abspath(path)}#{row[0] if row else 0}"
 
 
@@ -543,7 +549,10 @@ def lookup(
         with no_cycle_collection():
             return _lookup(values, shop, cache, now, settings)
     except sqlite3.DatabaseError as exc:
-        raise _failure(exc, cache) from exc
+        err = _failure(exc, cache)
+        if err is None:
+            raise
+        raise err from exc
 
 
 def _lookup(
@@ -830,7 +839,10 @@ def checkpoints(
     try:
         return _checkpoints(n, shop, cache)
     except sqlite3.DatabaseError as exc:
-        raise _failure(exc, cache) from exc
+        err = _failure(exc, cache)
+        if err is None:
+            raise
+        raise err from exc
 
 
 def _checkpoints(

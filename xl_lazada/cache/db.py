@@ -40,14 +40,21 @@ def failure(exc: BaseException, path: str | os.PathLike[str] | None = None) -> C
         type(exc) is sqlite3.DatabaseError or isinstance(exc, sqlite3.OperationalError)
     ):
         return None
-    where = f"{os.fspath(path)}: " if path is not None else ""
     if type(exc) is sqlite3.DatabaseError:  # SQLITE_CORRUPT, SQLITE_NOTADB: the file itself
-        return CacheError(
-            f"{where}the cache file is damaged ({exc}): delete it and run `xl-lazada sync` again"
-        )
+        return damaged(str(exc), path)
+    where = f"{os.fspath(path)}: " if path is not None else ""
     if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _BUSY_CODES:
         return CacheError(f"{where}the cache is busy ({exc}): another program holds it; try again")
     return CacheError(f"{where}the cache could not be used ({exc})")
+
+
+def damaged(detail: str, path: str | os.PathLike[str] | None = None) -> CacheError:
+    """The one wording for a cache file whose pages SQLite cannot read (what it found in
+    ``detail``), with the one way back: a fresh sync into a new file."""
+    where = f"{os.fspath(path)}: " if path is not None else ""
+    return CacheError(
+        f"{where}the cache file is damaged ({detail}): delete it and run `xl-lazada sync` again"
+    )
 
 
 def default_path() -> str:

@@ -50,7 +50,7 @@ def _logins(shop: str | None) -> list[TokenHealth]:
 def doctor(shop: str | None, cache_path: str | None, as_json: bool) -> None:
     """Check logins, the trace-code table and the cache; list codes Lazada sent that are new."""
     from ..cache import Cache
-    from ..cache.db import CacheError, failure
+    from ..cache.db import CacheError, damaged, failure
     from ..doctor import code_report, failure_counts, file_damage
     from ..rules.milestones import MilestoneTableError, table_for
     from ..rules.settings import RuleSettings
@@ -96,10 +96,7 @@ def doctor(shop: str | None, cache_path: str | None, as_json: bool) -> None:
                 report["schema_version"] = cache.schema_version
                 damage = file_damage(cache)
                 if damage is not None:
-                    raise CacheError(
-                        f"{path}: the cache file is damaged ({damage}): delete it and run "
-                        "`xl-lazada sync` again"
-                    )
+                    raise damaged(damage, path)
                 codes = code_report(cache, shop, table=table)
                 failures = failure_counts(cache, shop)
         except CacheError as exc:
