@@ -175,6 +175,7 @@ class FakeRange:
                 self.sheet.book.app.recalculated.append((self.sheet.name, r1 + i, c1 + j))
 
     def clear_contents(self) -> None:
+        self.sheet._check_writable()
         r1, c1, r2, c2 = self.box
         inside = lambda k: r1 <= k[0] <= r2 and c1 <= k[1] <= c2  # noqa: E731
         for store in (self.sheet.values, self.sheet.formulas):
@@ -313,9 +314,22 @@ class FakeSheet:
         self.tables = FakeTables(self)
         self.freeze_panes = FakeFreezePanes(self)
         self.frozen: str | None = None
+        self.protected = False  # Review > Protect Sheet: Excel refuses every write
+
+    @property
+    def api(self) -> Any:
+        """The COM worksheet, as far as the macros read it."""
+        return _FakeSheetApi(self)
+
+    def _check_writable(self) -> None:
+        if self.protected:
+            raise RuntimeError(  # what Excel's COM raises (pywintypes.com_error)
+                "The cell or chart you're trying to change is on a protected sheet."
+            )
 
     # what Excel does with an assigned value
     def put(self, r: int, c: int, v: Any) -> None:
+        self._check_writable()
         self.formulas.pop((r, c), None)
         self.prefixed.discard((r, c))
         if isinstance(v, str):
@@ -365,6 +379,7 @@ class FakeSheet:
         return self.range(address)
 
     def clear_contents(self) -> None:
+        self._check_writable()
         self.values.clear()
         self.formulas.clear()
         self.prefixed.clear()
@@ -384,6 +399,15 @@ class FakeSheet:
 
     def grid(self, r1: int, c1: int, r2: int, c2: int) -> list[list[Any]]:
         return [[self.values.get((r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+
+
+class _FakeSheetApi:
+    def __init__(self, sheet: FakeSheet) -> None:
+        self._sheet = sheet
+
+    @property
+    def ProtectContents(self) -> bool:  # noqa: N802 - COM's name
+        return self._sheet.protected
 
 
 class FakeSheets:
@@ -426,8 +450,13 @@ class FakeApp:
             self.status_history.append(value)
         object.__setattr__(self, name, value)
 
+    alerts: list[str] = field(default_factory=list)
+
     def calculate(self) -> None:
         self.calculations += 1
+
+    def alert(self, prompt: str, title: str | None = None, **_: Any) -> None:
+        self.alerts.append(prompt)
 
 
 class FakeBook:

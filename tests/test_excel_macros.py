@@ -21,6 +21,7 @@ from xl_lazada.excel import live_writer, macros, source
 from xl_lazada.tables import orders_table
 from xl_lazada.workbook import contract
 from xl_lazada.workbook.build import initial_sheetspecs
+from xl_lazada.workbook.sheetspec import parse_cell
 
 
 def new_book() -> FakeBook:
@@ -361,3 +362,37 @@ def test_a_renamed_report_sheet_is_named_in_the_message(connected: Path) -> None
         macros._sheet(book, "Report")
     line = macros.build_report(book)  # the button turns it into its status line
     assert line.startswith("this workbook has no 'Report' sheet — rename it back")
+
+
+def test_a_protected_sheet_stops_the_button_before_anything_is_written(
+    sandbox: Any, connected: Path
+) -> None:
+    """Excel refuses writes to a protected sheet: a refresh that met one part way left some
+    sheets refreshed and others not, and its status line (written into that sheet) raised
+    again out of the macro. The button now names the sheet before it syncs or writes, in
+    the status cells it can write, else in a message box."""
+    book = new_book()
+    set_setting(book, "lookback_days", _days(sandbox))
+    orders, tracking = book.sheets["Orders"], book.sheets["Tracking"]
+    tracking.protected = True
+    before = dict(orders.values)
+    calls = sandbox.stats.by_api
+    line = macros.refresh_all(book)
+    assert line.startswith("the Tracking sheet is protected — unprotect"), line
+    assert sandbox.stats.by_api == calls  # nothing fetched
+    assert orders.values.pop((2, 1)) == line and before.pop((2, 1)) == "Not refreshed yet"
+    assert orders.values == before  # only its status line changed
+    assert book.app.alerts == []
+
+    for name in ("Orders", "Checkpoints", "Settlements"):
+        book.sheets[name].protected = True
+    line = macros.refresh_all(book)
+    assert line.startswith("the Orders, Tracking, Checkpoints, Settlements sheets are protected")
+    assert book.app.alerts == [line]  # no status cell could take it
+
+    for sheet in book.sheets:
+        sheet.protected = False
+    book.sheets["Report output"].protected = True
+    line = macros.build_report(book)
+    assert line.startswith("the Report output sheet is protected"), line
+    assert book.sheets["Report"].values[parse_cell(contract.REPORT_MESSAGE)] == line

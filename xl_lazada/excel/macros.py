@@ -19,7 +19,9 @@ import; ``Settings!A2`` for the connection check.
 Beyond the live writer's xlwings surface (see :mod:`.live_writer`) the macros use
 ``book.app.status_bar`` / ``.screen_updating`` / ``.calculate()``, ``sheet.used_range``
 (``.row``, ``.column``, ``.shape``), ``Range.formula2`` (read and write) and, guarded,
-``Range.api.Dirty()`` and ``book.app.api.GetOpenFilename`` (Windows COM).
+``Range.api.Dirty()``, ``Worksheet.api.ProtectContents`` and ``book.app.api.GetOpenFilename``
+(Windows COM), and ``book.app.alert`` for a line no status cell could take (every one on a
+protected or missing sheet).
 """
 
 from __future__ import annotations
@@ -132,14 +134,53 @@ def _sheet(book: Any, name: str) -> Any:
     return book.sheets[name]
 
 
-def _put(book: Any, sheet_name: str, cell: str, text: str) -> None:
-    """Write a status line (as text, guarded); a missing sheet is not an error here."""
+class ProtectedSheet(XlLazadaError):
+    """A sheet the button must rewrite is protected (Review > Protect Sheet)."""
+
+
+def _protected(sheet: Any) -> bool:
+    """Whether Excel protects the sheet's cells. Read through Windows COM
+    (``Worksheet.ProtectContents``); where that is not available (macOS) it is taken as
+    unprotected, and a write Excel refuses still ends as the button's status line."""
+    try:
+        return bool(sheet.api.ProtectContents)
+    except Exception:  # noqa: BLE001 - no COM: unknown
+        return False
+
+
+def _unprotected(book: Any, names: Iterable[str]) -> None:
+    """Refuse, before anything is fetched or written, when a sheet the button rewrites is
+    protected: Excel would refuse the write part way, leaving some sheets refreshed and
+    others not. (The headless refresh writes the file, and keeps the protection.)"""
+    present = {s.name: s for s in book.sheets}
+    locked = [n for n in names if n in present and _protected(present[n])]
+    if locked:
+        which, it = ", ".join(locked), "them" if len(locked) > 1 else "it"
+        raise ProtectedSheet(
+            f"the {which} sheet{'s are' if len(locked) > 1 else ' is'} protected — unprotect "
+            f"{it} (Review > Unprotect Sheet), press the button again, then protect {it} again"
+        )
+
+
+def _put(book: Any, sheet_name: str, cell: str, text: str) -> bool:
+    """Write a status line (as text); False when it could not be written (the sheet is
+    missing, or Excel refused the write: a protected sheet)."""
     try:
         sheet = book.sheets[sheet_name]
-    except Exception:  # noqa: BLE001
-        return
-    row, col = parse_cell(cell)
-    sheet.range((row, col)).value = live_writer.text_cell(text)
+        row, col = parse_cell(cell)
+        sheet.range((row, col)).value = live_writer.text_cell(text)
+    except Exception:  # noqa: BLE001 - the caller has the line: see _guarded
+        log.debug("status line not written to %s", sheet_name, exc_info=True)
+        return False
+    return True
+
+
+def _alert(book: Any, line: str) -> None:
+    """Show ``line`` in a message box (when no status cell could take it)."""
+    try:
+        book.app.alert(line, title="Lazada", mode="critical")
+    except Exception:  # noqa: BLE001 - no host to show it: the caller still returns it
+        log.debug("no message box", exc_info=True)
 
 
 def _guarded(
@@ -156,8 +197,9 @@ def _guarded(
         except Exception as exc:  # noqa: BLE001 - a macro must never hand Excel a traceback
             log.warning("macro failed: %s", type(exc).__name__)
             line = error_text(exc)
-            for sheet, cell in where:
-                _put(book, sheet, cell, line)
+            written = [_put(book, sheet, cell, line) for sheet, cell in where]
+            if not any(written):  # every status cell is on a missing or protected sheet
+                _alert(book, line)
     return line
 
 
@@ -253,6 +295,7 @@ def _refresh(book: Any, which: str) -> str:
         from ..cache import Cache
 
         started = time.monotonic()
+        _unprotected(book, [name for name, _ in cells])
         rules, settings = read_settings(book)
         sync = _sync(which, rules, settings, bar)
         path = _cache_path()
@@ -399,6 +442,7 @@ def build_report(book: Any = None) -> str:
         from ..report.sheet import report_from_sheet
 
         sheet = _sheet(book, contract.REPORT)
+        _unprotected(book, [contract.REPORT_OUTPUT, contract.REPORT])
         cell = lambda ref: sheet.range(parse_cell(ref)).value  # noqa: E731
         bar.show("reading the Report sheet…")
         values = {
@@ -462,6 +506,7 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
     def work(book: Any, bar: StatusBar) -> str:
         from ..report import read_tracking_csv
 
+        _unprotected(book, [contract.REPORT])
         chosen = os.fspath(path) if path is not None else _choose_csv(book)
         if not chosen:
             line = "No file chosen: nothing imported"
