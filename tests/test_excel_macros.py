@@ -396,3 +396,8 @@ def test_a_protected_sheet_stops_the_button_before_anything_is_written(
     line = macros.build_report(book)
     assert line.startswith("the Report output sheet is protected"), line
     assert book.sheets["Report"].values[parse_cell(contract.REPORT_MESSAGE)] == line
+
+    book.sheets["Report output"].protected = False
+    book.sheets["Settings"].protected = True  # a button's own answer, not only its errors
+    line = macros.check_connection(book)
+    assert "Lazada answered" in line and book.app.alerts[-1] == line

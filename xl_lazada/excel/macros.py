@@ -175,6 +175,14 @@ def _put(book: Any, sheet_name: str, cell: str, text: str) -> bool:
     return True
 
 
+def _tell(book: Any, where: Sequence[tuple[str, str]], line: str) -> None:
+    """Write ``line`` into the status cells ``where`` (sheet, cell); in a message box when
+    none could take it (every one on a missing or protected sheet)."""
+    written = [_put(book, sheet, cell, line) for sheet, cell in where]
+    if not any(written):
+        _alert(book, line)
+
+
 def _alert(book: Any, line: str) -> None:
     """Show ``line`` in a message box (when no status cell could take it)."""
     try:
@@ -197,9 +205,7 @@ def _guarded(
         except Exception as exc:  # noqa: BLE001 - a macro must never hand Excel a traceback
             log.warning("macro failed: %s", type(exc).__name__)
             line = error_text(exc)
-            written = [_put(book, sheet, cell, line) for sheet, cell in where]
-            if not any(written):  # every status cell is on a missing or protected sheet
-                _alert(book, line)
+            _tell(book, where, line)
     return line
 
 
@@ -458,11 +464,11 @@ def build_report(book: Any = None) -> str:
             try:
                 _, spec, line = report_from_sheet(cache, values, settings=rules)
             except ReportInputError as exc:  # refused: only the message cell changes
-                _put(book, contract.REPORT, contract.REPORT_MESSAGE, str(exc))
+                _tell(book, [(contract.REPORT, contract.REPORT_MESSAGE)], str(exc))
                 return str(exc)
         bar.quiet()
         live_writer.render(book, spec)
-        _put(book, contract.REPORT, contract.REPORT_MESSAGE, line)
+        _tell(book, [(contract.REPORT, contract.REPORT_MESSAGE)], line)
         return line
 
     return _guarded(book, [(contract.REPORT, contract.REPORT_MESSAGE)], work)
@@ -510,7 +516,7 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
         chosen = os.fspath(path) if path is not None else _choose_csv(book)
         if not chosen:
             line = "No file chosen: nothing imported"
-            _put(book, contract.REPORT, contract.REPORT_MESSAGE, line)
+            _tell(book, [(contract.REPORT, contract.REPORT_MESSAGE)], line)
             return line
         bar.show(f"reading {Path(chosen).name}…")
         refs = read_tracking_csv(chosen)
@@ -531,7 +537,7 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
         if dropped:
             line += f" ({dropped:,} repeated skipped)"
         line += " — press Build report"
-        _put(book, contract.REPORT, contract.REPORT_MESSAGE, line)
+        _tell(book, [(contract.REPORT, contract.REPORT_MESSAGE)], line)
         return line
 
     return _guarded(book, [(contract.REPORT, contract.REPORT_MESSAGE)], work)
@@ -578,7 +584,7 @@ def check_connection(book: Any = None) -> str:
         else:
             parts.append("no cache yet — press Refresh all")
         line = "; ".join(parts)
-        _put(book, contract.SETTINGS, contract.STATUS_CELL, line)
+        _tell(book, [(contract.SETTINGS, contract.STATUS_CELL)], line)
         return line
 
     return _guarded(book, [(contract.SETTINGS, contract.STATUS_CELL)], work)
