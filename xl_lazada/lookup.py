@@ -32,6 +32,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
@@ -54,7 +55,6 @@ from .rules.clock import parcel_rank, rts_now, sorting_now, status_at, stuck_now
 from .rules.settings import RuleSettings
 
 if TYPE_CHECKING:
-    from .cache.db import CacheError
     from .cache.store import Cache
 
 __all__ = ["CheckpointRow", "RefStatus", "checkpoints", "generation", "lookup", "normalize_ref"]
@@ -394,20 +394,25 @@ def _connection(cache: Cache | str | os.PathLike[str] | None) -> tuple[sqlite3.C
     return hit.connection, hit.path
 
 
-def _failure(
-    exc: sqlite3.DatabaseError, cache: Cache | str | os.PathLike[str] | None
-) -> CacheError | None:
-    """The cache's one-line :class:`~xl_lazada.cache.db.CacheError` for a SQLite error met
-    while reading (a page damaged after the file opened, a lock held too long); None when
-    it is a bug instead (raised as it is)."""
-    from .cache.db import default_path, failure
-    from .cache.store import Cache
+@contextmanager
+def _reading(cache: Cache | str | os.PathLike[str] | None) -> Iterator[None]:
+    """Turn a SQLite error met while reading (a page damaged after the file opened, a lock
+    held too long) into the cache's one-line :class:`~xl_lazada.cache.db.CacheError`; one
+    that is a bug is raised as it is."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        from .cache.db import default_path, failure
+        from .cache.store import Cache
 
-    if isinstance(cache, Cache):
-        path = cache.path
-    else:
-        path = os.fspath(cache) if cache is not None else default_path()
-    return failure(exc, path)
+        if isinstance(cache, Cache):
+            path = cache.path
+        else:
+            path = os.fspath(cache) if cache is not None else default_path()
+        err = failure(exc, path)
+        if err is None:
+            raise
+        raise err from exc
 
 
 def close_thread_caches() -> None:
@@ -421,13 +426,8 @@ def generation(cache: Cache | str | os.PathLike[str] | None = None) -> str:
     """Changes whenever a sync commits new facts (for a front end's result cache). Answers
     also change with the clock: a cache keyed on this must also expire with time."""
     conn, path = _connection(cache)
-    try:
+    with _reading(cache):
         row = conn.execute("SELECT value FROM cache_generation WHERE id = 1").fetchone()
-    except sqlite3.DatabaseError as exc:
-        err = _failure(exc, cache)
-        if err is None:
-            raise
-        raise err from exc
     return f"{os.path.abspath(path)}#{row[0] if row else 0}"
 
 
@@ -541,18 +541,13 @@ def lookup(
     :mod:`xl_lazada.refs`). ``shop`` limits the search to one synced shop; ``settings``
     (default: each shop's stored settings) also become the shop's stored settings."""
     values = list(refs)
-    try:
+    with _reading(cache):
         if len(values) <= 64:
             return _lookup(values, shop, cache, now, settings)
         # A range builds tens of thousands of short-lived objects, none in cycles: the cyclic
         # collector would walk them again and again (a third of a 10,000-row range at times).
         with no_cycle_collection():
             return _lookup(values, shop, cache, now, settings)
-    except sqlite3.DatabaseError as exc:
-        err = _failure(exc, cache)
-        if err is None:
-            raise
-        raise err from exc
 
 
 def _lookup(
@@ -836,13 +831,8 @@ def checkpoints(
     n = normalize_ref(ref)
     if not n.candidates:
         return []
-    try:
+    with _reading(cache):
         return _checkpoints(n, shop, cache)
-    except sqlite3.DatabaseError as exc:
-        err = _failure(exc, cache)
-        if err is None:
-            raise
-        raise err from exc
 
 
 def _checkpoints(
