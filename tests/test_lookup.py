@@ -226,6 +226,25 @@ def test_excel_shapes_of_a_number_resolve(world: World) -> None:
         assert a.found and a.order_number == number, ref
 
 
+def test_numbers_from_numpy_and_excel_errors(world: World) -> None:
+    """A pandas column hands over numpy's numbers (``float64`` is a float subclass whose
+    repr is not a number; ``int64`` is no int): they resolve as Python's do. A cell whose
+    formula failed says so instead of "not found"."""
+    np = pytest.importorskip("numpy")
+    _, number = _orders(world)[5]
+    found = lookup([np.float64(number), np.int64(number)], cache=world.path, now=world.now)
+    assert [a.order_number for a in found] == [number, number]
+    assert [a.ref for a in found] == [float(number), int(number)]
+    odd = lookup(
+        [np.float64("nan"), np.float64(1e16), "#N/A", " #div/0! ", np.float32(1.0)],
+        cache=world.path,
+        now=world.now,
+    )
+    assert [a.kind for a in odd] == ["invalid", "rounded", "invalid", "invalid", "invalid"]
+    assert odd[2].message == "an Excel error (#N/A) in the cell, not a reference"
+    assert "#DIV/0!" in odd[3].message
+
+
 def test_rounded_and_unknown_references_say_why(world: World) -> None:
     _, number = _orders(world)[5]
     short = f"{number[0]},{number[1:6]}E+{len(number) - 1}"  # European Excel, 6 digits shown

@@ -14,6 +14,7 @@ never matched: a rounded number could name somebody else's order.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 import unicodedata
 from collections.abc import Collection, Hashable
@@ -34,6 +35,11 @@ _SCIENTIFIC = re.compile(r"^([0-9]+)(?:[.,]([0-9]*))?[eE]([+]?[0-9]+)$")
 _WHOLE_DECIMAL = re.compile(r"^([0-9]+)[.,]0+$")
 _THOUSANDS = re.compile(r"^[0-9]{1,3}(?:([,.\u00a0' ])[0-9]{3})+$")
 _FORMULA_TEXT = re.compile(r'^=\s*"(.*)"$')
+#: What a cell shows when its formula failed (xlwings hands some over as this text): never a
+#: reference, and worth saying so rather than "not found".
+_EXCEL_ERRORS = frozenset(
+    {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!"}
+)
 _MAX_LEN = 64  # longer than any id or tracking number Lazada issues
 
 
@@ -142,12 +148,15 @@ def normalize_ref(value: Any) -> NormalizedRef:
         # What Excel hands over for a column of numbers: exact below 1e15, so its digits
         # are int()'s (the same text the Decimal route below gives, without its cost).
         return NormalizedRef(value, "text", text=str(int(value)))
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
+    if isinstance(value, float):  # (also numpy's float64, a subclass: a pandas column)
+        number = float(value)
+        if math.isnan(number) or math.isinf(number):
             return _invalid(value, "not a number")
-        if abs(value) >= 10**EXCEL_DIGITS:
+        if abs(number) >= 10**EXCEL_DIGITS:
             return _rounded(value)
-        return _from_number(value, Decimal(repr(value)))
+        return _from_number(value, Decimal(repr(number)))
+    if isinstance(value, numbers.Integral):  # numpy's integers (not int subclasses)
+        return _from_number(value, Decimal(int(value)))
     if isinstance(value, Decimal):
         if value.is_finite() and abs(value) >= 10**EXCEL_DIGITS and value.as_tuple().exponent:
             return _rounded(value)
@@ -162,6 +171,8 @@ def normalize_ref(value: Any) -> NormalizedRef:
 def _from_text(value: str) -> NormalizedRef:
     # Full-width digits/letters (Chinese IMEs) → ASCII; NBSP and ideographic space → space.
     text = unicodedata.normalize("NFKC", value).strip()
+    if text.upper() in _EXCEL_ERRORS:
+        return _invalid(value, f"an Excel error ({text.upper()}) in the cell, not a reference")
     m = _FORMULA_TEXT.match(text)
     if m:  # ="317964514998308", how some exports keep long numbers as text
         text = m.group(1).strip()
