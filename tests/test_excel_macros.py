@@ -392,6 +392,12 @@ def test_a_protected_sheet_stops_the_button_before_anything_is_written(
 
     for sheet in book.sheets:
         sheet.protected = False
+    mine = book.sheets.add("My orders")  # the seller's own protected sheet: not ours to write
+    mine.put(1, 1, "=LAZADA_STATUS(A2)")
+    mine.protected = True
+    line = macros.refresh_all(book)
+    assert line.startswith("Refreshed Orders ") and "recalculated" not in line, line
+
     book.sheets["Report output"].protected = True
     line = macros.build_report(book)
     assert line.startswith("the Report output sheet is protected"), line

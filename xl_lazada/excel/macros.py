@@ -403,8 +403,10 @@ def recalc_formulas(book: Any, *, skip: dict[str, int | None] | None = None) -> 
                 if hit and run_start is None:
                     run_start = i
                 elif not hit and run_start is not None:
-                    _dirty(sheet, r0 + run_start, first_col + j, r0 + i - 1, grid, run_start, i, j)
-                    total += i - run_start
+                    if _dirty(
+                        sheet, r0 + run_start, first_col + j, r0 + i - 1, grid, run_start, i, j
+                    ):
+                        total += i - run_start
                     run_start = None
     if total:
         try:
@@ -416,15 +418,23 @@ def recalc_formulas(book: Any, *, skip: dict[str, int | None] | None = None) -> 
 
 def _dirty(
     sheet: Any, r1: int, col: int, r2: int, grid: list[list[str]], i1: int, i2: int, j: int
-) -> None:
+) -> bool:
+    """Mark one run of formula cells for recalculation; False when Excel refused (the
+    seller's sheet is protected: its formulas keep their values until Excel recalculates
+    them itself; the refresh is not failed for it)."""
     rng = sheet.range((r1, col), (r2, col)) if r2 > r1 else sheet.range((r1, col))
     try:
         rng.api.Dirty()
-        return
+        return True
     except Exception:  # noqa: BLE001 - no COM (macOS, tests): rewrite the same formulas
         pass
     formulas = [[grid[i][j]] for i in range(i1, i2)]
-    rng.formula2 = formulas if len(formulas) > 1 else formulas[0][0]
+    try:
+        rng.formula2 = formulas if len(formulas) > 1 else formulas[0][0]
+    except Exception:  # noqa: BLE001 - a protected sheet refuses the rewrite
+        log.debug("formulas on %s not recalculated", getattr(sheet, "name", "?"), exc_info=True)
+        return False
+    return True
 
 
 # ---- report ----------------------------------------------------------------------------------
