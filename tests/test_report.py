@@ -426,6 +426,11 @@ def test_csv_writes_every_row_and_never_a_formula(month: Report, tmp_path: Path)
     assert len(back) == len(month.table)
     assert back.loc[0, "Last checkpoint"] == "'=1+1"
     assert back["Order id"].tolist() == month.table["Order id"].tolist()
+    # A time the parcel does not have yet is an empty cell, as in the workbook.
+    times = [c for c in COLUMN_NAMES if pd.api.types.is_datetime64_any_dtype(month.table[c])]
+    blank = month.table[times].isna()
+    assert blank.to_numpy().any() and b"NaT" not in raw
+    assert (back[times].isna() == blank).all().all()
 
 
 def test_report_output_sheetspec(month: Report) -> None:
@@ -730,3 +735,24 @@ def test_cli_output_that_cannot_be_written_is_one_line_and_keeps_the_old_file(
     assert err.count("\n") == 1 and "r.xlsx" in err and "Traceback" not in err, err
     assert out.read_bytes() == b"the report from yesterday"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]
+
+
+def test_cli_refuses_to_replace_a_report_open_in_excel(
+    synced: Synced, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Last time's report still open in Excel (its ``~$`` owner file beside it): replacing it
+    would lose what the seller typed into it on macOS, so the command says so first."""
+    from xl_lazada.cli import main
+
+    lo, hi = _period(synced, 3)
+    args = ["report", "--cache", str(synced.path), "--from", lo.isoformat(), "--to", hi.isoformat()]
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"the report from yesterday, with the seller's notes")
+    (tmp_path / "~$r.xlsx").write_bytes(b"owner")
+    assert main(args + ["--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: r.xlsx is open in Excel") and err.count("\n") == 1, err
+    assert out.read_bytes() == b"the report from yesterday, with the seller's notes"
+    (tmp_path / "~$r.xlsx").unlink()  # closed: written
+    assert main(args + ["--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"PK")

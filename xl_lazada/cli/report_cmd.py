@@ -28,6 +28,10 @@ def _output(path: Path | None, suffix: str, option: str) -> Path | None:
     folder = path.resolve().parent
     if not folder.is_dir():
         raise ReportInputError(f"{option} {path}: folder {folder} does not exist")
+    if path.exists():  # last time's report, maybe still open in Excel
+        from ..workbook.save import check_not_open
+
+        check_not_open(path)
     return path
 
 

@@ -20,7 +20,9 @@ from .build import REPORT_COLUMNS, Report
 
 
 def _cell(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or value is pd.NaT:  # (NaT is no Timestamp)
+        return ""
+    if isinstance(value, float) and value != value:
         return ""
     if isinstance(value, pd.Timestamp):
         return "" if pd.isna(value) else value.strftime("%Y-%m-%d %H:%M:%S")

@@ -53,17 +53,24 @@ def check_writable(path: Path) -> None:
         raise FileNotFoundError(f"{path}: no such workbook")
     if not path.is_file():
         raise WorkbookLockedError(f"{path} is not a file")
-    owner = _owner_present(path)
-    if owner is not None:
-        raise WorkbookLockedError(
-            f"{path.name} is open in Excel ({owner.name} exists next to it); close it "
-            f"and try again (if Excel is not running, delete {owner.name})"
-        )
+    check_not_open(path)
     if not os.access(path, os.W_OK):
         raise WorkbookLockedError(f"{path} is read-only; cannot refresh it")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise WorkbookLockedError(
             f"cannot write in {path.parent} (the new workbook is saved beside the old one)"
+        )
+
+
+def check_not_open(path: Path) -> None:
+    """Raise :class:`WorkbookLockedError` when Excel (or another program) has the existing
+    file ``path`` open: replacing it under Excel loses the seller's unsaved edits on macOS
+    and fails part way on Windows."""
+    owner = _owner_present(path)
+    if owner is not None:
+        raise WorkbookLockedError(
+            f"{path.name} is open in Excel ({owner.name} exists next to it); close it "
+            f"and try again (if Excel is not running, delete {owner.name})"
         )
     if os.name == "nt":  # Excel holds an exclusive lock: opening for writing fails
         try:
