@@ -247,3 +247,7 @@ def test_a_refusal_quoting_the_sellers_file_stays_one_printable_line(
     assert err.startswith("error: ") and err.count("\n") == 1, repr(err)
     assert "no 'Tracking Number' column" in err and "binary" in err
     assert not any(c in err[:-1] for c in "\x00\x01\x1b\x07\x08\r"), repr(err)
+    # The same for a refusal click raises (a path quoted by the command's own check).
+    assert main(["workbook", "new", str(tmp_path / "no\nsuch" / "b.xlsm")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, repr(err)

@@ -105,3 +105,6 @@ def test_a_cache_another_program_holds_locked_is_called_busy(tmp_path) -> None:
     assert failure(sqlite3.ProgrammingError("closed")) is None
     assert failure(sqlite3.IntegrityError("UNIQUE")) is None
     assert failure(ValueError("x")) is None
+    with sqlite3.connect(":memory:") as conn, pytest.raises(sqlite3.OperationalError) as bug:
+        conn.execute("SELECT no_such_column FROM sqlite_master")
+    assert failure(bug.value) is None  # a query's own mistake is a bug, not the cache's

@@ -404,6 +404,11 @@ def test_a_protected_sheet_stops_the_button_before_anything_is_written(
     assert book.sheets["Report"].values[parse_cell(contract.REPORT_MESSAGE)] == line
 
     book.sheets["Report output"].protected = False
+    book.sheets["Report"].protected = True  # its inputs may be left editable: not refused
+    line = macros.build_report(book)
+    assert "protected" not in line and book.app.alerts[-1] == line  # (its message cell)
+    book.sheets["Report"].protected = False
+
     book.sheets["Settings"].protected = True  # a button's own answer, not only its errors
     line = macros.check_connection(book)
     assert "Lazada answered" in line and book.app.alerts[-1] == line

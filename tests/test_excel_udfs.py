@@ -342,7 +342,7 @@ def test_cache_problems_give_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_any_exception_becomes_short_text(
-    env_cache: World, monkeypatch: pytest.MonkeyPatch
+    env_cache: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     def boom(*_: Any) -> Any:
         raise RuntimeError("disk on fire\nsecond line")
@@ -360,6 +360,32 @@ def test_any_exception_becomes_short_text(
 
     monkeypatch.setattr(source, "_lookup", locked)
     assert udfs.LAZADA_STATUS("1").startswith("cache unreadable (database is locked)")
+
+    busy = _real_busy_error(tmp_path)  # as SQLite raises it: with its result code
+
+    def held(*_: Any) -> Any:
+        raise busy
+
+    monkeypatch.setattr(source, "_lookup", held)
+    answer = udfs.LAZADA_STATUS("1")
+    assert answer.startswith("cache problem: ") and "the cache is busy" in answer, answer
+    assert "delete" not in answer  # a lock passes: the file is fine
+
+
+def _real_busy_error(tmp_path: Path) -> sqlite3.OperationalError:
+    path = tmp_path / "held.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    other = sqlite3.connect(path, timeout=0)
+    try:
+        holder.execute("CREATE TABLE t (x)")
+        holder.execute("BEGIN EXCLUSIVE")
+        other.execute("SELECT * FROM t")
+    except sqlite3.OperationalError as exc:
+        return exc
+    finally:
+        holder.close()
+        other.close()
+    raise AssertionError("the lock did not hold")
 
 
 # ---- on-demand fetch ----------------------------------------------------------------------------

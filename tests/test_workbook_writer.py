@@ -277,6 +277,43 @@ def test_carry_over_streams_the_old_sheet_in_pieces(monkeypatch: pytest.MonkeyPa
         assert got.tail["drawing"] == '<drawing r:id="rId3"/>'
 
 
+def test_protection_is_carried_but_not_its_namesake_inside_an_extension() -> None:
+    """Sheet protection and its editable ranges are kept where Excel writes them; Excel's
+    x14 extension of the ranges (an element of the same name inside <extLst>) stays
+    inside the kept <extLst>, never copied out of it (its prefix is declared there)."""
+    from xml.etree import ElementTree
+
+    from xl_lazada.workbook import sheetxml
+
+    x14 = (
+        '<extLst><ext uri="{FC87AEE6-9EDD-4A0A-B7FB-166176984837}" '
+        'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+        '<x14:protectedRanges><x14:protectedRange sqref="AF5:AF9" name="Notes"/>'
+        "</x14:protectedRanges></ext></extLst>"
+    )
+    protection = '<sheetProtection sheet="1" objects="1"/>'
+    plain = '<protectedRanges><protectedRange sqref="AG5:AG9" name="More"/></protectedRanges>'
+    head = (
+        '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main"><dimension ref="A1"/><sheetData/>'
+    )
+    only_x14 = sheetxml.carry_over(f"{head}{protection}{x14}</worksheet>".encode(), 30)
+    assert only_x14.tail == {"sheetProtection": protection, "extLst": x14}
+    both = sheetxml.carry_over(f"{head}{protection}{plain}{x14}</worksheet>".encode(), 30)
+    assert both.tail["protectedRanges"] == plain and both.tail["extLst"] == x14
+
+    from xl_lazada.workbook.build import initial_sheetspecs
+
+    with zipfile.ZipFile(io.BytesIO(build_workbook_bytes())) as z:
+        styles = StyleRegistry(z.read("xl/styles.xml"))
+    out = io.BytesIO()
+    sheetxml.write_sheet(out, initial_sheetspecs()[0], styles, only_x14, [])
+    xml = out.getvalue()
+    ElementTree.fromstring(xml)  # well formed: every prefix declared where it is used
+    assert xml.count(b"protectedRanges>") == 2  # the x14 one's open and close, once
+    assert xml.index(b"</sheetData><sheetProtection") < xml.index(b"<extLst>")
+
+
 def test_every_setting_is_explained_on_the_settings_sheet() -> None:
     from dataclasses import fields
 

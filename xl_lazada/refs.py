@@ -39,6 +39,7 @@ _FORMULA_TEXT = re.compile(r'^=\s*"(.*)"$')
 #: reference, and worth saying so rather than "not found".
 _EXCEL_ERRORS = frozenset(
     {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!"}
+    | {"#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#GETTING_DATA", "#PYTHON!"}
 )
 _MAX_LEN = 64  # longer than any id or tracking number Lazada issues
 

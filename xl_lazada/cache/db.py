@@ -27,25 +27,32 @@ class CacheError(XlLazadaError, RuntimeError):
     """The cache file cannot be used (newer schema, not a database, ...)."""
 
 
-#: SQLite's primary result codes for a cache file another connection holds locked.
-_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED (extended codes add high bits)
+#: SQLite's primary result codes (extended codes add high bits) that say what became of the
+#: cache file after it opened; any other code (SQLITE_ERROR: a query's own mistake) is a bug.
+_DAMAGED_CODES = frozenset({11, 26})  # CORRUPT, NOTADB
+_BUSY_CODES = frozenset({5, 6})  # BUSY, LOCKED
+_UNUSABLE_CODES = frozenset(
+    {3, 7, 8, 10, 13, 14, 15}
+)  # PERM NOMEM READONLY IOERR FULL CANTOPEN PROTOCOL
 
 
 def failure(exc: BaseException, path: str | os.PathLike[str] | None = None) -> CacheError | None:
     """A SQLite error met after the cache opened, as the one-line :class:`CacheError` every
-    front end shows; None for anything else (a ``ProgrammingError`` is a bug, not a
-    message). The file can be damaged after it opened well (a page a disk or a copy
-    spoiled), another process can hold it locked past the timeout, a disk can fill."""
-    if not isinstance(exc, sqlite3.DatabaseError) or not (
-        type(exc) is sqlite3.DatabaseError or isinstance(exc, sqlite3.OperationalError)
-    ):
+    front end shows; None for anything else, which is a bug to raise as it is (a query's
+    own mistake, a closed connection). The file can be damaged after it opened well (a page
+    a disk or a copy spoiled), another process can hold it locked past the timeout, a disk
+    can fill."""
+    if not isinstance(exc, sqlite3.Error):
         return None
-    if type(exc) is sqlite3.DatabaseError:  # SQLITE_CORRUPT, SQLITE_NOTADB: the file itself
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in _DAMAGED_CODES:
         return damaged(str(exc), path)
     where = f"{os.fspath(path)}: " if path is not None else ""
-    if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _BUSY_CODES:
+    if code in _BUSY_CODES:
         return CacheError(f"{where}the cache is busy ({exc}): another program holds it; try again")
-    return CacheError(f"{where}the cache could not be used ({exc})")
+    if code in _UNUSABLE_CODES:
+        return CacheError(f"{where}the cache could not be used ({exc})")
+    return None
 
 
 def damaged(detail: str, path: str | os.PathLike[str] | None = None) -> CacheError:

@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except click.ClickException as exc:  # one line, worded as every other failure is
-        click.echo(f"error: {exc.format_message()}", err=True)
+        click.echo(f"error: {_one_line(exc.format_message())}", err=True)
         return exc.exit_code
     except XlLazadaError as exc:
         click.echo(f"error: {_one_line(exc)}", err=True)
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException | str) -> str:
     """An error's message as the one line it promises, whatever text it quotes (a file
     name or a CSV header the seller gave may hold line breaks and control bytes)."""
     from ..lazada.errors import one_line

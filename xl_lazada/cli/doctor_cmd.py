@@ -100,12 +100,12 @@ def doctor(shop: str | None, cache_path: str | None, as_json: bool) -> None:
                 codes = code_report(cache, shop, table=table)
                 failures = failure_counts(cache, shop)
         except CacheError as exc:
-            problems.append(one_line(str(exc), 400))
+            problems.append(one_line(str(exc), 1000))
         except Exception as exc:  # a read failing part way (locked, I/O): one line
             unusable = failure(exc, path)
             if unusable is None:
                 raise
-            problems.append(str(unusable))
+            problems.append(one_line(str(unusable), 1000))
     if codes is not None:
         report["checkpoints"] = codes.to_dict()
         if codes.unmatched_events:

@@ -175,18 +175,18 @@ def _put(book: Any, sheet_name: str, cell: str, text: str) -> bool:
     return True
 
 
-def _tell(book: Any, where: Sequence[tuple[str, str]], line: str) -> None:
+def _tell(book: Any, where: Sequence[tuple[str, str]], line: str, *, failed: bool = False) -> None:
     """Write ``line`` into the status cells ``where`` (sheet, cell); in a message box when
     none could take it (every one on a missing or protected sheet)."""
     written = [_put(book, sheet, cell, line) for sheet, cell in where]
     if not any(written):
-        _alert(book, line)
+        _alert(book, line, failed=failed)
 
 
-def _alert(book: Any, line: str) -> None:
+def _alert(book: Any, line: str, *, failed: bool) -> None:
     """Show ``line`` in a message box (when no status cell could take it)."""
     try:
-        book.app.alert(line, title="Lazada", mode="critical")
+        book.app.alert(line, title="Lazada", mode="critical" if failed else "info")
     except Exception:  # noqa: BLE001 - no host to show it: the caller still returns it
         log.debug("no message box", exc_info=True)
 
@@ -205,7 +205,7 @@ def _guarded(
         except Exception as exc:  # noqa: BLE001 - a macro must never hand Excel a traceback
             log.warning("macro failed: %s", type(exc).__name__)
             line = error_text(exc)
-            _tell(book, where, line)
+            _tell(book, where, line, failed=True)
     return line
 
 
@@ -458,7 +458,7 @@ def build_report(book: Any = None) -> str:
         from ..report.sheet import report_from_sheet
 
         sheet = _sheet(book, contract.REPORT)
-        _unprotected(book, [contract.REPORT_OUTPUT, contract.REPORT])
+        _unprotected(book, [contract.REPORT_OUTPUT])  # (Report: only its message cell)
         cell = lambda ref: sheet.range(parse_cell(ref)).value  # noqa: E731
         bar.show("reading the Report sheet…")
         values = {
@@ -522,7 +522,6 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
     def work(book: Any, bar: StatusBar) -> str:
         from ..report import read_tracking_csv
 
-        _unprotected(book, [contract.REPORT])
         chosen = os.fspath(path) if path is not None else _choose_csv(book)
         if not chosen:
             line = "No file chosen: nothing imported"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..cache.db import CacheError
+from ..cache.db import CacheError, failure
 from ..config import ConfigError
 from ..errors import XlLazadaError
 from ..lazada.errors import (
@@ -34,6 +34,9 @@ def error_text(exc: BaseException) -> str:
             return NO_CACHE
         return f"cache problem: {text}"
     if isinstance(exc, sqlite3.DatabaseError):
+        known = failure(exc)  # damaged, busy, a full disk: each says what to do
+        if known is not None:
+            return f"cache problem: {known}"
         return f"cache unreadable ({exc}) — press Refresh, or delete the cache file"
     if isinstance(exc, ConfigError):
         return f"shop not set up: {exc}"

@@ -72,8 +72,8 @@ def check_not_open(path: Path) -> None:
             f"{path.name} is open in Excel ({owner.name} exists next to it); close it "
             f"and try again (if Excel is not running, delete {owner.name})"
         )
-    if os.name == "nt":  # Excel holds an exclusive lock: opening for writing fails
-        try:
+    if os.name == "nt" and os.access(path, os.W_OK):  # Excel holds an exclusive lock:
+        try:  # opening for writing fails (a read-only file is said as such by the caller)
             with open(path, "r+b"):
                 pass
         except PermissionError:

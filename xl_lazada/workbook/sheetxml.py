@@ -328,6 +328,7 @@ _KEEP_TAIL = ("drawing", "legacyDrawing", "legacyDrawingHF", "picture", "oleObje
 #: Excel writes them right after the sheet's data.
 _KEEP_AFTER_DATA = ("sheetProtection", "protectedRanges")
 _SQREF_RE = re.compile(r'\bsqref="([^"]+)"')
+_EXTLST_RE = re.compile(r"<(?:\w+:)?extLst\b")
 _PRIORITY_RE = re.compile(r'\bpriority="(\d+)"')
 
 
@@ -448,10 +449,17 @@ def _collect_cells(carried: Carried, body: bytes, owned: int) -> None:
 
 
 def _read_tail(carried: Carried, tail: str, owned_columns: int | None) -> None:
-    for tag in (*_KEEP_AFTER_DATA, *_KEEP_TAIL, "extLst"):
-        el = _element(tail, tag)
+    ext = _EXTLST_RE.search(tail)
+    # The sheet's own elements come before its <extLst>, whose extensions may reuse their
+    # names (x14:protectedRanges): those stay inside the extLst, kept whole below.
+    own = tail[: ext.start()] if ext else tail
+    for tag in (*_KEEP_AFTER_DATA, *_KEEP_TAIL):
+        el = _element(own, tag)
         if el:
             carried.tail[tag] = el
+    el = _element(tail, "extLst")
+    if el:
+        carried.tail["extLst"] = el
     if owned_columns is None:
         return
     for kind, target in (
