@@ -96,13 +96,17 @@ def test_zero_rate_means_unlimited() -> None:
 
 
 def test_client_threads_share_the_limit_over_http() -> None:
-    """Real time: 4 threads x 10 calls at 20/s take ~2 s and never burst past the rate."""
-    arrivals: list[float] = []
+    """Real time: 4 threads x 10 calls at 20/s take ~2 s, the limiter hands out slots 1/20 s
+    apart across the threads, and no call reaches the server before its slot. (Arrival
+    times alone bunch up when a loaded machine wakes a thread late, so the spacing is
+    checked on the slots, and each arrival against its own slot.)"""
+    arrivals: dict[int, list[float]] = {}
+    slots: dict[int, list[float]] = {}
     lock = threading.Lock()
 
     def handler(request: httpx.Request) -> httpx.Response:
         with lock:
-            arrivals.append(time.monotonic())
+            arrivals.setdefault(threading.get_ident(), []).append(time.monotonic())
         return httpx.Response(200, json={"code": "0", "data": {"seller_id": "1"}})
 
     conn = Connection(
@@ -114,6 +118,16 @@ def test_client_threads_share_the_limit_over_http() -> None:
     client = LazadaClient(
         conn, transport=httpx.MockTransport(handler), qps={"/seller/get": 20.0}, default_qps=1.0
     )
+    reserve = client.limiter.reserve
+
+    def recorded(path: str) -> float:
+        before = time.monotonic()  # (no later than the limiter's own now)
+        wait = reserve(path)
+        with lock:
+            slots.setdefault(threading.get_ident(), []).append(before + wait)
+        return wait
+
+    client.limiter.reserve = recorded  # type: ignore[method-assign]
 
     def worker() -> None:
         for _ in range(10):
@@ -123,7 +137,10 @@ def test_client_threads_share_the_limit_over_http() -> None:
     with client:
         run_threads(4, worker)
     elapsed = time.monotonic() - start
-    assert len(arrivals) == 40
+    assert sorted(map(len, arrivals.values())) == [10] * 4 and arrivals.keys() == slots.keys()
     assert elapsed >= 39 / 20.0 - 0.05
-    assert max_in_window(arrivals, 0.5) <= 20 * 0.5 + 2  # small slack for scheduling
+    every_slot = [t for each in slots.values() for t in each]
+    assert max_in_window(every_slot, 0.5) <= 20 * 0.5 + 1  # (+1: float edges of the window)
+    for thread, sent in arrivals.items():
+        assert all(a >= s for a, s in zip(sent, slots[thread], strict=True)), thread
     assert client.stats.by_api == {"/seller/get": 40}
