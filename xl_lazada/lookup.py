@@ -374,15 +374,12 @@ _local = threading.local()
 
 def _connection(cache: Cache | str | os.PathLike[str] | None) -> tuple[sqlite3.Connection, str]:
     """A connection usable from this thread (one per thread and file, reused)."""
-    from .cache.db import default_path, map_for_reads
+    from .cache.db import map_for_reads
     from .cache.store import Cache
 
-    if isinstance(cache, Cache):
-        if cache.thread_id == threading.get_ident():
-            return cache.connection, cache.path
-        path = cache.path
-    else:
-        path = os.fspath(cache) if cache is not None else default_path()
+    if isinstance(cache, Cache) and cache.thread_id == threading.get_ident():
+        return cache.connection, cache.path
+    path = _path_of(cache)
     opened: dict[str, Cache] = getattr(_local, "caches", None) or {}
     _local.caches = opened
     hit = opened.get(path)
@@ -394,6 +391,16 @@ def _connection(cache: Cache | str | os.PathLike[str] | None) -> tuple[sqlite3.C
     return hit.connection, hit.path
 
 
+def _path_of(cache: Cache | str | os.PathLike[str] | None) -> str:
+    """The cache file ``cache`` names (``None``: the one the CLI uses)."""
+    from .cache.db import default_path
+    from .cache.store import Cache
+
+    if isinstance(cache, Cache):
+        return cache.path
+    return os.fspath(cache) if cache is not None else default_path()
+
+
 @contextmanager
 def _reading(cache: Cache | str | os.PathLike[str] | None) -> Iterator[None]:
     """Turn a SQLite error met while reading (a page damaged after the file opened, a lock
@@ -402,14 +409,9 @@ def _reading(cache: Cache | str | os.PathLike[str] | None) -> Iterator[None]:
     try:
         yield
     except sqlite3.DatabaseError as exc:
-        from .cache.db import default_path, failure
-        from .cache.store import Cache
+        from .cache.db import failure
 
-        if isinstance(cache, Cache):
-            path = cache.path
-        else:
-            path = os.fspath(cache) if cache is not None else default_path()
-        err = failure(exc, path)
+        err = failure(exc, _path_of(cache))
         if err is None:
             raise
         raise err from exc

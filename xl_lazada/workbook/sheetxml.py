@@ -466,7 +466,7 @@ def _read_tail(carried: Carried, tail: str, owned_columns: int | None) -> None:
         ("conditionalFormatting", carried.conditional),
         ("dataValidation", carried.validations),
     ):
-        for el in _elements(tail, kind):
+        for el in _elements(own, kind):  # (x14's own kinds stay in the kept extLst)
             sqref = _SQREF_RE.search(el)
             if sqref and _all_right_of(sqref.group(1), owned_columns):
                 target.append(el)
