@@ -325,6 +325,32 @@ def test_bad_inputs_give_text(env_cache: World) -> None:
     assert udfs.LAZADA_STATUS([]) == [[""]]
 
 
+def test_an_error_cell_says_so_rather_than_answering_blank(env_cache: World) -> None:
+    # Every argument asks xlwings for error cells as their text (err_to_str): without it a
+    # #N/A arrives as None, which answers blank for a reference and means "every shop" for
+    # the shop. This is what the formulas then receive (xlwings' Windows cell_errors).
+    from xl_lazada.excel import vba_gen
+
+    module = vba_gen.decorated_module(vba_gen.xlwings_udfs())
+    for name in dir(udfs):
+        meta = getattr(getattr(module, name), "__xlfunc__", None)
+        if meta is not None:
+            assert meta["args"], name
+            for arg in meta["args"]:
+                assert arg["options"].get("err_to_str") is True, (name, arg["name"])
+    n = env_cache.numbers()[0]
+    want = "invalid id: an Excel error (#N/A) in the cell, not a reference"
+    assert udfs.LAZADA_STATUS("#N/A") == want
+    assert udfs.LAZADA_TRACKING([["#VALUE!"], [n], [None]]) == [
+        ["invalid id: an Excel error (#VALUE!) in the cell, not a reference"],
+        [udfs.LAZADA_TRACKING(n)],
+        [""],
+    ]
+    assert udfs.LAZADA_CHECKPOINTS("#REF!")[0][0].startswith("invalid id: an Excel error (#REF!)")
+    assert udfs.LAZADA_STATUS(n, "#N/A").startswith("shop '#N/A' is not in the cache")
+    assert udfs.LAZADA_RTS_DEADLINE(n, "#DIV/0!").startswith("unknown part '#div/0!'")
+
+
 def test_cache_problems_give_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XL_LAZADA_CACHE", str(tmp_path / "missing.sqlite3"))
     assert udfs.LAZADA_STATUS("123") == "no data yet — press Refresh (or run xl-lazada sync)"
