@@ -756,3 +756,29 @@ def test_cli_refuses_to_replace_a_report_open_in_excel(
     (tmp_path / "~$r.xlsx").unlink()  # closed: written
     assert main(args + ["--out", str(out)]) == 0
     assert out.read_bytes().startswith(b"PK")
+
+
+def test_cli_refuses_to_replace_a_report_marked_read_only(
+    synced: Synced, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A report the seller marked read-only to keep it (last month's, sent to the accountant)
+    is not replaced, whoever runs the command: renaming over it would succeed on POSIX."""
+    from xl_lazada.cli import main
+
+    lo, hi = _period(synced, 3)
+    args = ["report", "--cache", str(synced.path), "--from", lo.isoformat(), "--to", hi.isoformat()]
+    kept = {}
+    for name in ("r.xlsx", "r.csv"):
+        out = tmp_path / name
+        out.write_bytes(b"last month's report")
+        out.chmod(0o444)
+        kept[name] = out
+    assert main(args + ["--out", str(kept["r.xlsx"]), "--csv", str(tmp_path / "new.csv")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --out ") and "r.xlsx: the file is read-only" in err, err
+    assert err.count("\n") == 1
+    assert main(args + ["--csv", str(kept["r.csv"])]) == 1
+    assert "r.csv: the file is read-only" in capsys.readouterr().err
+    for out in kept.values():
+        assert out.read_bytes() == b"last month's report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.xlsx"]

@@ -28,10 +28,15 @@ def _output(path: Path | None, suffix: str, option: str) -> Path | None:
     folder = path.resolve().parent
     if not folder.is_dir():
         raise ReportInputError(f"{option} {path}: folder {folder} does not exist")
-    if path.exists():  # last time's report, maybe still open in Excel
-        from ..workbook.save import check_not_open
+    if path.exists():  # last time's report, maybe still open in Excel, or kept read-only
+        from ..workbook.save import check_not_open, read_only
 
         check_not_open(path)
+        if read_only(path):
+            raise ReportInputError(
+                f"{option} {path}: the file is read-only; choose another name or clear its"
+                " read-only mark"
+            )
     return path
 
 

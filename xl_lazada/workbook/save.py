@@ -54,12 +54,20 @@ def check_writable(path: Path) -> None:
     if not path.is_file():
         raise WorkbookLockedError(f"{path} is not a file")
     check_not_open(path)
-    if not os.access(path, os.W_OK):
+    if read_only(path):
         raise WorkbookLockedError(f"{path} is read-only; cannot refresh it")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise WorkbookLockedError(
             f"cannot write in {path.parent} (the new workbook is saved beside the old one)"
         )
+
+
+def read_only(path: Path) -> bool:
+    """Whether ``path`` may not be replaced: this process cannot write it, or it is marked
+    read-only (no write permission for anyone, which is also how Windows' read-only
+    attribute shows). The mark is honoured even for root, who could write it anyway: the
+    seller set it to keep the file as it is, and a scheduled refresh often runs as root."""
+    return not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222
 
 
 def check_not_open(path: Path) -> None:
