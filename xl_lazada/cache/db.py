@@ -47,7 +47,7 @@ def failure(exc: BaseException, path: str | os.PathLike[str] | None = None) -> C
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
     if code in _DAMAGED_CODES:
         return damaged(str(exc), path)
-    where = f"{os.fspath(path)}: " if path is not None else ""
+    where = _where(path)
     if code in _BUSY_CODES:
         return CacheError(f"{where}the cache is busy ({exc}): another program holds it; try again")
     if code in _UNUSABLE_CODES:
@@ -58,10 +58,14 @@ def failure(exc: BaseException, path: str | os.PathLike[str] | None = None) -> C
 def damaged(detail: str, path: str | os.PathLike[str] | None = None) -> CacheError:
     """The one wording for a cache file whose pages SQLite cannot read (what it found in
     ``detail``), with the one way back: a fresh sync into a new file."""
-    where = f"{os.fspath(path)}: " if path is not None else ""
     return CacheError(
-        f"{where}the cache file is damaged ({detail}): delete it and run `xl-lazada sync` again"
+        f"{_where(path)}the cache file is damaged ({detail}): delete it and run `xl-lazada sync` again"
     )
+
+
+def _where(path: str | os.PathLike[str] | None) -> str:
+    """The file a message is about, as its prefix (nothing when unknown)."""
+    return f"{os.fspath(path)}: " if path is not None else ""
 
 
 def default_path() -> str:
