@@ -25,7 +25,7 @@ from xl_lazada.workbook.contract import (
 )
 from xl_lazada.workbook.package import Package
 from xl_lazada.workbook.sheets import bound_checkpoints, data_sheetspec
-from xl_lazada.workbook.sheetspec import Block, Formula, SheetSpec
+from xl_lazada.workbook.sheetspec import Block, Formula, SheetSpec, column_letter
 from xl_lazada.workbook.sheetxml import text_xml
 from xl_lazada.workbook.styles import StyleRegistry
 from xl_lazada.workbook.write import write_sheets
@@ -126,6 +126,35 @@ def test_types_and_formats(tmp_path: Path) -> None:
     assert ws.tables["LazadaOrders"].ref == "A4:AD6"
     rules = ws.conditional_formatting
     assert any("Delayed" in r.formula[0] for cf in rules for r in cf.rules)
+
+
+@pytest.mark.parametrize(
+    "currencies, money",
+    [
+        (["VND", "VND", None], "#,##0"),  # a dong shop: no ".00" on every amount
+        (["IDR"], "#,##0"),
+        (["VND", "MYR"], "#,##0.00"),  # a cache of several shops: two decimals
+        ([None], "#,##0.00"),
+    ],
+)
+def test_money_has_the_currencys_decimals(
+    tmp_path: Path, currencies: list[str | None], money: str
+) -> None:
+    from xl_lazada.tables.columns import frame as make_frame
+
+    rows = [
+        {"Order number": str(i), "Currency": c, "Net": 63000.0, "Commission": -5040.0}
+        for i, c in enumerate(currencies)
+    ]
+    df = make_frame(TABLES["settlements"], rows)
+    ws = _load(_write([data_sheetspec("settlements", df)]), tmp_path)["Settlements"]
+    col = {c.name: i for i, c in enumerate(DATA_SHEETS["settlements"].columns, start=1)}
+    for name in ("Net", "Commission"):
+        assert ws.cell(row=5, column=col[name]).number_format == money, name
+    for name in ("Net", "Item price"):  # the column's own format: what a blank cell gets
+        assert ws.column_dimensions[column_letter(col[name])].number_format == money, name
+    assert ws.cell(row=5, column=col["Net"]).value == 63000.0
+    assert ws.cell(row=5, column=col["Order number"]).number_format == "@"
 
 
 def test_list_blocks_formulas_and_decimals(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ and tracking numbers are text too.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +22,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from ..outfiles import keep_mode, new_temp
-from ..tables.shops import ZERO_DECIMAL_CURRENCIES
+from ..workbook.contract import money_format
 from .build import FLAG_AT_RISK, URGENT_FLAGS, Report, ReportColumn
 from .layout import Cell, Line, summary_lines
 
@@ -45,12 +44,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 RED = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 AMBER = {"bg_color": "#FFEB9C", "font_color": "#9C5700"}
 GREEN = {"bg_color": "#C6EFCE", "font_color": "#006100"}
-
-
-def money_format(currencies: Sequence[str]) -> str:
-    if currencies and all(c in ZERO_DECIMAL_CURRENCIES for c in currencies):
-        return "#,##0;-#,##0"
-    return "#,##0.00;-#,##0.00"
 
 
 def write_xlsx(report: Report, path: str | os.PathLike[str]) -> None:

@@ -18,11 +18,12 @@ significant digits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..errors import InputError
+from ..lazada.ventures import ZERO_DECIMAL_CURRENCIES
 from ..rules.milestones import table_for
 from ..rules.settings import RuleSettings
 from ..tables.columns import BOOL, DATETIME, FLOAT, INT, STRING, TABLES, Column
@@ -67,6 +68,7 @@ MAX_DATA_ROWS = EXCEL_MAX_ROWS - FIRST_DATA_ROW + 1
 TEXT_FORMAT = "@"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MONEY_FORMAT = "#,##0.00"
+WHOLE_MONEY_FORMAT = "#,##0"  # dong and rupiah have no minor unit in use
 DECIMAL_FORMAT = "0.0"  # hours and days
 COUNT_FORMAT = "0"
 BOOL_FORMAT = "General"  # TRUE/FALSE cells (t="b") show as TRUE/FALSE
@@ -140,6 +142,14 @@ def number_format(column: Column) -> str:
     if words and words[0] in ("hours", "days"):
         return DECIMAL_FORMAT
     return MONEY_FORMAT
+
+
+def money_format(currencies: Iterable[Any]) -> str:
+    """The money format for amounts in ``currencies``: whole numbers when every one of them
+    has no minor unit (a VND or IDR shop), else two decimals (a mixed cache too: per-row
+    formats would cost the writer more than the decimals cost the reader)."""
+    seen = {str(c) for c in currencies if isinstance(c, str) and c}
+    return WHOLE_MONEY_FORMAT if seen and seen <= ZERO_DECIMAL_CURRENCIES else MONEY_FORMAT
 
 
 def column_width(column: Column) -> float:
@@ -408,6 +418,8 @@ __all__ = [
     "HEADER_ROW",
     "MAX_DATA_ROWS",
     "MONEY_FORMAT",
+    "WHOLE_MONEY_FORMAT",
+    "money_format",
     "ORDERS",
     "REPORT",
     "REPORT_OUTPUT",

@@ -22,6 +22,7 @@ from .contract import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     MAX_DATA_ROWS,
+    MONEY_FORMAT,
     REPORT,
     REPORT_LABELS,
     REPORT_MESSAGE,
@@ -38,6 +39,7 @@ from .contract import (
     XLWINGS_CONF,
     DataSheet,
     WorkbookSettings,
+    money_format,
     settings_rows,
 )
 from .sheetspec import (
@@ -105,6 +107,10 @@ def data_sheetspec(
         frame = frame.iloc[:MAX_DATA_ROWS]
     n = len(frame)
     ncols = len(sheet.columns)
+    formats = [c.number_format for c in sheet.columns]
+    if "Currency" in frame.columns:  # a dong or rupiah shop's amounts without ".00"
+        money = money_format(frame["Currency"].unique())
+        formats = [money if f == MONEY_FORMAT else f for f in formats]
     spec = SheetSpec(name=sheet.name, owned_columns=ncols, freeze=(FIRST_DATA_ROW, 1))
     spec.cell(TITLE_ROW, 1, title or sheet.title, "title")
     spec.cell(STATUS_ROW, 1, status_text or "Not refreshed yet", "status")
@@ -114,12 +120,12 @@ def data_sheetspec(
             1,
             frame,
             header=True,
-            number_formats=[c.number_format for c in sheet.columns],
+            number_formats=formats,
         )
     )
     for i, c in enumerate(sheet.columns, start=1):
         spec.widths[i] = c.width
-        spec.column_formats[i] = c.number_format
+        spec.column_formats[i] = formats[i - 1]
     spec.tables.append(Table(sheet.table_name, HEADER_ROW, 1, tuple(sheet.headers), n))
     last_row = FIRST_DATA_ROW + max(n, 1) - 1
     spec.conditional_formats.extend(_status_colours(sheet, last_row))
