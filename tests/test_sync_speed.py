@@ -458,12 +458,15 @@ def test_progress_lines_every_few_seconds_when_not_a_terminal() -> None:
                 elapsed_s=now[0],
             )
         )
+    # The stage's summary comes as one more update once it is complete: one line for both.
+    printer(Progress("traces", 1000, 1000, "299 new checkpoints", calls=1020, elapsed_s=50))
     printer(Progress("finance", 0, None, "transactions since 2026-11-01"))
     printer.close()
     lines = out.getvalue().splitlines()
     assert 9 <= len(lines) <= 13  # one every 5 s, the stage's end, and the next stage
     assert lines[0].startswith("Tracking: ") and "calls" in lines[0] and "left" in lines[0]
-    assert "1,000/1,000 (100%)" in lines[-2] and lines[-1].startswith("Finance: 0")
+    assert [x for x in lines if "1,000/1,000" in x] == [lines[-2]]
+    assert lines[-2].endswith("— 299 new checkpoints") and lines[-1].startswith("Finance: 0")
     line = progress_line(
         Progress("history", 1200, 16500, "", calls=1251, throttled=3, eta_s=680, elapsed_s=60)
     )

@@ -93,7 +93,8 @@ class _CallsColumn(ProgressColumn):
 
 
 class LinePrinter:
-    """Prints :func:`progress_line` at most every ``every`` seconds, and at each stage's end."""
+    """Prints :func:`progress_line` at most every ``every`` seconds, and once at each stage's
+    end (its last update, which carries what the stage found)."""
 
     def __init__(
         self,
@@ -120,8 +121,9 @@ class LinePrinter:
             self._write(self._pending)  # the last word on the stage that just ended
         self._stage = p.stage
         finished = p.total is not None and p.done >= p.total and p.total > 0
-        now = self._clock()
-        if finished or self._last is None or now - self._last >= self.every:
+        if finished:  # its summary ("— 299 new checkpoints") follows: one line, at the end
+            self._pending = p
+        elif self._last is None or self._clock() - self._last >= self.every:
             self._write(p)
         else:
             self._pending = p
