@@ -475,6 +475,29 @@ def test_progress_lines_every_few_seconds_when_not_a_terminal() -> None:
     )
 
 
+def test_progress_lines_stay_few_while_stages_run_side_by_side() -> None:
+    # Orders are listed while their parcels are traced: the two stages' updates alternate.
+    # A log still gets each stage's latest line every few seconds, not a line per update.
+    import io
+
+    from xl_lazada.cli.progress import LinePrinter
+
+    now = [0.0]
+    out = io.StringIO()
+    printer = LinePrinter(out, every=5.0, clock=lambda: now[0])
+    for page in range(1, 201):  # 200 pages of orders over 20 s, a trace after each
+        now[0] += 0.1
+        printer(Progress("orders", page * 100, None, f"{page * 100:,} new, 0 changed"))
+        printer(Progress("traces", page, None, "while orders are listed"))
+    printer(Progress("orders", 20000, 20000, ""))
+    printer(Progress("orders", 20000, 20000, "20,000 new, 0 changed"))
+    printer.close()
+    lines = out.getvalue().splitlines()
+    assert 8 <= len(lines) <= 12, lines  # both stages every 5 s, the end of each
+    assert lines.count("Orders: 20,000/20,000 (100%), 0 calls — 20,000 new, 0 changed") == 1
+    assert lines[-1] == "Tracking: 200, 0 calls — while orders are listed"
+
+
 def test_cli_sync_json_has_failed_stages_and_logs_progress(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

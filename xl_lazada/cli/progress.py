@@ -93,8 +93,9 @@ class _CallsColumn(ProgressColumn):
 
 
 class LinePrinter:
-    """Prints :func:`progress_line` at most every ``every`` seconds, and once at each stage's
-    end (its last update, which carries what the stage found)."""
+    """Prints :func:`progress_line` at most every ``every`` seconds — the latest line of each
+    stage that moved, since stages run side by side — and once at each stage's end (its last
+    update, which carries what the stage found)."""
 
     def __init__(
         self,
@@ -105,32 +106,33 @@ class LinePrinter:
         self._stream = stream
         self.every = every
         self._clock = clock
-        self._last: float | None = clock()  # the first line comes after ``every`` seconds
-        self._stage: str | None = None
-        self._pending: SyncProgress | None = None
+        self._last = clock()  # the first lines come after ``every`` seconds
+        self._pending: dict[str, SyncProgress] = {}  # stage -> its latest, not yet printed
 
     def _write(self, p: SyncProgress) -> None:
         stream = self._stream or sys.stderr
         stream.write(progress_line(p) + "\n")
         stream.flush()
+
+    def _flush(self) -> None:
+        for p in self._pending.values():
+            self._write(p)
+        self._pending.clear()
         self._last = self._clock()
-        self._pending = None
 
     def __call__(self, p: SyncProgress) -> None:
-        if self._stage is not None and p.stage != self._stage and self._pending is not None:
-            self._write(self._pending)  # the last word on the stage that just ended
-        self._stage = p.stage
         finished = p.total is not None and p.done >= p.total and p.total > 0
-        if finished:  # its summary ("— 299 new checkpoints") follows: one line, at the end
-            self._pending = p
-        elif self._last is None or self._clock() - self._last >= self.every:
+        if finished and p.message:  # the stage's last word
+            self._pending.pop(p.stage, None)
             self._write(p)
-        else:
-            self._pending = p
+            return
+        self._pending[p.stage] = p
+        # (a stage just complete waits for its summary, which comes next)
+        if not finished and self._clock() - self._last >= self.every:
+            self._flush()
 
     def close(self) -> None:
-        if self._pending is not None:
-            self._write(self._pending)
+        self._flush()
 
 
 @contextmanager
