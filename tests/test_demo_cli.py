@@ -64,6 +64,12 @@ def test_demo_syncs_the_sandbox_shows_what_matters_and_refreshes_cheaply(tmp_pat
     assert f"A standalone report (print-ready) is next to it: {standalone.resolve()}" in out
     assert "ReportParcels" in openpyxl.load_workbook(standalone)["Parcels"].tables
 
+    # The command it suggests last works as printed, on one of the demo's own orders.
+    suggested = out.splitlines()[-1].split()
+    assert suggested[:4] == ["xl-lazada", "status", "--cache", str(cache_path)], suggested
+    again = CliRunner().invoke(cli, suggested[1:], catch_exceptions=False)
+    assert again.exit_code == 0 and again.output.startswith(f"{suggested[4]}: "), again.output
+
 
 def test_demo_checks_its_options_before_touching_anything(tmp_path: Path) -> None:
     cache_path = tmp_path / "demo.sqlite3"

@@ -123,7 +123,7 @@ def demo(
         options = SyncOptions(lookback_days=60)
         with Cache.open(path) as cache, LazadaClient(conn, default_qps=100) as client:
             first = _sync(client, cache, options)
-            _overview(cache, sb)
+            example = _overview(cache, sb)
             sb.clock.advance(timedelta(hours=hours))
             click.echo(f"\nSimulated clock moved on {hours:g} hours; refreshing again...")
             second = _sync(client, cache, options)
@@ -139,7 +139,7 @@ def demo(
         )
     click.echo(
         f"\nThe demo cache is {path}. Try:\n"
-        f"  xl-lazada status --cache {_quote(path)} <order or tracking number>"
+        f"  xl-lazada status --cache {_quote(path)} {example or '<order or tracking number>'}"
     )
 
 
@@ -202,7 +202,8 @@ def _sync(client: LazadaClient, cache: Cache, options: SyncOptions):
     return summary
 
 
-def _overview(cache: Cache, sb: SandboxServer) -> None:
+def _overview(cache: Cache, sb: SandboxServer) -> str | None:
+    """What a seller would look at first; returns an order number to try ``status`` on."""
     now = sb.clock.now()
     table = orders_table(cache, shop=SHOP, now=now)
     counts = table["Status"].value_counts()
@@ -220,8 +221,7 @@ def _overview(cache: Cache, sb: SandboxServer) -> None:
     money = ["Order number", "Delivered", "Settlement state", "Settlement net"]
     _section("Delivered but not yet settled", table[table["Unsettled"].fillna(False)], money)
     sample = table["Order number"].dropna()
-    if not sample.empty:
-        click.echo(f"\nFor example: xl-lazada status --cache <demo cache> {sample.iloc[0]}")
+    return str(sample.iloc[0]) if not sample.empty else None
 
 
 def _is_demo_cache(path: Path) -> bool:
