@@ -243,6 +243,25 @@ def test_no_sync_with_an_empty_cache_writes_nothing(
     assert book.read_bytes() == before
 
 
+def test_no_sync_for_a_shop_the_cache_does_not_hold_names_the_shops_it_does(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A shop name mistyped in Settings or --shop: the cache has data, just not for it.
+    book = _new_book(tmp_path)
+    cache_path = str(tmp_path / "c.sqlite3")
+    assert main(["sync", "--cache", cache_path]) == 0
+    capsys.readouterr()
+    before = book.read_bytes()
+    code = main(["refresh", str(book), "--no-sync", "--shop", "sbb", "--cache", cache_path])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1, err
+    assert err.endswith(
+        "no data synced yet for shop 'sbb' (the cache holds sb: check the shop in the Settings"
+        " sheet or --shop)"
+    ), err
+    assert book.read_bytes() == before
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -55,13 +55,27 @@ def refresh(
         if no_sync:
             as_of = _as_of(cache, shop, prefix="not synced")
         if as_of.endswith(NOTHING_YET):
-            raise click.ClickException(f"nothing written to {book.name}: {as_of}")
+            raise click.ClickException(
+                f"nothing written to {book.name}: {as_of}{_other_shops(cache, shop)}"
+            )
         summary = _write(opened, cache, shop, parts, as_of)
     click.echo(summary.line())
     for note in summary.notes:  # e.g. which checkpoints the sheet keeps (as `demo` says)
         click.echo(f"  ({note})")
     if summary.report_refused:
         raise click.ClickException(f"report not built: {summary.report}")
+
+
+def _other_shops(cache: Cache, shop: str | None) -> str:
+    """When the cache has data, but for other shops than the one asked for (a shop name
+    mistyped in Settings or --shop): which shops it holds."""
+    others = sorted(s.name for s in cache.shops() if s.name != shop)
+    if shop is None or not others:
+        return ""
+    return (
+        f" for shop {shop!r} (the cache holds {', '.join(others)}: check the shop in the"
+        " Settings sheet or --shop)"
+    )
 
 
 def _write(
