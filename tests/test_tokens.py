@@ -530,6 +530,31 @@ def test_open_client_persists_a_refreshed_token(home, own_sandbox) -> None:
         assert client.seller().seller_id and client.stats.refreshes == 0
 
 
+def test_login_with_the_secret_piped_in_prints_no_python_warning(home, sandbox) -> None:
+    # A script pipes the secret: no terminal to hide it on. getpass's own one-line notice
+    # stays; its Python warning (a file path and a source line) is not printed.
+    import subprocess
+    import sys
+
+    redirect = "https://seller.example/callback"
+    url = authorize_url(sandbox.app_key, redirect, base=authorize_base(sandbox.base_url))
+    back = httpx.get(url, follow_redirects=False).headers["location"]
+    args = ["login", "--base-url", sandbox.base_url, "--app-key", sandbox.app_key]
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys; from xl_lazada.cli import main; sys.exit(main())"]
+        + args
+        + ["--redirect-uri", redirect, "--name", "piped"],
+        input=f"{sandbox.app_secret}\n{back}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Saved shop 'piped'" in run.stdout
+    assert "GetPassWarning" not in run.stderr and "getpass.py" not in run.stderr, run.stderr
+    assert sandbox.app_secret not in run.stdout + run.stderr
+
+
 def test_login_rejects_a_pasted_url_without_code(home, sandbox) -> None:
     from click.testing import CliRunner
 

@@ -6,8 +6,10 @@ or a hidden prompt; the OAuth code is pasted at a prompt.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
+import warnings
 from dataclasses import replace
 
 import click
@@ -79,7 +81,11 @@ def login(
     key = (app_key or click.prompt("App key")).strip()
     secret = os.environ.get(ENV_APP_SECRET, "").strip()
     if not secret:
-        secret = click.prompt("App secret", hide_input=True).strip()
+        # Piped in, with no terminal to hide it on: getpass says so in one line of its own;
+        # its Python warning (a file path and source line) would only add noise.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", getpass.GetPassWarning)
+            secret = click.prompt("App secret", hide_input=True).strip()
     if not key or not secret:
         raise click.UsageError("the app key and app secret are both needed")
     redirect = (redirect_uri or click.prompt("Redirect URL registered for the app")).strip()
