@@ -32,7 +32,7 @@ from xl_lazada.report import (
     parse_report_inputs,
     read_tracking_csv,
 )
-from xl_lazada.report.build import COLUMN_NAMES, Report
+from xl_lazada.report.build import COLUMN_NAMES, Report, money_text
 from xl_lazada.report.csv import write_csv
 from xl_lazada.report.sheet import report_sheetspec
 from xl_lazada.report.xlsx import TABLE_NAME, write_xlsx
@@ -248,6 +248,13 @@ def test_tracking_csv_as_seller_center_and_excel_write_it(tmp_path: Path) -> Non
 # ----------------------------------------------------------------------------- content
 
 
+def test_amounts_in_the_summary_text_have_the_currencys_decimals() -> None:
+    assert money_text(1234.5, "MYR") == "1,234.50"  # (was "1,234.5")
+    assert money_text(0.0, "VND") == "0"  # (was "0.0")
+    assert money_text(613050.0, "IDR") == "613,050"
+    assert money_text(-54000.0, "VND") == "-54,000"
+
+
 def test_thirty_day_report_matches_the_tables_row_for_row(synced: Synced) -> None:
     lo, hi = _period(synced)
     report = build_report(
@@ -267,6 +274,8 @@ def test_thirty_day_report_matches_the_tables_row_for_row(synced: Synced) -> Non
     st = tables["settlements"]
     settled = st[st["Lines"] > 0]
     assert metrics["Settled (net)"].value == pytest.approx(round(settled["Net"].sum(), 2))
+    paid = f"{money_text(settled['Paid amount'].sum(), 'MYR')} paid out"
+    assert metrics["Settled (net)"].detail.endswith(f"orders with finance lines; {paid}")
     assert metrics["Penalties"].value == pytest.approx(round(st["Penalties"].sum(), 2))
     waiting = orders[orders["Delivered"].notna() & (orders["Settlement state"] == "Not settled")]
     assert metrics["Delivered, not settled yet"].value == pytest.approx(

@@ -436,6 +436,11 @@ def _money_places(currency: str) -> int:
     return 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
 
 
+def money_text(value: float, currency: str) -> str:
+    """An amount in words' company: ``1,234.50`` (MYR), ``613,050`` (VND)."""
+    return f"{value:,.{_money_places(currency)}f}"
+
+
 def _metrics(
     orders: pd.DataFrame,
     settlements: pd.DataFrame,
@@ -507,7 +512,7 @@ def _metrics(
                 round(float(settled["Net"].sum()), places),
                 "money",
                 f"{len(settled):,} orders with finance lines; "
-                f"{round(float(settled['Paid amount'].sum()), places):,} paid out",
+                f"{money_text(float(settled['Paid amount'].sum()), currency)} paid out",
                 currency,
             )
         )
