@@ -1,15 +1,15 @@
 """``xl-lazada login`` (authorise a shop, save its profile) and ``xl-lazada shops`` (list them).
 
-Secrets are never command-line arguments: the app secret comes from ``XL_LAZADA_APP_SECRET``
-or a hidden prompt; the OAuth code is pasted at a prompt.
+Secrets are never command-line arguments: the app secret comes from
+``XL_LAZADA_APP_SECRET``, a hidden prompt, or (a script) the first line piped in; the OAuth
+code is pasted at a prompt.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
-import warnings
+import sys
 from dataclasses import replace
 
 import click
@@ -80,12 +80,12 @@ def login(
     )
     key = (app_key or click.prompt("App key")).strip()
     secret = os.environ.get(ENV_APP_SECRET, "").strip()
-    if not secret:
-        # Piped in, with no terminal to hide it on: getpass says so in one line of its own;
-        # its Python warning (a file path and source line) would only add noise.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", getpass.GetPassWarning)
-            secret = click.prompt("App secret", hide_input=True).strip()
+    if not secret and not sys.stdin.isatty():
+        # Piped in (a script): read from the pipe. A hidden prompt would read the terminal
+        # instead when there is one, and warn about echo when there is not.
+        secret = sys.stdin.readline().strip()
+    elif not secret:
+        secret = click.prompt("App secret", hide_input=True).strip()
     if not key or not secret:
         raise click.UsageError("the app key and app secret are both needed")
     redirect = (redirect_uri or click.prompt("Redirect URL registered for the app")).strip()
