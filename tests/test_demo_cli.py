@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from xl_lazada.workbook.contract import SHEET_NAMES
 
 
 def test_demo_syncs_the_sandbox_shows_what_matters_and_refreshes_cheaply(tmp_path: Path) -> None:
-    cache_path = tmp_path / "demo.sqlite3"
+    folder = tmp_path / 'Seller\'s "demo" $1'  # a name a shell would split or misquote
+    folder.mkdir()
+    cache_path = folder / "demo.sqlite3"
     book = tmp_path / "Demo.xlsm"
     result = CliRunner().invoke(
         cli,
@@ -65,7 +68,7 @@ def test_demo_syncs_the_sandbox_shows_what_matters_and_refreshes_cheaply(tmp_pat
     assert "ReportParcels" in openpyxl.load_workbook(standalone)["Parcels"].tables
 
     # The command it suggests last works as printed, on one of the demo's own orders.
-    suggested = out.splitlines()[-1].split()
+    suggested = shlex.split(out.splitlines()[-1])
     assert suggested[:4] == ["xl-lazada", "status", "--cache", str(cache_path)], suggested
     again = CliRunner().invoke(cli, suggested[1:], catch_exceptions=False)
     assert again.exit_code == 0 and again.output.startswith(f"{suggested[4]}: "), again.output

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -259,6 +259,14 @@ def test_no_sync_for_a_shop_the_cache_does_not_hold_names_the_shops_it_does(
         "no data synced yet for shop 'sbb' (the cache holds sb: check the shop in the Settings"
         " sheet or --shop)"
     ), err
+    assert book.read_bytes() == before
+    # A shop the cache knows with nothing saved yet (its first sync failed early): the name
+    # is right, so no hint about it.
+    with Cache.open(cache_path) as cache:
+        cache.upsert_shop("new-shop", "MY", None, observed_at=datetime.now(UTC))
+    main(["refresh", str(book), "--no-sync", "--shop", "new-shop", "--cache", cache_path])
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("not synced; no data synced yet"), err
     assert book.read_bytes() == before
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from datetime import timedelta
 from pathlib import Path
 
@@ -234,5 +235,7 @@ def _is_demo_cache(path: Path) -> bool:
 
 
 def _quote(path: Path) -> str:
+    """``path`` as a shell word the seller can paste: POSIX shell quoting, or double quotes
+    for Windows' shells (where a path cannot contain a double quote)."""
     text = str(path)
-    return f'"{text}"' if (" " in text or os.sep == "\\") else text
+    return f'"{text}"' if os.name == "nt" else shlex.quote(text)

@@ -69,11 +69,11 @@ def refresh(
 def _other_shops(cache: Cache, shop: str | None) -> str:
     """When the cache has data, but for other shops than the one asked for (a shop name
     mistyped in Settings or --shop): which shops it holds."""
-    others = sorted(s.name for s in cache.shops() if s.name != shop)
-    if shop is None or not others:
+    held = sorted(s.name for s in cache.shops())
+    if shop is None or shop in held or not held:  # (a shop known but empty: the name is right)
         return ""
     return (
-        f" for shop {shop!r} (the cache holds {', '.join(others)}: check the shop in the"
+        f" for shop {shop!r} (the cache holds {', '.join(held)}: check the shop in the"
         " Settings sheet or --shop)"
     )
 
