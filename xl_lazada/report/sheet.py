@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ..rules.settings import RuleSettings
-from ..workbook.contract import REPORT_OUTPUT
+from ..workbook.contract import REPORT_OUTPUT, money_format
 from ..workbook.sheetspec import (
     Block,
     ConditionalFormat,
@@ -27,7 +27,7 @@ from ..workbook.sheetspec import (
 from .build import FLAG_AT_RISK, NOT_IN_REPORT, URGENT_FLAGS, Report, build_report
 from .inputs import ReportInputs, parse_report_inputs
 from .layout import Cell, summary_lines
-from .xlsx import DATE_FORMAT, DATETIME_FORMAT, money_format
+from .xlsx import DATE_FORMAT, DATETIME_FORMAT
 
 TABLE_NAME = "LazadaReport"
 #: Sheet columns of a summary line's three cells.
