@@ -791,3 +791,26 @@ def test_cli_refuses_to_replace_a_report_marked_read_only(
     for out in kept.values():
         assert out.read_bytes() == b"last month's report"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.xlsx"]
+
+
+def test_cli_report_output_another_user_owns_is_said_as_such(
+    synced: Synced, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """A file only its permissions keep from this user (a colleague's, mode 0644): not called
+    "read-only" with a mark to clear. (Stood in for by os.access: the tests may run as root.)"""
+    import os
+
+    from xl_lazada.cli import main
+
+    lo, hi = _period(synced, 3)
+    out = tmp_path / "theirs.xlsx"
+    out.write_bytes(b"a colleague's report")
+    real = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, **kw: False if p == out else real(p, mode, **kw)
+    )
+    args = ["report", "--cache", str(synced.path), "--from", lo.isoformat(), "--to", hi.isoformat()]
+    assert main(args + ["--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "theirs.xlsx: the file is not writable by this user; choose another name\n" in err
+    assert out.read_bytes() == b"a colleague's report"

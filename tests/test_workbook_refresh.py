@@ -400,7 +400,7 @@ def test_a_workbook_excel_locks_during_the_sync_is_one_line_and_left_as_it_was(
     assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []
 
 
-@pytest.mark.parametrize("what", ["saved", "opened"])
+@pytest.mark.parametrize("what", ["saved", "opened", "marked read-only"])
 def test_a_workbook_saved_or_opened_during_the_refresh_is_left_as_it_was(
     env,
     tmp_path: Path,
@@ -422,6 +422,8 @@ def test_a_workbook_saved_or_opened_during_the_refresh_is_left_as_it_was(
     def meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
         if what == "saved":
             book.write_bytes(book.read_bytes() + b"\0")  # the seller's save
+        elif what == "marked read-only":
+            book.chmod(0o444)
         else:
             (tmp_path / ("~$" + book.name)).write_bytes(b"owner")
         return real_tables(*args, **kwargs)
@@ -430,7 +432,8 @@ def test_a_workbook_saved_or_opened_during_the_refresh_is_left_as_it_was(
     code = main(["refresh", str(book), "--no-sync", "--cache", str(cache_path)])
     err = capsys.readouterr().err.strip()
     assert code == 1 and err.count("\n") == 0 and "nothing was written" in err
-    assert ("saved by another program" if what == "saved" else "opened in Excel") in err
+    said = {"saved": "saved by another program", "marked read-only": "was made read-only"}
+    assert said.get(what, "opened in Excel") in err
     if what == "saved":
         assert book.read_bytes().endswith(b"\0")  # the seller's version, not ours
     assert [p.name for p in tmp_path.glob(".~xl-lazada-*")] == []

@@ -29,14 +29,13 @@ def _output(path: Path | None, suffix: str, option: str) -> Path | None:
     if not folder.is_dir():
         raise ReportInputError(f"{option} {path}: folder {folder} does not exist")
     if path.exists():  # last time's report, maybe still open in Excel, or kept read-only
-        from ..workbook.save import check_not_open, read_only
+        from ..workbook.save import check_not_open, unwritable
 
         check_not_open(path)
-        if read_only(path):
-            raise ReportInputError(
-                f"{option} {path}: the file is read-only; choose another name or clear its"
-                " read-only mark"
-            )
+        why = unwritable(path)
+        if why:
+            fix = " or clear its read-only mark" if why == "read-only" else ""
+            raise ReportInputError(f"{option} {path}: the file is {why}; choose another name{fix}")
     return path
 
 

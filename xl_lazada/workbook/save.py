@@ -54,20 +54,26 @@ def check_writable(path: Path) -> None:
     if not path.is_file():
         raise WorkbookLockedError(f"{path} is not a file")
     check_not_open(path)
-    if read_only(path):
-        raise WorkbookLockedError(f"{path} is read-only; cannot refresh it")
+    why = unwritable(path)
+    if why:
+        raise WorkbookLockedError(f"{path} is {why}; cannot refresh it")
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise WorkbookLockedError(
             f"cannot write in {path.parent} (the new workbook is saved beside the old one)"
         )
 
 
-def read_only(path: Path) -> bool:
-    """Whether ``path`` may not be replaced: this process cannot write it, or it is marked
-    read-only (no write permission for anyone, which is also how Windows' read-only
-    attribute shows). The mark is honoured even for root, who could write it anyway: the
-    seller set it to keep the file as it is, and a scheduled refresh often runs as root."""
-    return not os.access(path, os.W_OK) or not path.stat().st_mode & 0o222
+def unwritable(path: Path) -> str | None:
+    """Why ``path`` must not be replaced, or None: ``"read-only"`` when it is marked so (no
+    write permission for anyone, which is also how Windows' read-only attribute shows: the
+    mark is honoured even for root, who could write it anyway, since the seller set it to
+    keep the file as it is and a scheduled refresh often runs as root), ``"not writable by
+    this user"`` when only its permissions stop this process."""
+    if not path.stat().st_mode & 0o222:
+        return "read-only"
+    if not os.access(path, os.W_OK):
+        return "not writable by this user"
+    return None
 
 
 def check_not_open(path: Path) -> None:
@@ -112,6 +118,11 @@ def check_unchanged(path: Path, stamp: tuple[int, int]) -> None:
         raise WorkbookLockedError(
             f"{path.name} was moved or deleted during the refresh; nothing was written"
         ) from None
+    why = unwritable(path)
+    if why:
+        raise WorkbookLockedError(
+            f"{path.name} was made {why} during the refresh; nothing was written"
+        )
     if now != stamp:
         raise WorkbookLockedError(
             f"{path.name} was saved by another program during the refresh; nothing was"
