@@ -497,6 +497,17 @@ def test_progress_lines_stay_few_while_stages_run_side_by_side() -> None:
     assert lines.count("Orders: 20,000/20,000 (100%), 0 calls — 20,000 new, 0 changed") == 1
     assert lines[-1] == "Tracking: 200, 0 calls — while orders are listed"
 
+    # A stage that ends with no summary is printed as soon as the next update shows none is
+    # coming (not minutes later at the next flush, nor lost when the sync then fails).
+    out = io.StringIO()
+    printer = LinePrinter(out, every=5.0, clock=lambda: now[0])
+    printer(Progress("traces", 40, 40, ""))
+    printer(Progress("finance", 900, 900, "900 new transactions"))
+    assert out.getvalue().splitlines() == [
+        "Tracking: 40/40 (100%), 0 calls",
+        "Finance: 900/900 (100%), 0 calls — 900 new transactions",
+    ]
+
 
 def test_cli_sync_json_has_failed_stages_and_logs_progress(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

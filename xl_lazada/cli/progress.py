@@ -1,9 +1,9 @@
 """Sync progress on stderr, fed by the sync engine's progress callback.
 
 On a terminal: a live bar per stage (done/total, calls, throttles, time left). Anywhere
-else (cron, Task Scheduler logs, a pipe) a bar would be silent until the end, so a plain
-line is printed instead every ``every`` seconds and when a stage finishes — a log shows the
-sync is alive and how far it got.
+else (cron, Task Scheduler logs, a pipe) a bar would be silent until the end, so plain lines
+are printed instead: each moving stage's latest every ``every`` seconds, and one line when a
+stage finishes — a log shows the sync is alive and how far it got.
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ class LinePrinter:
         self._clock = clock
         self._last = clock()  # the first lines come after ``every`` seconds
         self._pending: dict[str, SyncProgress] = {}  # stage -> its latest, not yet printed
+        self._held: SyncProgress | None = None  # a stage just complete, before its summary
 
     def _write(self, p: SyncProgress) -> None:
         stream = self._stream or sys.stderr
@@ -122,16 +123,25 @@ class LinePrinter:
 
     def __call__(self, p: SyncProgress) -> None:
         finished = p.total is not None and p.done >= p.total and p.total > 0
+        held, self._held = self._held, None
+        if held is not None and held.stage != p.stage:  # its summary did not come next
+            self._write(held)
         if finished and p.message:  # the stage's last word
             self._pending.pop(p.stage, None)
             self._write(p)
             return
+        if finished:  # its summary, if it has one, is the next update: wait for it
+            self._pending.pop(p.stage, None)
+            self._held = p
+            return
         self._pending[p.stage] = p
-        # (a stage just complete waits for its summary, which comes next)
-        if not finished and self._clock() - self._last >= self.every:
+        if self._clock() - self._last >= self.every:
             self._flush()
 
     def close(self) -> None:
+        if self._held is not None:
+            self._write(self._held)
+            self._held = None
         self._flush()
 
 
