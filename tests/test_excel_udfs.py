@@ -348,7 +348,18 @@ def test_an_error_cell_says_so_rather_than_answering_blank(env_cache: World) -> 
     ]
     assert udfs.LAZADA_CHECKPOINTS("#REF!")[0][0].startswith("invalid id: an Excel error (#REF!)")
     assert udfs.LAZADA_STATUS(n, "#N/A").startswith("shop '#N/A' is not in the cache")
-    assert udfs.LAZADA_RTS_DEADLINE(n, "#DIV/0!").startswith("unknown part '#div/0!'")
+    assert udfs.LAZADA_RTS_DEADLINE(n, "#DIV/0!").startswith(
+        "an Excel error (#DIV/0!) in the part cell — use deadline, "
+    )
+    # The newer errors xlwings does not name (#SPILL!, #CALC!, ...) arrive as Windows COM's
+    # error integers (0x800A0000 + Excel's code): named all the same, never a "number".
+    spill, calc = -2146828288 + 2045, -2146828288 + 2050
+    assert udfs.LAZADA_STATUS([[spill], [calc]]) == [
+        ["invalid id: an Excel error (#SPILL!) in the cell, not a reference"],
+        ["invalid id: an Excel error (#CALC!) in the cell, not a reference"],
+    ]
+    assert udfs.LAZADA_STATUS(n, spill).startswith("shop '#SPILL!' is not in the cache")
+    assert udfs.LAZADA_STATUS(-5.0).startswith("invalid id: a negative number")
 
 
 def test_cache_problems_give_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -41,7 +41,29 @@ _EXCEL_ERRORS = frozenset(
     {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!"}
     | {"#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#GETTING_DATA", "#PYTHON!"}
 )
+#: Excel's error values (``XlCVError``) as Windows COM hands them over, 0x800A0000 + code:
+#: xlwings turns the seven classic ones into their text (``err_to_str``); the newer ones
+#: (#SPILL!, #CALC!, ...) still arrive as these integers.
+_COM_ERRORS = {
+    -2146828288 + code: text
+    for code, text in {
+        2000: "#NULL!", 2007: "#DIV/0!", 2015: "#VALUE!", 2023: "#REF!", 2029: "#NAME?",
+        2036: "#NUM!", 2042: "#N/A", 2043: "#GETTING_DATA", 2045: "#SPILL!",
+        2046: "#CONNECT!", 2047: "#BLOCKED!", 2048: "#UNKNOWN!", 2049: "#FIELD!",
+        2050: "#CALC!",
+    }.items()
+}  # fmt: skip
 _MAX_LEN = 64  # longer than any id or tracking number Lazada issues
+
+
+def excel_error(value: Any) -> str | None:
+    """The Excel error a cell's value stands for (``#N/A``, ``#SPILL!``, ...), or None."""
+    if type(value) is int:
+        return _COM_ERRORS.get(value)
+    if isinstance(value, str) and "#" in value[:8]:
+        text = unicodedata.normalize("NFKC", value).strip().upper()
+        return text if text in _EXCEL_ERRORS else None
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +92,10 @@ def _invalid(value: Any, why: str) -> NormalizedRef:
 
 def _rounded(value: Any) -> NormalizedRef:
     return NormalizedRef(value, "rounded", message=ROUNDED_MESSAGE)
+
+
+def _excel_error(value: Any, error: str) -> NormalizedRef:
+    return _invalid(value, f"an Excel error ({error}) in the cell, not a reference")
 
 
 def _from_number(value: Any, number: Decimal) -> NormalizedRef:
@@ -144,6 +170,8 @@ def normalize_ref(value: Any) -> NormalizedRef:
     if isinstance(value, bool):
         return _invalid(value, "TRUE/FALSE is not a reference")
     if isinstance(value, int):
+        if value in _COM_ERRORS:
+            return _excel_error(value, _COM_ERRORS[value])
         return _from_number(value, Decimal(value))
     if type(value) is float and value.is_integer() and 0 <= value < EXACT_FLOATS:
         # What Excel hands over for a column of numbers: exact below 1e15, so its digits
@@ -173,7 +201,7 @@ def _from_text(value: str) -> NormalizedRef:
     # Full-width digits/letters (Chinese IMEs) → ASCII; NBSP and ideographic space → space.
     text = unicodedata.normalize("NFKC", value).strip()
     if text.upper() in _EXCEL_ERRORS:
-        return _invalid(value, f"an Excel error ({text.upper()}) in the cell, not a reference")
+        return _excel_error(value, text.upper())
     m = _FORMULA_TEXT.match(text)
     if m:  # ="317964514998308", how some exports keep long numbers as text
         text = m.group(1).strip()

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..lazada.ventures import ZERO_DECIMAL_CURRENCIES
+from ..refs import excel_error
 from . import source
 from .cells import Cell, flatten, map_cells, shaped, text_arg
 from .messages import cell_text
@@ -135,7 +136,11 @@ def _answer(
 
 
 def _bad_part(refs: Any, part: str, allowed: Sequence[str]) -> Cell:
-    text = f"unknown part {part!r} — use {', '.join(allowed)}"
+    error = excel_error(part)
+    if error is not None:
+        text = f"an Excel error ({error}) in the part cell — use {', '.join(allowed)}"
+    else:
+        text = f"unknown part {part!r} — use {', '.join(allowed)}"
     return map_cells(refs, lambda flat: [text] * len(flat))
 
 

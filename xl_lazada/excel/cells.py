@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..refs import excel_error
+
 #: What a formula may put in a cell (Excel has no other types).
 Cell = Any
 
@@ -85,6 +87,9 @@ def text_arg(value: Any) -> str | None:
     value = _scalar(value)
     if value is None:
         return None
+    error = excel_error(value)  # (#N/A in the shop cell: said as such, not as a shop name)
+    if error is not None:
+        return error
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
