@@ -50,7 +50,8 @@ class RefreshSummary:
 
     def line(self) -> str:
         sheets = ", ".join(f"{name} {n:,}" for name, n in self.rows.items())
-        text = f"{self.path.name}: {sheets} rows written in {self.elapsed_s:.1f} s"
+        what = f"{sheets} rows written" if sheets else "written"  # (--only report: no sheets)
+        text = f"{self.path.name}: {what} in {self.elapsed_s:.1f} s"
         if self.as_of:
             text += f" — {self.as_of}"
         if self.report:
