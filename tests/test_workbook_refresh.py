@@ -270,6 +270,24 @@ def test_no_sync_for_a_shop_the_cache_does_not_hold_names_the_shops_it_does(
     assert book.read_bytes() == before
 
 
+def test_only_the_report_with_no_inputs_says_what_to_fill_in(
+    env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A whole refresh of a book whose Report sheet is empty builds no report, silently (not
+    # every seller uses it); asking for the report alone is a mistake worth a word.
+    book = _new_book(tmp_path)
+    cache_path = str(tmp_path / "c.sqlite3")
+    assert main(["refresh", str(book), "--cache", cache_path]) == 0
+    assert "Report:" not in capsys.readouterr().out
+    code = main(["refresh", str(book), "--no-sync", "--only", "report", "--cache", cache_path])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err == (
+        "error: report not built: give a date range (at most 30 days) or paste tracking numbers"
+    )
+    said = openpyxl.load_workbook(book)["Report"]["B8"].value
+    assert said == "give a date range (at most 30 days) or paste tracking numbers"
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -204,7 +204,8 @@ def refresh_workbook(
         summary.notes.extend(notes)
         summary.rows = {spec.name: spec.tables[0].rows for spec in specs}
         if REPORT_PART in parts:
-            specs.extend(_report_specs(opened, cache, summary, now=now))
+            asked = parts == [REPORT_PART]  # only the report: no inputs is then a mistake
+            specs.extend(_report_specs(opened, cache, summary, now=now, asked=asked))
         specs.extend(extra_specs)
         _save(opened, specs)
     summary.elapsed_s = time.perf_counter() - started
@@ -274,11 +275,17 @@ def sheetspecs_from_tables(
 
 
 def _report_specs(
-    opened: OpenBook, cache: Any, summary: RefreshSummary, *, now: datetime | None
+    opened: OpenBook,
+    cache: Any,
+    summary: RefreshSummary,
+    *,
+    now: datetime | None,
+    asked: bool = False,
 ) -> list[SheetSpec]:
     """The report asked for on the Report sheet: its output sheet and the Report sheet with the
     seller's inputs and the outcome in its message cell. Refused inputs change nothing but
-    that message (``summary.report_refused``); no inputs, no report."""
+    that message (``summary.report_refused``); no inputs, no report — refused as well when
+    the report is all that was ``asked`` for."""
     from ..report.inputs import ReportInputError
     from ..report.sheet import has_report_inputs, report_from_sheet, report_input_values_sheet
     from .contract import REPORT, REPORT_OUTPUT
@@ -288,7 +295,7 @@ def _report_specs(
         summary.notes.append(f"no {REPORT!r}/{REPORT_OUTPUT!r} sheets: report skipped")
         return []
     values = read_report_inputs(opened.pkg)
-    if not has_report_inputs(values):
+    if not has_report_inputs(values) and not asked:
         return []
     try:
         _, output, message = report_from_sheet(cache, values, now=now, settings=opened.rules)
