@@ -134,6 +134,11 @@ def _sheet(book: Any, name: str) -> Any:
     return book.sheets[name]
 
 
+#: Where the report buttons and the Settings button say their outcome (sheet, cell).
+_REPORT_MESSAGE = ((contract.REPORT, contract.REPORT_MESSAGE),)
+_SETTINGS_STATUS = ((contract.SETTINGS, contract.STATUS_CELL),)
+
+
 class ProtectedSheet(XlLazadaError):
     """A sheet the button must rewrite is protected (Review > Protect Sheet)."""
 
@@ -474,14 +479,14 @@ def build_report(book: Any = None) -> str:
             try:
                 _, spec, line = report_from_sheet(cache, values, settings=rules)
             except ReportInputError as exc:  # refused: only the message cell changes
-                _tell(book, [(contract.REPORT, contract.REPORT_MESSAGE)], str(exc))
+                _tell(book, _REPORT_MESSAGE, str(exc))
                 return str(exc)
         bar.quiet()
         live_writer.render(book, spec)
-        _tell(book, [(contract.REPORT, contract.REPORT_MESSAGE)], line)
+        _tell(book, _REPORT_MESSAGE, line)
         return line
 
-    return _guarded(book, [(contract.REPORT, contract.REPORT_MESSAGE)], work)
+    return _guarded(book, _REPORT_MESSAGE, work)
 
 
 # ---- tracking numbers from a CSV ---------------------------------------------------------------
@@ -525,7 +530,7 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
         chosen = os.fspath(path) if path is not None else _choose_csv(book)
         if not chosen:
             line = "No file chosen: nothing imported"
-            _tell(book, [(contract.REPORT, contract.REPORT_MESSAGE)], line)
+            _tell(book, _REPORT_MESSAGE, line)
             return line
         bar.show(f"reading {Path(chosen).name}…")
         refs = read_tracking_csv(chosen)
@@ -546,10 +551,10 @@ def import_tracking_csv(book: Any = None, path: str | os.PathLike[str] | None = 
         if dropped:
             line += f" ({dropped:,} repeated skipped)"
         line += " — press Build report"
-        _tell(book, [(contract.REPORT, contract.REPORT_MESSAGE)], line)
+        _tell(book, _REPORT_MESSAGE, line)
         return line
 
-    return _guarded(book, [(contract.REPORT, contract.REPORT_MESSAGE)], work)
+    return _guarded(book, _REPORT_MESSAGE, work)
 
 
 # ---- connection check --------------------------------------------------------------------------
@@ -593,7 +598,7 @@ def check_connection(book: Any = None) -> str:
         else:
             parts.append("no cache yet — press Refresh all")
         line = "; ".join(parts)
-        _tell(book, [(contract.SETTINGS, contract.STATUS_CELL)], line)
+        _tell(book, _SETTINGS_STATUS, line)
         return line
 
-    return _guarded(book, [(contract.SETTINGS, contract.STATUS_CELL)], work)
+    return _guarded(book, _SETTINGS_STATUS, work)
